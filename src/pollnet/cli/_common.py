@@ -1,0 +1,82 @@
+"""What every command shares: the application context, JSON output, progress, error lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import Engine
+
+from pollnet.i18n import gettext
+from pollnet.settings import Settings
+
+
+@dataclass
+class App:
+    """The settings of this invocation and the store, opened on first use."""
+
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from pollnet.store import open_store
+
+            self._engine = open_store(self.settings.db_url)
+        return self._engine
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def stdout() -> Console:
+    """A console on standard output (plain text when it is not a terminal)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    """A console on standard error."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def echo_error(line: str) -> None:
+    """One error line on standard error, prefixed with the translated word for error."""
+    click.echo(f"{gettext('error')}: {line}", err=True)
+
+
+def echo_json(value: Any) -> None:
+    """``value`` as JSON on standard output (UTF-8, not ASCII-escaped)."""
+    click.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Any]:
+    """A rich progress bar on standard error; yields a callback ``advance(n=1)``."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr(), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance
+
+
+def iter_with_progress(items: Iterable[Any], description: str, total: int) -> Iterator[Any]:
+    """Iterate ``items`` while a progress bar counts them."""
+    with progress(description, total) as advance:
+        for item in items:
+            yield item
+            advance()

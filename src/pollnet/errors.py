@@ -1,0 +1,81 @@
+"""The one exception hierarchy of pollnet.
+
+A :class:`UserError` is a problem with what the user gave us (a file, an option, a row); the CLI
+prints it as one translated line and exits with code 1. Anything else is a bug and may show a
+traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a file, a data row (counted from 1, header not counted), a column."""
+
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+
+class PollnetError(Exception):
+    """Base class of every error pollnet raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One translatable complaint about input, with where it happened.
+
+    ``message`` is an English msgid for the translation layer, with ``{name}`` placeholders that
+    ``params`` fills in.
+    """
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    where: Location = field(default_factory=Location)
+
+    def render(self, lang: str | None = None) -> str:
+        """The complaint as one line in ``lang`` (default: the active language)."""
+        from pollnet.i18n import format_location, tr
+
+        text = tr(self.message, lang, **self.params)
+        prefix = format_location(self.where, lang)
+        return f"{prefix}: {text}" if prefix else text
+
+
+class UserError(PollnetError):
+    """Input from the user that pollnet cannot accept; carries one or more problems."""
+
+    def __init__(self, problems: Problem | Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = (
+            (problems,) if isinstance(problems, Problem) else tuple(problems)
+        )
+        super().__init__("; ".join(p.render("en") for p in self.problems))
+
+    @classmethod
+    def of(
+        cls,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        **params: Any,
+    ) -> UserError:
+        """A user error with a single problem."""
+        return cls(Problem(message, params, Location(file, row, column)))
+
+    def render(self, lang: str | None = None) -> list[str]:
+        """Every problem as a line in ``lang``."""
+        return [p.render(lang) for p in self.problems]
+
+
+class ConfigError(UserError):
+    """A settings file or environment variable that cannot be used."""
+
+
+class NotFoundError(UserError):
+    """Something named by the user (a station code, a plan id) does not exist."""

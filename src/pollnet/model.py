@@ -1,0 +1,117 @@
+"""The domain model: plain, typed values for what pollnet reasons about.
+
+Coordinates are WGS84 degrees (``lat``, ``lon``); lengths are metres; money is rials. Plans,
+work orders and election-day records live in their own packages (``plan``, ``rollout``,
+``link``) and refer to these by code.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Agency(enum.StrEnum):
+    """The four agencies that share the work."""
+
+    ELECTION_OFFICE = "election_office"
+    TELECOM = "telecom"
+    MUNICIPALITY = "municipality"
+    EDUCATION = "education"
+
+
+class DistrictKind(enum.StrEnum):
+    """Tehran is divided twice: 22 municipal districts and the education department's own."""
+
+    MUNICIPAL = "municipal"
+    EDUCATION = "education"
+
+
+class RadioType(enum.StrEnum):
+    """A tower's radio access technology."""
+
+    GSM = "gsm"
+    UMTS = "umts"
+    LTE = "lte"
+    NR = "nr"
+
+
+@dataclass(frozen=True)
+class District:
+    """A municipal or education district, numbered as the city numbers them."""
+
+    kind: DistrictKind
+    number: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    """The building that hosts one or more polling stations, usually a school."""
+
+    name: str
+    address: str
+    lat: float
+    lon: float
+    district: int
+    education_district: int | None = None
+
+
+@dataclass(frozen=True)
+class Station:
+    """A polling station: where voters are verified by the station's devices.
+
+    ``code`` is the election office's station code; ``devices`` is the number of
+    identity-verification devices; ``critical`` stations get a redundant fiber route.
+    """
+
+    code: str
+    name: str
+    site: str
+    address: str
+    district: int
+    lat: float
+    lon: float
+    voters: int
+    devices: int
+    critical: bool = False
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A telecom exchange with an OLT; ``pon_ports`` bounds how many splitters it feeds."""
+
+    code: str
+    name: str
+    lat: float
+    lon: float
+    pon_ports: int
+
+
+@dataclass(frozen=True)
+class ExistingFiber:
+    """A fiber line already in the ground; ``coords`` is a (lon, lat) polyline."""
+
+    code: str
+    coords: tuple[tuple[float, float], ...]
+    owner: str = "telecom"
+
+
+@dataclass(frozen=True)
+class Tower:
+    """A mobile operator's tower, the source of a station's LTE backup."""
+
+    code: str
+    operator: str
+    radio: RadioType
+    lat: float
+    lon: float
+    height_m: float
+
+
+@dataclass(frozen=True)
+class Device:
+    """An identity-verification device (card and fingerprint reader) at a station."""
+
+    serial: str
+    station: str

@@ -1,0 +1,9 @@
+"""The database tables, one module per area, sharing one :data:`metadata`.
+
+Importing this package registers every table (the store needs them all to migrate and query).
+"""
+
+from pollnet.store.schema import core
+from pollnet.store.schema.base import metadata
+
+__all__ = ["core", "metadata"]
