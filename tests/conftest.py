@@ -1,0 +1,58 @@
+"""Shared fixtures: a fresh database URL on SQLite and on a real throw-away PostgreSQL server.
+
+The PostgreSQL 15 server is started once per test session with ``initdb``/``pg_ctl`` into a
+temporary folder on a free port of 127.0.0.1 (as the ``postgres`` system user when the tests run
+as root, since initdb refuses root). Each test gets its own new database. Where no server binaries
+exist the PostgreSQL half of a test is skipped and says so, unless ``POLLNET_REQUIRE_POSTGRES=1``
+(set by CI), where it fails instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pgserver import PostgresServer, find_pg_bin
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A running throw-away PostgreSQL server for the whole session."""
+    import os
+    import shutil
+    import tempfile
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if os.environ.get("POLLNET_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found, but required")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found on this machine")
+    # Not under pytest's own temporary folder: the postgres user must be able to reach it.
+    folder = Path(tempfile.mkdtemp(prefix="pollnet-pg-"))
+    server = PostgresServer(bin_dir, folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """The URL of a new, empty PostgreSQL database."""
+    return pg_server.create_database(f"pollnet_test_{next(_database_numbers)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pollnet.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
