@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pollnet.errors import ConfigError
+from pollnet.errors import ConfigError, UserError
 
 LANGUAGES = ("fa", "en")
 
@@ -35,8 +35,8 @@ class BoundingBox:
 
 
 # The union of the five counties of the Tehran electoral district (Tehran, Rey, Shemiranat,
-# Eslamshahr, Pardis), from OpenStreetMap admin_level 5 boundaries (ODbL).
-TEHRAN_BBOX = BoundingBox(min_lat=35.0932, min_lon=50.8432, max_lat=36.1016, max_lon=51.8989)
+# Eslamshahr, Pardis), from OpenStreetMap admin_level 5 boundaries (ODbL), rounded outwards.
+TEHRAN_BBOX = BoundingBox(min_lat=35.0932, min_lon=50.8431, max_lat=36.1017, max_lon=51.8990)
 
 
 @dataclass(frozen=True)
@@ -119,11 +119,14 @@ def _from_mapping(values: Mapping[str, Any], source: str) -> Settings:
 
 def _check_lang(lang: str, source: str) -> str:
     if lang not in LANGUAGES:
-        raise ConfigError.of("language must be fa or en, not {lang}", file=source, lang=lang)
+        raise ConfigError.of("language must be fa or en, not {value}", file=source, value=lang)
     return lang
 
 
 def _parse_date(text: str, source: str) -> dt.date:
     from pollnet.i18n.dates import parse_date
 
-    return parse_date(text, source=source)
+    try:
+        return parse_date(text, source=source)
+    except UserError as exc:
+        raise ConfigError(exc.problems) from None
