@@ -40,9 +40,9 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
 
 
 def _register() -> None:
-    from pollnet.cli import stations
+    from pollnet.cli import stations, synth
 
-    for module in (stations,):
+    for module in (stations, synth):
         for command in module.COMMANDS:
             cli.add_command(command)
 
