@@ -48,7 +48,10 @@ def load_into(engine: Engine, city: SyntheticCity) -> dict[str, int]:
         for f in city.existing_fiber
     ]
     with engine.begin() as conn:
-        have = set(conn.execute(sa.select(core.districts.c.kind, core.districts.c.number)).tuples())
+        have = {
+            tuple(r)
+            for r in conn.execute(sa.select(core.districts.c.kind, core.districts.c.number))
+        }
         districts = [
             {"kind": d.kind.value, "number": d.number, "name": d.name}
             for d in city.districts
