@@ -1,0 +1,174 @@
+"""A check-in as the API receives it: parsing and the checks that need no database.
+
+:func:`parse_checkin` turns the JSON body of ``POST /v1/checkins`` into a :class:`Checkin`, tied
+to the device and station of the client certificate (never to what the body claims). A body that
+is not the documented shape raises :class:`MalformedRequest` (HTTP 400); a well-formed check-in
+that must be refused (bad national code, under age, failed verification, clock skew) carries a
+:class:`Refusal` and still goes to the ledger, so that a retry with the same idempotency key gets
+the same answer back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pollnet.errors import UserError
+from pollnet.i18n.dates import parse_date
+from pollnet.link.national_code import age_on, normalise_national_code
+from pollnet.link.pki import DeviceIdentity
+
+REFUSAL_REASONS = (
+    "invalid_national_code",
+    "under_age",
+    "not_on_roll",
+    "verification_failed",
+    "clock_skew",
+)
+MAX_KEY_LENGTH = 64
+
+
+class MalformedRequest(ValueError):
+    """A request body that is not the documented shape (HTTP 400); the message says why."""
+
+
+@dataclass(frozen=True)
+class CheckinPolicy:
+    """The rules a check-in is held to; built from settings ``[link]``.
+
+    ``min_fingerprint_score`` is the lowest match score (0..1) that verifies a voter;
+    ``max_clock_skew_s`` the largest gap in seconds between a device's clock and the service's.
+    """
+
+    election: str
+    election_date: dt.date
+    min_age: int = 18
+    min_fingerprint_score: float = 0.6
+    max_clock_skew_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a check-in is refused before the ledger: one of :data:`REFUSAL_REASONS`."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """One parsed check-in; ``voter_hash`` is ``None`` only when the code itself is invalid."""
+
+    device: str
+    station: str
+    idempotency_key: str
+    voter_hash: str | None
+    device_time: dt.datetime
+    provisional_at: dt.datetime | None
+    card_read: bool
+    fingerprint_score: float
+    refusal: Refusal | None = None
+
+
+def voter_hash(key: bytes, national_code: str) -> str:
+    """The keyed HMAC-SHA256 (hex) that stands in for a valid, normalised national code."""
+    return hmac.new(key, national_code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def parse_checkin(
+    body: Mapping[str, Any],
+    identity: DeviceIdentity,
+    policy: CheckinPolicy,
+    hmac_key: bytes,
+    now: dt.datetime,
+) -> Checkin:
+    """The check-in in ``body`` from the device of ``identity``, checked against ``policy``.
+
+    ``now`` is the service's clock (UTC). Raises :class:`MalformedRequest` for a body that
+    cannot be read; returns a :class:`Checkin` with a :class:`Refusal` for one that must be
+    refused.
+    """
+    code_text = _field(body, "national_code", str)
+    birth_text = _field(body, "birth_date", str)
+    card_read = _field(body, "card_read", bool)
+    score = _field(body, "fingerprint_score", (int, float))
+    if isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
+        raise MalformedRequest("fingerprint_score must be a number from 0 to 1")
+    device_time = _timestamp(_field(body, "device_time", str), "device_time")
+    key = _field(body, "idempotency_key", str)
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise MalformedRequest(f"idempotency_key must be 1 to {MAX_KEY_LENGTH} characters")
+    provisional_text = body.get("provisional_at")
+    if provisional_text is not None and not isinstance(provisional_text, str):
+        raise MalformedRequest("provisional_at must be an ISO 8601 time or null")
+    provisional_at = (
+        _timestamp(provisional_text, "provisional_at") if provisional_text is not None else None
+    )
+    try:
+        birth_date = parse_date(birth_text)
+    except UserError:
+        raise MalformedRequest("birth_date must be a date (1370/01/15 or 1991-04-04)") from None
+
+    code = normalise_national_code(code_text)
+    refusal = _refusal(
+        code, birth_date, card_read, float(score), device_time, provisional_at, policy, now
+    )
+    return Checkin(
+        device=identity.serial,
+        station=identity.station,
+        idempotency_key=key,
+        voter_hash=voter_hash(hmac_key, code) if code is not None else None,
+        device_time=device_time,
+        provisional_at=provisional_at,
+        card_read=card_read,
+        fingerprint_score=float(score),
+        refusal=refusal,
+    )
+
+
+def _refusal(
+    code: str | None,
+    birth_date: dt.date,
+    card_read: bool,
+    score: float,
+    device_time: dt.datetime,
+    provisional_at: dt.datetime | None,
+    policy: CheckinPolicy,
+    now: dt.datetime,
+) -> Refusal | None:
+    if code is None:
+        return Refusal("invalid_national_code", "the national code is not valid")
+    if age_on(birth_date, policy.election_date) < policy.min_age:
+        return Refusal("under_age", "the voter is under the minimum age on election day")
+    if not card_read or score < policy.min_fingerprint_score:
+        return Refusal("verification_failed", "the card or the fingerprint did not verify")
+    # A replay of a check-in the device accepted offline is judged on its own time, not skew.
+    if (
+        provisional_at is None
+        and abs((device_time - now).total_seconds()) > policy.max_clock_skew_s
+    ):
+        return Refusal("clock_skew", "the device clock is too far from the service clock")
+    return None
+
+
+def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in body:
+        raise MalformedRequest(f"missing field: {name}")
+    value = body[name]
+    if not isinstance(value, kind):
+        raise MalformedRequest(f"wrong type of field: {name}")
+    return value
+
+
+def _timestamp(text: str, name: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedRequest(f"{name} must be an ISO 8601 time with an offset") from None
+    if value.tzinfo is None:
+        raise MalformedRequest(f"{name} must be an ISO 8601 time with an offset")
+    return value

@@ -1,0 +1,294 @@
+"""Heartbeats on the service side: each device's current state, its history, station readiness.
+
+A station is **ready** when every one of its devices reported within the last three heartbeat
+intervals and all of them on fiber; **degraded** when one is on LTE or one is missing; **offline**
+when none reported for three intervals. The expected number of devices is the registry's
+(``stations.devices``) when the station is registered, else the devices that ever reported.
+
+The service keeps the current state in memory and writes it (and the history) in batches from a
+thread of its own about once a second: heartbeats are frequent (20,000 devices every 30 s) and,
+unlike check-ins, losing the last second of them on a crash loses nothing that matters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from pollnet.link.checkin import MalformedRequest
+from pollnet.link.pki import DeviceIdentity
+from pollnet.store.schema import core
+from pollnet.store.schema.link import device_states, heartbeats, station_states
+
+LINKS = ("fiber", "lte")
+STATES = ("ready", "degraded", "offline")
+MISSED_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """One report of a device: which link it uses, its queue depth, clock skew in seconds."""
+
+    device: str
+    station: str
+    link: str
+    queue_depth: int
+    clock_skew_s: float
+    software_version: str
+    battery: int | None
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StationReadiness:
+    """A station's state now, with its district (``None`` when not in the registry)."""
+
+    station: str
+    district: int | None
+    state: str
+    devices_online: int
+    devices_expected: int
+    on_lte: int
+
+
+def parse_heartbeat(
+    body: Mapping[str, Any], identity: DeviceIdentity, now: dt.datetime
+) -> Heartbeat:
+    """The heartbeat in a ``POST /v1/heartbeats`` body; :class:`MalformedRequest` if unreadable."""
+    link = body.get("link")
+    if link not in LINKS:
+        raise MalformedRequest("link must be fiber or lte")
+    depth = body.get("queue_depth")
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise MalformedRequest("queue_depth must be a whole number from 0")
+    version = body.get("software_version")
+    if not isinstance(version, str) or not 0 < len(version) <= 64:
+        raise MalformedRequest("software_version must be 1 to 64 characters")
+    battery = body.get("battery")
+    if battery is not None and (
+        not isinstance(battery, int) or isinstance(battery, bool) or not 0 <= battery <= 100
+    ):
+        raise MalformedRequest("battery must be a whole number from 0 to 100, or null")
+    text = body.get("device_time")
+    try:
+        device_time = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        device_time = None
+    if device_time is None or device_time.tzinfo is None:
+        raise MalformedRequest("device_time must be an ISO 8601 time with an offset")
+    return Heartbeat(
+        device=identity.serial,
+        station=identity.station,
+        link=str(link),
+        queue_depth=depth,
+        clock_skew_s=(device_time - now).total_seconds(),
+        software_version=version,
+        battery=battery,
+        received_at=now,
+    )
+
+
+def station_state(
+    devices: Iterable[tuple[str, dt.datetime]],
+    expected: int,
+    now: dt.datetime,
+    interval_s: float,
+) -> str:
+    """The state of a station from its devices' ``(link, last_seen)`` (see the module doc)."""
+    cutoff = now - dt.timedelta(seconds=MISSED_INTERVALS * interval_s)
+    online = [link for link, seen in devices if _utc(seen) >= cutoff]
+    if not online:
+        return "offline"
+    if len(online) < expected or any(link != "fiber" for link in online):
+        return "degraded"
+    return "ready"
+
+
+class HeartbeatBoard:
+    """The current state of every device, kept in memory and written out in batches."""
+
+    def __init__(self, engine: Engine, *, interval_s: float = 30.0) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._devices: dict[str, Heartbeat] = {}
+        self._by_station: dict[str, dict[str, Heartbeat]] = {}
+        self._pending: list[Heartbeat] = []
+        self._station_state: dict[str, str] = {}
+        self._expected: dict[str, int] = {}
+        self._districts: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._load()
+
+    def _load(self) -> None:
+        with self.engine.connect() as conn:
+            for row in conn.execute(sa.select(device_states)):
+                self._keep(
+                    Heartbeat(
+                        row.device,
+                        row.station,
+                        row.link,
+                        row.queue_depth,
+                        row.clock_skew_s,
+                        row.software_version,
+                        row.battery,
+                        _utc(row.last_seen),
+                    )
+                )
+            for row in conn.execute(
+                sa.select(core.stations.c.code, core.stations.c.devices, core.stations.c.district)
+            ):
+                self._expected[row.code] = row.devices
+                self._districts[row.code] = row.district
+
+    def _keep(self, beat: Heartbeat) -> None:
+        old = self._devices.get(beat.device)
+        if old is not None and old.station != beat.station:
+            self._by_station[old.station].pop(beat.device, None)
+        self._devices[beat.device] = beat
+        self._by_station.setdefault(beat.station, {})[beat.device] = beat
+
+    def record(self, beat: Heartbeat) -> str:
+        """Take ``beat`` in; returns its station's state now."""
+        with self._lock:
+            self._keep(beat)
+            self._pending.append(beat)
+        return self.state_of(beat.station, beat.received_at)
+
+    def state_of(self, station: str, now: dt.datetime) -> str:
+        """The state of ``station`` at ``now``."""
+        with self._lock:
+            beats = self._by_station.get(station, {})
+            devices = [(b.link, b.received_at) for b in beats.values()]
+        return station_state(devices, self._expected.get(station, 0), now, self.interval_s)
+
+    def readiness(self, now: dt.datetime) -> list[StationReadiness]:
+        """Every station known (registered or reporting), with its state at ``now``."""
+        with self._lock:
+            beats = list(self._devices.values())
+        return readiness_of(beats, self._expected, self._districts, now, self.interval_s)
+
+    def start(self) -> None:
+        """Start writing heartbeats out about once a second."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="heartbeat-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is pending and stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write pending heartbeats, device states and station state changes."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        now = max(b.received_at for b in pending)
+        latest = {b.device: b for b in pending}
+        changes = []
+        for station in {b.station for b in pending}:
+            state = self.state_of(station, now)
+            if self._station_state.get(station) != state:
+                self._station_state[station] = state
+                changes.append({"station": station, "state": state, "since": now})
+        with self.engine.begin() as conn:
+            conn.execute(heartbeats.insert(), [_history_row(b) for b in pending])
+            _upsert_states(conn, list(latest.values()))
+            if changes:
+                conn.execute(station_states.insert(), changes)
+
+
+def readiness_of(
+    beats: Sequence[Heartbeat],
+    expected: Mapping[str, int],
+    districts: Mapping[str, int],
+    now: dt.datetime,
+    interval_s: float,
+) -> list[StationReadiness]:
+    """Station readiness from the devices' latest heartbeats (pure: no database)."""
+    by_station: dict[str, list[Heartbeat]] = {code: [] for code in expected}
+    for beat in beats:
+        by_station.setdefault(beat.station, []).append(beat)
+    cutoff = now - dt.timedelta(seconds=MISSED_INTERVALS * interval_s)
+    result = []
+    for code, station_beats in sorted(by_station.items()):
+        devices = [(b.link, b.received_at) for b in station_beats]
+        online = [b for b in station_beats if _utc(b.received_at) >= cutoff]
+        want = max(expected.get(code, 0), len(station_beats))
+        result.append(
+            StationReadiness(
+                station=code,
+                district=districts.get(code),
+                state=station_state(devices, want, now, interval_s),
+                devices_online=len(online),
+                devices_expected=want,
+                on_lte=sum(1 for b in online if b.link == "lte"),
+            )
+        )
+    return result
+
+
+def readiness(engine: Engine, now: dt.datetime, interval_s: float = 30.0) -> list[StationReadiness]:
+    """Station readiness from the database (what ``pollnet status`` prints)."""
+    board = HeartbeatBoard(engine, interval_s=interval_s)
+    return board.readiness(now)
+
+
+def _history_row(beat: Heartbeat) -> dict[str, Any]:
+    return {
+        "device": beat.device,
+        "station": beat.station,
+        "received_at": beat.received_at,
+        "link": beat.link,
+        "queue_depth": beat.queue_depth,
+        "clock_skew_s": beat.clock_skew_s,
+        "software_version": beat.software_version,
+        "battery": beat.battery,
+    }
+
+
+def _upsert_states(conn: Connection, beats: Sequence[Heartbeat]) -> None:
+    rows = [{**_history_row(b), "last_seen": b.received_at} for b in beats]
+    for row in rows:
+        del row["received_at"]
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(device_states)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(device_states)  # type: ignore[assignment]
+    columns = {c: stmt.excluded[c] for c in rows[0] if c != "device"}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["device"], set_=columns), rows)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+__all__ = [
+    "Heartbeat",
+    "HeartbeatBoard",
+    "StationReadiness",
+    "parse_heartbeat",
+    "readiness",
+    "readiness_of",
+    "station_state",
+]

@@ -1,0 +1,444 @@
+"""The check-in ledger: every voter recorded exactly once per election, durably, with group commit.
+
+One writer thread owns the database connection. Check-ins queue up while it commits; it takes
+everything queued (up to ``max_batch``) as one transaction, so one ``fsync`` acknowledges many
+check-ins (group commit). An answer is handed back only after its transaction has committed: on
+SQLite with WAL and ``synchronous=FULL``, on PostgreSQL with ``synchronous_commit=on``. The unique
+constraint on ``(election, voter_hash)`` is the source of truth for "exactly once"; the reads
+before the insert only shape the answer, and a constraint violation (another writer raced us)
+re-runs the batch one check-in at a time.
+
+Every answer is stored with its idempotency key (per device), so a retry gets it back verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from pollnet.i18n import tr
+from pollnet.link.checkin import Checkin, voter_hash
+from pollnet.link.national_code import normalise_national_code
+from pollnet.store.schema.link import checkin_conflicts, checkins, idempotency_keys, voter_roll
+
+ROLL_RECHECK_S = 10.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the service answers a check-in: an HTTP status code and the exact JSON body."""
+
+    status_code: int
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.body)
+        return value
+
+
+@dataclass
+class _Pending:
+    checkin: Checkin
+    deliver: Callable[[Answer], None]
+
+
+class Ledger:
+    """The writer of the check-in ledger of one election on ``engine``.
+
+    Use as a context manager (or :meth:`start`/:meth:`stop`); submit from any thread with
+    :meth:`record` (blocking) or from an event loop with :meth:`record_async`.
+    """
+
+    def __init__(
+        self, engine: Engine, election: str, *, lang: str = "en", max_batch: int = 512
+    ) -> None:
+        self.engine = engine
+        self.election = election
+        self.lang = lang
+        self.max_batch = max_batch
+        self.batches = 0
+        self._queue: deque[_Pending] = deque()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._roll_loaded = False
+        self._roll_checked_at = -1e18
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> Ledger:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is None:
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def submit(self, checkin: Checkin, deliver: Callable[[Answer], None]) -> None:
+        """Queue ``checkin``; the writer thread calls ``deliver`` once it is committed."""
+        if self._error is not None:
+            raise RuntimeError("the ledger writer has failed") from self._error
+        with self._wake:
+            self._queue.append(_Pending(checkin, deliver))
+            self._wake.notify()
+
+    def record(self, checkin: Checkin, timeout: float = 30.0) -> Answer:
+        """Record ``checkin`` and wait for its durable answer (for threads, tests and tools)."""
+        done = threading.Event()
+        result: list[Answer] = []
+
+        def deliver(answer: Answer) -> None:
+            result.append(answer)
+            done.set()
+
+        self.submit(checkin, deliver)
+        if not done.wait(timeout):
+            raise TimeoutError("the ledger did not answer in time")
+        return result[0]
+
+    async def record_async(self, checkin: Checkin) -> Answer:
+        """Record ``checkin`` from an event loop; resolves once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+
+        def deliver(answer: Answer) -> None:
+            loop.call_soon_threadsafe(_resolve, future, answer)
+
+        self.submit(checkin, deliver)
+        return await future
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            _make_durable(conn)
+            while True:
+                with self._wake:
+                    while not self._queue and not self._stopping:
+                        self._wake.wait()
+                    if not self._queue and self._stopping:
+                        return
+                    count = min(len(self._queue), self.max_batch)
+                    batch = [self._queue.popleft() for _ in range(count)]
+                try:
+                    answers = self._write(conn, batch)
+                except BaseException as exc:  # the service must see it, not hang
+                    self._error = exc
+                    raise
+                self.batches += 1
+                for pending, answer in zip(batch, answers, strict=True):
+                    pending.deliver(answer)
+
+    def _write(self, conn: Connection, batch: Sequence[_Pending]) -> list[Answer]:
+        items = [p.checkin for p in batch]
+        self._refresh_roll(conn)
+        try:
+            answers = _write_batch(conn, items, self.election, self._roll_loaded, self.lang)
+            conn.commit()
+            return answers
+        except IntegrityError:
+            conn.rollback()
+        # Someone else wrote one of these voters or keys meanwhile: one at a time now.
+        answers = []
+        for item in items:
+            for attempt in range(2):
+                try:
+                    answers.extend(
+                        _write_batch(conn, [item], self.election, self._roll_loaded, self.lang)
+                    )
+                    conn.commit()
+                    break
+                except IntegrityError:
+                    conn.rollback()
+                    if attempt == 1:
+                        raise
+        return answers
+
+    def _refresh_roll(self, conn: Connection) -> None:
+        now = time.monotonic()
+        if now - self._roll_checked_at >= ROLL_RECHECK_S:
+            self._roll_checked_at = now
+            self._roll_loaded = roll_size(conn, self.election) > 0
+            conn.commit()
+
+
+def _resolve(future: asyncio.Future[Answer], answer: Answer) -> None:
+    if not future.done():
+        future.set_result(answer)
+
+
+def _make_durable(conn: Connection) -> None:
+    """Acknowledge only what is on disk: full sync on SQLite, synchronous commit on PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET synchronous_commit TO on")
+    conn.commit()
+
+
+def _write_batch(
+    conn: Connection, items: Sequence[Checkin], election: str, roll_loaded: bool, lang: str
+) -> list[Answer]:
+    """Plan and write one batch inside the open transaction; answers in the order of ``items``."""
+    now = dt.datetime.now(dt.UTC)
+    stored = _stored_answers(conn, items)
+    hashes = {c.voter_hash for c in items if c.voter_hash is not None and c.refusal is None}
+    first = _first_checkins(conn, election, hashes)
+    on_roll = _on_roll(conn, election, hashes) if roll_loaded else hashes
+
+    answers: list[Answer | None] = [None] * len(items)
+    seen_keys: dict[tuple[str, str], int] = {}
+    new_rows: list[dict[str, Any]] = []
+    new_index: list[int] = []
+    batch_first: dict[str, int] = {}  # voter hash -> position in new_rows
+    conflicts: list[tuple[int, dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        key = (item.device, item.idempotency_key)
+        if key in stored:
+            answers[i] = stored[key]
+            continue
+        if key in seen_keys:
+            continue  # the same request twice in one batch: answered like the first
+        seen_keys[key] = i
+        if item.refusal is not None:
+            answers[i] = _refused(item.refusal.reason, item.refusal.message, lang)
+            continue
+        assert item.voter_hash is not None
+        if item.voter_hash not in on_roll:
+            answers[i] = _refused("not_on_roll", "the voter is not on the roll", lang)
+            continue
+        row = _row(item, election, now)
+        if item.voter_hash in first or item.voter_hash in batch_first:
+            if item.provisional_at is not None:
+                conflicts.append((i, row))
+            else:
+                answers[i] = _duplicate(first, batch_first, new_rows, item.voter_hash)
+            continue
+        batch_first[item.voter_hash] = len(new_rows)
+        new_rows.append(row)
+        new_index.append(i)
+
+    new_ids = _insert_returning_ids(conn, checkins, new_rows)
+    for i, row, checkin_id in zip(new_index, new_rows, new_ids, strict=True):
+        answers[i] = _answer(
+            201,
+            {
+                "status": "accepted",
+                "checkin_id": checkin_id,
+                "station": row["station"],
+                "device": row["device"],
+                "recorded_at": _iso(row["recorded_at"]),
+            },
+        )
+    if conflicts:
+        conflict_rows = []
+        for _i, row in conflicts:
+            voter = row["voter_hash"]
+            first_id = first[voter][0] if voter in first else new_ids[batch_first[voter]]
+            conflict_rows.append({**row, "first_checkin_id": first_id})
+        conflict_ids = _insert_returning_ids(conn, checkin_conflicts, conflict_rows)
+        for (i, row), conflict_id in zip(conflicts, conflict_ids, strict=True):
+            answers[i] = _answer(
+                200,
+                {
+                    "status": "conflict",
+                    "conflict_id": conflict_id,
+                    "first": _where(first, batch_first, new_rows, row["voter_hash"]),
+                },
+            )
+    for i, item in enumerate(items):
+        if answers[i] is None:  # a repeat within the batch
+            answers[i] = answers[seen_keys[(item.device, item.idempotency_key)]]
+    key_rows = [
+        {
+            "device": items[i].device,
+            "key": items[i].idempotency_key,
+            "status_code": answers[i].status_code,  # type: ignore[union-attr]
+            "body": answers[i].body,  # type: ignore[union-attr]
+            "created_at": now,
+        }
+        for i in seen_keys.values()
+    ]
+    if key_rows:
+        conn.execute(idempotency_keys.insert(), key_rows)
+    return [a for a in answers if a is not None]
+
+
+def _stored_answers(conn: Connection, items: Sequence[Checkin]) -> dict[tuple[str, str], Answer]:
+    keys = {c.idempotency_key for c in items}
+    rows = conn.execute(
+        sa.select(
+            idempotency_keys.c.device,
+            idempotency_keys.c.key,
+            idempotency_keys.c.status_code,
+            idempotency_keys.c.body,
+        ).where(idempotency_keys.c.key.in_(keys))
+    )
+    return {(r.device, r.key): Answer(r.status_code, bytes(r.body)) for r in rows}
+
+
+def _first_checkins(
+    conn: Connection, election: str, hashes: Iterable[str]
+) -> dict[str, tuple[int, str, dt.datetime]]:
+    hashes = list(hashes)
+    if not hashes:
+        return {}
+    rows = conn.execute(
+        sa.select(
+            checkins.c.voter_hash, checkins.c.id, checkins.c.station, checkins.c.recorded_at
+        ).where(checkins.c.election == election, checkins.c.voter_hash.in_(hashes))
+    )
+    return {r.voter_hash: (r.id, r.station, r.recorded_at) for r in rows}
+
+
+def _on_roll(conn: Connection, election: str, hashes: Iterable[str]) -> set[str]:
+    hashes = list(hashes)
+    if not hashes:
+        return set()
+    return set(
+        conn.scalars(
+            sa.select(voter_roll.c.voter_hash).where(
+                voter_roll.c.election == election, voter_roll.c.voter_hash.in_(hashes)
+            )
+        )
+    )
+
+
+def _insert_returning_ids(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    if not rows:
+        return []
+    result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(r[0]) for r in result]
+
+
+def _row(item: Checkin, election: str, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "election": election,
+        "voter_hash": item.voter_hash,
+        "station": item.station,
+        "device": item.device,
+        "recorded_at": now,
+        "device_time": item.device_time,
+        "provisional_at": item.provisional_at,
+        "card_read": item.card_read,
+        "fingerprint_score": item.fingerprint_score,
+    }
+
+
+def _where(
+    first: dict[str, tuple[int, str, dt.datetime]],
+    batch_first: dict[str, int],
+    new_rows: list[dict[str, Any]],
+    voter: str,
+) -> dict[str, str]:
+    if voter in first:
+        _id, station, at = first[voter]
+        return {"station": station, "at": _iso(at)}
+    row = new_rows[batch_first[voter]]
+    return {"station": row["station"], "at": _iso(row["recorded_at"])}
+
+
+def _duplicate(
+    first: dict[str, tuple[int, str, dt.datetime]],
+    batch_first: dict[str, int],
+    new_rows: list[dict[str, Any]],
+    voter: str,
+) -> Answer:
+    return _answer(
+        409,
+        {
+            "status": "refused",
+            "reason": "duplicate",
+            "first": _where(first, batch_first, new_rows, voter),
+        },
+    )
+
+
+def _refused(reason: str, message: str, lang: str) -> Answer:
+    return _answer(422, {"status": "refused", "reason": reason, "message": tr(message, lang)})
+
+
+def _answer(status_code: int, body: dict[str, Any]) -> Answer:
+    return Answer(status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _iso(value: dt.datetime) -> str:
+    """UTC ISO 8601 with an offset; SQLite hands back naive UTC datetimes."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def roll_size(conn: Connection, election: str) -> int:
+    """How many voters the loaded roll of ``election`` holds (0: no roll, nobody is refused)."""
+    count = conn.scalar(
+        sa.select(sa.func.count()).select_from(voter_roll).where(voter_roll.c.election == election)
+    )
+    return int(count or 0)
+
+
+def load_roll(engine: Engine, election: str, hmac_key: bytes, codes: Iterable[str]) -> int:
+    """Load voters' national codes into the roll of ``election``; only their hashes are kept.
+
+    Invalid codes are skipped; returns how many voters were added.
+    """
+    hashes = set()
+    for code in codes:
+        normal = normalise_national_code(code)
+        if normal is not None:
+            hashes.add(voter_hash(hmac_key, normal))
+    with engine.begin() as conn:
+        have = set(
+            conn.scalars(
+                sa.select(voter_roll.c.voter_hash).where(voter_roll.c.election == election)
+            )
+        )
+        rows = [{"election": election, "voter_hash": h} for h in hashes - have]
+        if rows:
+            conn.execute(voter_roll.insert(), rows)
+    return len(rows)
+
+
+def checkin_count(engine: Engine, election: str) -> int:
+    """How many voters the ledger of ``election`` holds."""
+    with engine.connect() as conn:
+        count = conn.scalar(
+            sa.select(sa.func.count()).select_from(checkins).where(checkins.c.election == election)
+        )
+    return int(count or 0)
+
+
+def recorded_ids(engine: Engine, ids: Iterable[int]) -> set[int]:
+    """Which of the check-in ids ``ids`` are in the ledger (nothing acknowledged may be lost)."""
+    wanted = list(ids)
+    found: set[int] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start : start + 5000]
+            found.update(conn.scalars(sa.select(checkins.c.id).where(checkins.c.id.in_(chunk))))
+    return found
