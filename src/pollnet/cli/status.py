@@ -1,0 +1,51 @@
+"""``pollnet status``: station readiness by district, from the devices' heartbeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import click
+
+from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.i18n import format_number, tr
+from pollnet.link.heartbeat import STATES, readiness
+from pollnet.link.service import link_settings
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per station.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Print how many stations are ready, degraded or offline in each district."""
+    interval = link_settings(app.settings).heartbeat_seconds
+    stations = readiness(app.engine, dt.datetime.now(dt.UTC), interval)
+    if as_json:
+        for s in stations:
+            echo_json(
+                {
+                    "station": s.station,
+                    "district": s.district,
+                    "state": s.state,
+                    "devices_online": s.devices_online,
+                    "devices_expected": s.devices_expected,
+                    "on_lte": s.on_lte,
+                }
+            )
+        return
+    by_district: dict[int | None, Counter[str]] = {}
+    for s in stations:
+        by_district.setdefault(s.district, Counter())[s.state] += 1
+    console = stdout()
+    for district in sorted(by_district, key=lambda d: (d is None, d or 0)):
+        counts = by_district[district]
+        name = (
+            tr("district {number}", number=district) if district is not None else tr("unregistered")
+        )
+        parts = ", ".join(f"{tr(state)} {format_number(counts[state])}" for state in STATES)
+        console.print(f"{name}: {parts}")
+    if not stations:
+        console.print(tr("no station has reported yet"))
+
+
+COMMANDS = [status]
