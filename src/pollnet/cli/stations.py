@@ -1,13 +1,201 @@
-"""``pollnet stations``: import, list, show and export the polling-station registry."""
+"""``pollnet stations``: import, list, show and export the polling-station registry.
+
+Each command is a thin wrapper over :mod:`pollnet.registry`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.table import Table as RichTable
+
+from pollnet import registry
+from pollnet.cli._common import App, echo_json, pass_app, progress, stdout
+from pollnet.i18n import current_language, format_number, gettext, localise_text, tr
+from pollnet.registry import COLUMNS, ImportReport
 
 
 @click.group()
 def stations() -> None:
-    """The polling-station registry."""
+    """The polling-station registry: import, list, show, export."""
+
+
+@stations.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the valid rows; write the rest to a rejects file."
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where rejected rows go (default: FILE.rejects.csv).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
+@pass_app
+def import_(
+    app: App, file: Path, skip_invalid: bool, rejects: Path | None, verbose: bool, as_json: bool
+) -> None:
+    """Import a station file (CSV, XLSX or GeoJSON); re-importing updates stations by code."""
+    table = registry.read_table(file)
+    if not as_json:
+        _echo_read(table)
+    with progress(gettext("Importing stations")):
+        report = registry.import_table(
+            app.engine,
+            table,
+            settings=app.settings,
+            skip_invalid=skip_invalid,
+            rejects=rejects or registry.default_rejects_path(file),
+        )
+    if as_json:
+        echo_json(_report_dict(report))
+        return
+    _echo_report(report, verbose)
+
+
+def _echo_read(table: registry.Table) -> None:
+    rows = format_number(len(table.rows))
+    if table.encoding:
+        encoding = gettext(table.encoding)
+        _say(
+            "Read {file}: {format}, {encoding}, {rows} rows.",
+            file=table.file, format=table.format.upper(), encoding=encoding, rows=rows,
+        )  # fmt: skip
+    else:
+        _say(
+            "Read {file}: {format}, {rows} rows.",
+            file=table.file, format=table.format.upper(), rows=rows,
+        )  # fmt: skip
+
+
+def _echo_report(report: ImportReport, verbose: bool) -> None:
+    click.echo(
+        tr(
+            "Stations: {added} added, {changed} changed, {unchanged} unchanged.",
+            added=format_number(len(report.added)),
+            changed=format_number(len(report.changed)),
+            unchanged=format_number(len(report.unchanged)),
+        )
+    )
+    if verbose:
+        for label, codes in (
+            ("added: {codes}", report.added),
+            ("changed: {codes}", report.changed),
+            ("unchanged: {codes}", report.unchanged),
+        ):
+            if codes:
+                click.echo(tr(label, codes=", ".join(codes)))
+    if report.rejected:
+        _say(
+            "{count} rows rejected; written with their reasons to {path}",
+            count=format_number(len(report.rejected)),
+            path=str(report.rejects_file),
+        )
+
+
+def _report_dict(report: ImportReport) -> dict[str, Any]:
+    return {
+        "file": report.file,
+        "format": report.format,
+        "encoding": report.encoding,
+        "rows": report.rows,
+        "added": list(report.added),
+        "changed": list(report.changed),
+        "unchanged": list(report.unchanged),
+        "rejected": [
+            {"row": r.row, "reasons": [p.render() for p in r.problems]} for r in report.rejected
+        ],
+        "rejects_file": str(report.rejects_file) if report.rejects_file else None,
+    }
+
+
+_district_option = click.option("--district", type=int, help="Only this municipal district.")
+_critical_option = click.option(
+    "--critical/--not-critical", default=None, help="Only critical (or only non-critical) stations."
+)
+
+
+@stations.command("list")
+@_district_option
+@_critical_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_(app: App, district: int | None, critical: bool | None, as_json: bool) -> None:
+    """List the stations, ordered by code."""
+    records = registry.list_stations(app.engine, district=district, critical=critical)
+    if as_json:
+        echo_json([r.as_dict() for r in records])
+        return
+    shown = ("code", "name", "site", "district", "voters", "devices", "critical")
+    table = RichTable(*(_label(key) for key in shown))
+    for record in records:
+        values = record.as_dict()
+        table.add_row(*(_display(key, values[key]) for key in shown))
+    console = stdout()
+    console.print(table)
+    console.print(tr("{count} stations", count=format_number(len(records))))
+
+
+@stations.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_app
+def show(app: App, code: str, as_json: bool) -> None:
+    """Show one station by its code."""
+    record = registry.get_station(app.engine, code)
+    if as_json:
+        echo_json(record.as_dict())
+        return
+    table = RichTable(show_header=False)
+    for key, value in record.as_dict().items():
+        table.add_row(_label(key), _display(key, value))
+    stdout().print(table)
+
+
+@stations.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--headers",
+    type=click.Choice(("fa", "en")),
+    help="Language of the column names and yes/no (default: the output language).",
+)
+@_district_option
+@_critical_option
+@pass_app
+def export(
+    app: App, file: Path, headers: str | None, district: int | None, critical: bool | None
+) -> None:
+    """Export the stations to FILE: CSV, XLSX or GeoJSON by its extension."""
+    count = registry.export_stations(
+        app.engine, file, headers=headers or current_language(), district=district,
+        critical=critical,
+    )  # fmt: skip
+    click.echo(
+        tr("Exported {count} stations to {path}", count=format_number(count), path=str(file))
+    )
+
+
+def _say(message: str, **params: str) -> None:
+    """Print a translated line whose parameters are already fit for display (paths untouched)."""
+    click.echo(gettext(message).format(**params))
+
+
+def _label(key: str) -> str:
+    column = next(c for c in COLUMNS if c.key == key)
+    return column.fa if current_language() == "fa" else column.en
+
+
+def _display(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return gettext("yes" if value else "no")
+    if key in ("voters",):
+        return format_number(value)
+    return localise_text(str(value))
 
 
 COMMANDS = [stations]

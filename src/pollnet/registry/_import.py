@@ -1,0 +1,110 @@
+"""Importing a station file: read, validate, then write everything in one transaction.
+
+By default the import is all-or-nothing: one invalid row and nothing changes, and the
+:class:`UserError` lists every problem of every row. With ``skip_invalid`` the valid rows go in
+and the rejected ones are written, with their reasons, to a rejects file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from pollnet.errors import ConfigError, UserError
+from pollnet.i18n import current_language
+from pollnet.registry._readers import Table, read_table
+from pollnet.registry._store import upsert
+from pollnet.registry._validate import Rejected, Rules, validate
+from pollnet.registry._writers import write_rejects
+from pollnet.settings import Settings
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: station codes added, changed and unchanged, and the rejected rows."""
+
+    file: str
+    format: str
+    encoding: str | None
+    rows: int
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    rejected: tuple[Rejected, ...] = ()
+    rejects_file: Path | None = None
+
+
+def rules_from(settings: Settings) -> Rules:
+    """The validation rules of ``settings``: its bounding box and ``[registry] max_district``."""
+    max_district = settings.section("registry").get("max_district")
+    if max_district is not None and (
+        not isinstance(max_district, int) or isinstance(max_district, bool) or max_district < 1
+    ):
+        raise ConfigError.of(
+            "[registry] max_district must be a whole number of at least 1", column="max_district"
+        )
+    return Rules(settings.bbox, max_district)
+
+
+def default_rejects_path(path: Path | str) -> Path:
+    """Where rejected rows go unless told otherwise: ``<input>.rejects.csv``."""
+    return Path(f"{path}.rejects.csv")
+
+
+def import_stations(
+    engine: Engine,
+    path: Path | str,
+    *,
+    settings: Settings,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    lang: str | None = None,
+) -> ImportReport:
+    """Read the station file at ``path`` and import it; see :func:`import_table`."""
+    return import_table(
+        engine,
+        read_table(path),
+        settings=settings,
+        skip_invalid=skip_invalid,
+        rejects=rejects or default_rejects_path(path),
+        lang=lang,
+    )
+
+
+def import_table(
+    engine: Engine,
+    table: Table,
+    *,
+    settings: Settings,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    lang: str | None = None,
+) -> ImportReport:
+    """Validate ``table`` and upsert its stations by code, in one transaction.
+
+    Raises :class:`UserError` listing every problem when a row is invalid, unless
+    ``skip_invalid``; then the rejected rows are written to ``rejects`` (default
+    ``<file>.rejects.csv``) with reasons in ``lang`` (default: the active language).
+    """
+    validation = validate(table, rules_from(settings))
+    if validation.rejected and not skip_invalid:
+        raise UserError(validation.problems)
+    rejects_file = None
+    if validation.rejected:
+        rejects_file = rejects or default_rejects_path(table.file)
+        write_rejects(rejects_file, table, validation.rejected, lang or current_language())
+    with engine.begin() as conn:
+        changes = upsert(conn, validation.records)
+    return ImportReport(
+        file=table.file,
+        format=table.format,
+        encoding=table.encoding,
+        rows=len(table.rows),
+        added=changes.added,
+        changed=changes.changed,
+        unchanged=changes.unchanged,
+        rejected=validation.rejected,
+        rejects_file=rejects_file,
+    )

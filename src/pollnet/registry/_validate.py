@@ -1,0 +1,255 @@
+"""Row validation: a :class:`Table` of text cells becomes station records and rejected rows.
+
+Every problem of every row is collected (file, row, column, what is wrong) so that one run shows
+the user everything to fix. The checks run column by column over plain lists, with a fast path
+for the common well-formed cell, which keeps 100,000 rows to about a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pollnet.errors import Location, Problem, UserError
+from pollnet.registry._columns import map_headers
+from pollnet.registry._readers import Table
+from pollnet.registry._records import StationRecord
+from pollnet.registry._values import (
+    FLAG_WORDS,
+    is_plain_decimal,
+    normalise_column,
+    parse_decimal,
+    parse_flag,
+    parse_int,
+)
+from pollnet.settings import BoundingBox
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A data row that cannot be imported: its number, its cells as read, and why."""
+
+    row: int
+    cells: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of validating a table: good records (in file order) and rejected rows."""
+
+    table: Table
+    records: tuple[StationRecord, ...]
+    rejected: tuple[Rejected, ...]
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(p for r in self.rejected for p in r.problems)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a valid row must satisfy beyond its types: the area and the district numbers."""
+
+    bbox: BoundingBox
+    max_district: int | None = None
+
+
+def validate(table: Table, rules: Rules) -> Validation:
+    """Check every row of ``table``.
+
+    Raises :class:`UserError` only for problems of the whole file (missing columns, no data
+    rows); row problems end up in :attr:`Validation.rejected`.
+    """
+    positions = map_headers(table.headers, table.file)
+    if not table.rows:
+        raise UserError.of("the file has no station rows, only a header", file=table.file)
+    check = _Checks(table, positions)
+    check.row_widths()
+    code, name, site, address = (check.text(k) for k in ("code", "name", "site", "address"))
+    district = check.whole("district", 1, rules.max_district)
+    education = check.whole("education_district", 1, required=False)
+    lat, lon = check.coordinates(rules.bbox)
+    voters = check.whole("voters", 0)
+    devices = check.whole("devices", 1)
+    critical = check.flags("critical")
+    check.duplicates(code)
+    check.shared_sites(site, address, education)
+
+    everything = zip(
+        code, name, site, address, district, education, lat, lon, voters, devices, critical,
+        strict=True,
+    )  # fmt: skip
+    if not check.problems:
+        records = tuple(itertools.starmap(StationRecord, everything))
+        return Validation(table, records, ())
+    good: list[StationRecord] = []
+    rejected: list[Rejected] = []
+    for (number, cells), values in zip(table.rows, everything, strict=True):
+        problems = check.problems.get(number)
+        if problems:
+            rejected.append(Rejected(number, cells, tuple(problems)))
+        else:
+            good.append(StationRecord(*values))
+    return Validation(table, tuple(good), tuple(rejected))
+
+
+class _Checks:
+    """Column-wise checks of one table; problems accumulate per row, in column order."""
+
+    def __init__(self, table: Table, positions: Mapping[str, int]) -> None:
+        self.table = table
+        self.positions = positions
+        self.problems: dict[int, list[Problem]] = {n: list(p) for n, p in table.problems.items()}
+        self.rows = [number for number, _ in table.rows]
+        self.columns = list(
+            itertools.zip_longest(*(cells for _, cells in table.rows), fillvalue="")
+        )
+
+    def complain(self, number: int, key: str | None, message: str, **params: Any) -> None:
+        column = self.table.headers[self.positions[key]] if key else None
+        problem = Problem(message, params, Location(self.table.file, number, column))
+        self.problems.setdefault(number, []).append(problem)
+
+    def row_widths(self) -> None:
+        width = len(self.table.headers)
+        if len(self.columns) <= width:
+            return
+        for number, cells in self.table.rows:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                self.complain(
+                    number,
+                    None,
+                    "the row has {cells} cells but the header has {headers}",
+                    cells=len(cells),
+                    headers=width,
+                )
+
+    def text(self, key: str, required: bool = True) -> list[str]:
+        """The column's cells, normalised; an empty required cell is a problem."""
+        index = self.positions.get(key)
+        if index is None:
+            return [""] * len(self.rows)
+        values = normalise_column(self.columns[index])
+        if required and not all(values):
+            for number, value in zip(self.rows, values, strict=True):
+                if not value:
+                    self.complain(number, key, "a value is required")
+        return values
+
+    def _parsed(
+        self, key: str, fast: Callable[[str], Any], slow: Callable[[str], Any], message: str,
+        required: bool = True,
+    ) -> list[Any]:  # fmt: skip
+        """The column through ``fast`` (None where it cannot tell), then ``slow`` for the rest;
+        a cell neither reads gets ``message``."""
+        texts = self.text(key, required)
+        values = [fast(t) if t else None for t in texts]
+        for i, value in enumerate(values):
+            if value is None and texts[i]:
+                values[i] = slow(texts[i])
+                if values[i] is None:
+                    self.complain(self.rows[i], key, message, value=texts[i])
+        return values
+
+    def whole(
+        self, key: str, minimum: int, maximum: int | None = None, required: bool = True
+    ) -> list[int | None]:
+        """Whole numbers from ``minimum`` to ``maximum`` (inclusive); None where wrong or empty."""
+        values = self._parsed(key, _plain_int, parse_int, "not a whole number: {value}", required)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            if value < minimum:
+                self.complain(
+                    self.rows[i], key, "must be at least {minimum}, not {value}",
+                    minimum=minimum, value=value,
+                )  # fmt: skip
+                values[i] = None
+            elif maximum is not None and value > maximum:
+                self.complain(
+                    self.rows[i], key, "must be at most {maximum}, not {value}",
+                    maximum=maximum, value=value,
+                )  # fmt: skip
+                values[i] = None
+        return values
+
+    def flags(self, key: str) -> list[bool | None]:
+        """Yes/no values (English or Persian words, true/false, 1/0)."""
+        return self._parsed(
+            key,
+            lambda t: FLAG_WORDS.get(t),
+            parse_flag,
+            "not yes or no: {value} (use yes/no, true/false, 1/0, بله/خیر)",
+        )
+
+    def coordinates(self, bbox: BoundingBox) -> tuple[list[float | None], list[float | None]]:
+        """Latitudes and longitudes inside ``bbox``; swapped pairs are named as such."""
+        fast = _plain_float
+        lats = self._parsed("lat", fast, parse_decimal, "not a number: {value}")
+        lons = self._parsed("lon", fast, parse_decimal, "not a number: {value}")
+        for i, number in enumerate(self.rows):
+            lat, lon = lats[i], lons[i]
+            if lat is None or lon is None or number in self.table.problems:
+                lats[i] = lons[i] = None
+                continue
+            if bbox.contains(lat, lon):
+                continue
+            lats[i] = lons[i] = None
+            if bbox.contains(lon, lat):
+                self.complain(
+                    number, "lat", "latitude and longitude look swapped: ({lat}, {lon})",
+                    lat=lat, lon=lon,
+                )  # fmt: skip
+            else:
+                self.complain(
+                    number,
+                    "lat",
+                    "the point ({lat}, {lon}) is outside the area: latitude {min_lat} to "
+                    "{max_lat}, longitude {min_lon} to {max_lon}",
+                    lat=lat, lon=lon, min_lat=bbox.min_lat, max_lat=bbox.max_lat,
+                    min_lon=bbox.min_lon, max_lon=bbox.max_lon,
+                )  # fmt: skip
+        return lats, lons
+
+    def duplicates(self, codes: Sequence[str]) -> None:
+        """Name every row of a code that occurs more than once, with the other rows."""
+        if len(set(codes)) == len(codes):
+            return
+        rows_of: dict[str, list[int]] = {}
+        for number, code in zip(self.rows, codes, strict=True):
+            if code:
+                rows_of.setdefault(code, []).append(number)
+        for code, rows in rows_of.items():
+            for number in rows if len(rows) > 1 else ():
+                others = ", ".join(str(n) for n in rows if n != number)
+                self.complain(
+                    number, "code", "duplicate station code {code}, also in row {rows}",
+                    code=code, rows=others,
+                )  # fmt: skip
+
+    def shared_sites(
+        self, site: Sequence[str], address: Sequence[str], education: Sequence[int | None]
+    ) -> None:
+        """Stations of one site (same name and address) must agree on its education district."""
+        first: dict[tuple[str, str], tuple[int, int | None]] = {}
+        for number, name, where, district in zip(self.rows, site, address, education, strict=True):
+            if not name or number in self.problems:
+                continue
+            row, seen = first.setdefault((name, where), (number, district))
+            if seen != district:
+                self.complain(
+                    number, "education_district",
+                    "the site {site} has education district {other} in row {row}",
+                    site=name, other="-" if seen is None else seen, row=row,
+                )  # fmt: skip
+
+
+def _plain_int(text: str) -> int | None:
+    return int(text) if text.isdigit() and text.isascii() else None
+
+
+def _plain_float(text: str) -> float | None:
+    return float(text) if is_plain_decimal(text) else None
