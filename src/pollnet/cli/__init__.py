@@ -40,9 +40,9 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
 
 
 def _register() -> None:
-    from pollnet.cli import devices, pki, serve, stations, status, synth
+    from pollnet.cli import devices, pki, serve, stations, status, streets, synth
 
-    for module in (stations, synth, pki, devices, serve, status):
+    for module in (stations, synth, pki, devices, serve, status, streets):
         for command in module.COMMANDS:
             cli.add_command(command)
 

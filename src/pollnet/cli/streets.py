@@ -1,0 +1,152 @@
+"""``pollnet streets``: import a street network, describe it, snap points to it."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from pollnet import streets as st
+from pollnet.cli._common import App, echo_json, pass_app
+from pollnet.errors import UserError
+from pollnet.i18n import format_number, tr
+from pollnet.streets.classes import check_classes
+
+
+@click.group()
+def streets() -> None:
+    """The street network fiber follows."""
+
+
+@streets.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Street cache to write (default: streets.npz next to the database).",
+)
+@click.option(
+    "--districts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoJSON of municipal district polygons.",
+)
+@click.option("--district-property", help="Property holding a district's number.")
+@click.option("--classes", help="Comma-separated highway classes to keep (default: settings).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and report as JSON.")
+@pass_app
+def import_(
+    app: App,
+    file: Path,
+    out: Path | None,
+    districts: Path | None,
+    district_property: str | None,
+    classes: str | None,
+    as_json: bool,
+) -> None:
+    """Read an OpenStreetMap (.osm.pbf, .osm) or GeoJSON street file into the street cache."""
+    config = st.StreetsConfig.from_settings(app.settings)
+    graph = st.read(
+        file,
+        classes=check_classes(classes.split(",")) if classes else config.classes,
+        districts=districts,
+        district_property=district_property or config.district_property,
+    )
+    written = st.save(graph, out or config.cache)
+    if as_json:
+        echo_json({"cache": str(written), **graph.summary(), "report": graph.report.to_dict()})
+        return
+    for line in graph.report.lines():
+        click.echo(line)
+    _echo_summary(graph)
+    click.echo(f"{tr('street cache')}: {written}")
+
+
+@streets.command("info")
+@click.argument("cache", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def info(app: App, cache: Path | None, as_json: bool) -> None:
+    """Describe a street cache: size, length by class, components, what the import dropped."""
+    graph = st.load(cache or st.StreetsConfig.from_settings(app.settings).cache)
+    if as_json:
+        echo_json({**graph.summary(), "report": graph.report.to_dict()})
+        return
+    _echo_summary(graph)
+    for line in graph.report.lines():
+        click.echo(line)
+
+
+@streets.command("snap")
+@click.argument("points", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), help="Street cache.")
+@click.option("--max-drop-m", type=float, help="Flag points farther than this from a street.")
+@pass_app
+def snap(app: App, points: Path, cache: Path | None, max_drop_m: float | None) -> None:
+    """Attach the points of a CSV (columns lon, lat; others are copied) to their nearest
+    street; writes CSV with edge, street name, drop in metres and flags to standard output."""
+    config = st.StreetsConfig.from_settings(app.settings)
+    graph = st.load(cache or config.cache)
+    rows, lon, lat = _read_points(points)
+    snaps = st.snap(graph, lon, lat, max_drop_m=max_drop_m or config.max_drop_m)
+    writer = csv.writer(sys.stdout)
+    header = list(rows[0].keys()) if rows else []
+    writer.writerow([*header, "edge", "street", "drop_m", "flags"])
+    for i, row in enumerate(rows):
+        e = int(snaps.edge[i])
+        writer.writerow(
+            [
+                *row.values(),
+                e if e >= 0 else "",
+                graph.edge_name[e] if e >= 0 else "",
+                f"{snaps.drop_m[i]:.1f}" if e >= 0 else "",
+                " ".join(snaps.reasons(i)),
+            ]
+        )
+
+
+def _read_points(path: Path) -> tuple[list[dict[str, str]], np.ndarray, np.ndarray]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise UserError.of("file not found", file=str(path)) from None
+    lon = np.full(len(rows), np.nan)
+    lat = np.full(len(rows), np.nan)
+    for number, row in enumerate(rows, start=1):
+        for column, target in (("lon", lon), ("lat", lat)):
+            if column not in row:
+                raise UserError.of("missing column {column}", file=str(path), column=column)
+            try:
+                target[number - 1] = float(row[column])
+            except (TypeError, ValueError):
+                raise UserError.of(
+                    "not a number: {value}",
+                    file=str(path),
+                    row=number,
+                    column=column,
+                    value=str(row[column]),
+                ) from None
+    return rows, lon, lat
+
+
+def _echo_summary(graph: st.StreetGraph) -> None:
+    s = graph.summary()
+    click.echo(
+        tr(
+            "{nodes} nodes, {edges} edges, {km} km of street in {components} components "
+            "(the largest has {largest} nodes)",
+            nodes=format_number(s["nodes"]),
+            edges=format_number(s["edges"]),
+            km=format_number(s["length_km"], decimals=1),
+            components=format_number(s["components"]),
+            largest=format_number(s["largest_component_nodes"]),
+        )
+    )
+    for name, km in s["length_km_by_class"].items():
+        click.echo("  " + tr("{name}: {km} km", name=name, km=format_number(km, decimals=1)))
+
+
+COMMANDS = [streets]

@@ -1,0 +1,63 @@
+"""Street classes: which OpenStreetMap ``highway`` values fiber can follow.
+
+Fiber is laid in a trench, a micro-trench or an existing duct along a street, or hung from poles
+along it. That is possible along every public street a crew and a permit can reach, so the
+default keeps ``trunk`` down to ``service`` and pedestrian streets, and leaves out:
+
+- ``motorway`` and ``motorway_link``: controlled-access roads where street works need a closure
+  of the carriageway and crossings need bridges; in Tehran the expressways (``بزرگراه``) are
+  mapped as motorway. A plan may still add them with the ``classes`` setting.
+- paths for people or bicycles only (``footway``, ``path``, ``cycleway``, ``steps``,
+  ``bridleway``, ``corridor``, ``platform``, ``elevator``, ``crossing``, ``trail``) and
+  ``track``: no permit regime for street works, often no ground to dig.
+- ``construction``, ``proposed``, ``abandoned``, ``raceway``, ``bus_guideway``, ``escape``: not
+  streets yet, or not streets at all.
+
+The order of :data:`HIGHWAY_CLASSES` (largest first) fixes the integer class codes of a graph
+read from OpenStreetMap or GeoJSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+HIGHWAY_CLASSES: tuple[str, ...] = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+    "pedestrian",
+    "road",
+)
+"""Every street class pollnet knows, largest first; the code of a class is its index here."""
+
+DEFAULT_CLASSES: frozenset[str] = frozenset(HIGHWAY_CLASSES) - {"motorway", "motorway_link"}
+"""The classes kept by default: every street fiber can follow (see the module docstring)."""
+
+
+def check_classes(classes: Iterable[str]) -> frozenset[str]:
+    """``classes`` as a set, refusing names that are not in :data:`HIGHWAY_CLASSES`."""
+    from pollnet.errors import ConfigError
+
+    chosen = frozenset(c.strip() for c in classes if c.strip())
+    unknown = sorted(chosen - set(HIGHWAY_CLASSES))
+    if unknown:
+        raise ConfigError.of(
+            "unknown street classes: {names} (known: {known})",
+            column="classes",
+            names=", ".join(unknown),
+            known=", ".join(HIGHWAY_CLASSES),
+        )
+    if not chosen:
+        raise ConfigError.of("no street classes chosen", column="classes")
+    return chosen
