@@ -1,0 +1,178 @@
+"""The ledger on SQLite and PostgreSQL: exactly once per election, idempotent, durable answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pollnet.link.checkin import Checkin, Refusal, voter_hash
+from pollnet.link.ledger import Ledger, checkin_count, load_roll, recorded_ids
+from pollnet.store import open_store
+from pollnet.store.schema.link import checkin_conflicts, checkins
+from tests.link.service_helpers import national_code
+
+KEY = b"k" * 32
+
+
+def _checkin(code: str, device: str = "D-1", station: str = "ST-1", **changes: object) -> Checkin:
+    now = dt.datetime.now(dt.UTC)
+    values: dict[str, object] = {
+        "device": device,
+        "station": station,
+        "idempotency_key": str(uuid.uuid4()),
+        "voter_hash": voter_hash(KEY, code),
+        "device_time": now,
+        "provisional_at": None,
+        "card_read": True,
+        "fingerprint_score": 0.9,
+    }
+    values.update(changes)
+    return Checkin(**values)  # type: ignore[arg-type]
+
+
+def test_a_voter_is_recorded_once_across_stations_and_threads(db_url: str) -> None:
+    engine = open_store(db_url)
+    codes = [national_code(n) for n in range(40)]
+    answers: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def station(n: int) -> None:
+        for code in codes:
+            answer = ledger.record(_checkin(code, device=f"D-{n}", station=f"ST-{n}"))
+            with lock:
+                answers.append((code, answer.status_code))
+
+    with Ledger(engine, "e1") as ledger:
+        threads = [threading.Thread(target=station, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert checkin_count(engine, "e1") == 40
+    for code in codes:
+        statuses = sorted(s for c, s in answers if c == code)
+        assert statuses == [201, 409, 409, 409], code
+
+
+def test_duplicate_answer_says_where_and_when(db_url: str) -> None:
+    engine = open_store(db_url)
+    with Ledger(engine, "e1") as ledger:
+        first = ledger.record(_checkin("0499370899", station="ST-9")).json()
+        again = ledger.record(_checkin("0499370899", device="D-2", station="ST-2"))
+    assert again.status_code == 409
+    assert again.json() == {
+        "status": "refused",
+        "reason": "duplicate",
+        "first": {"station": "ST-9", "at": first["recorded_at"]},
+    }
+
+
+def test_a_retry_gets_the_original_answer_verbatim_even_after_a_restart(db_url: str) -> None:
+    engine = open_store(db_url)
+    item = _checkin("0499370899")
+    with Ledger(engine, "e1") as ledger:
+        first = ledger.record(item)
+        assert ledger.record(item) == first
+    with Ledger(engine, "e1") as ledger:
+        assert ledger.record(item) == first
+        # The same key from another device is another request.
+        other = ledger.record(
+            _checkin("0499370899", device="D-2", idempotency_key=item.idempotency_key)
+        )
+        assert other.status_code == 409
+    refused = _checkin("x", voter_hash=None, refusal=Refusal("invalid_national_code", "m"))
+    with Ledger(engine, "e1") as ledger:
+        answer = ledger.record(refused)
+        assert answer.status_code == 422 and answer.json()["reason"] == "invalid_national_code"
+        assert ledger.record(refused) == answer
+
+
+def test_an_offline_checkin_of_a_voter_recorded_elsewhere_is_a_conflict(db_url: str) -> None:
+    engine = open_store(db_url)
+    offline_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
+    with Ledger(engine, "e1") as ledger:
+        first = ledger.record(_checkin("0499370899", station="ST-1")).json()
+        answer = ledger.record(
+            _checkin("0499370899", device="D-7", station="ST-7", provisional_at=offline_at)
+        )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "conflict"
+    assert body["first"] == {"station": "ST-1", "at": first["recorded_at"]}
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(checkin_conflicts)).one()
+    assert kept.id == body["conflict_id"] and kept.station == "ST-7"
+    assert kept.first_checkin_id == first["checkin_id"]
+    assert checkin_count(engine, "e1") == 1
+
+
+def test_the_roll_refuses_voters_not_on_it(db_url: str) -> None:
+    engine = open_store(db_url)
+    assert load_roll(engine, "e1", KEY, ["0499370899", "not a code"]) == 1
+    with Ledger(engine, "e1") as ledger:
+        assert ledger.record(_checkin("0499370899")).status_code == 201
+        refused = ledger.record(_checkin(national_code(5)))
+    assert refused.status_code == 422 and refused.json()["reason"] == "not_on_roll"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8), st.integers(0, 3), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_any_sequence_counts_each_voter_at_most_once(
+    ledger_engine: tuple[Ledger, sa.Engine],
+    steps: list[tuple[int, int, bool, bool]],
+) -> None:
+    ledger, engine = ledger_engine
+    election = f"e-{uuid.uuid4()}"
+    ledger.election = election
+    sent: list[tuple[Checkin, int]] = []
+    accepted: dict[int, int] = {}
+    for voter, device, provisional, retry in steps:
+        if retry and sent:
+            item, who = sent[-1]
+        else:
+            who = voter
+            item = _checkin(
+                national_code(voter),
+                device=f"D-{device}",
+                provisional_at=dt.datetime.now(dt.UTC) if provisional else None,
+            )
+        sent.append((item, who))
+        answer = ledger.record(item)
+        if answer.status_code == 201:
+            accepted[answer.json()["checkin_id"]] = who
+    assert sorted(accepted.values()) == sorted(set(accepted.values()))
+    assert checkin_count(engine, election) == len(accepted)
+    assert recorded_ids(engine, accepted) == set(accepted)
+
+
+@pytest.fixture(scope="module")
+def ledger_engine(tmp_path_factory: pytest.TempPathFactory) -> object:
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'l.db'}")
+    with Ledger(engine, "placeholder") as ledger:
+        yield ledger, engine
+
+
+def test_no_raw_national_code_in_the_database_file(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'l.db'}")
+    codes = [national_code(n) for n in range(30)]
+    with Ledger(engine, "e1") as ledger:
+        for code in codes:
+            ledger.record(_checkin(code))
+    engine.dispose()
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert all(code.encode() not in data for code in codes)
+    with open_store(f"sqlite:///{tmp_path / 'l.db'}").connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(checkins)) == 30

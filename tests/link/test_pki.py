@@ -1,0 +1,111 @@
+"""The device PKI: files and permissions, what a device certificate says, revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from pollnet.errors import NotFoundError, UserError
+from pollnet.link import pki
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return pki.init_pki(tmp_path / "pki", election_date=dt.date(2028, 2, 25))
+
+
+def test_init_writes_keys_readable_by_the_owner_only(folder: Path) -> None:
+    paths = pki.pki_paths(folder)
+    for role in ("root_key", "issuing_key", "ledger_key"):
+        assert _mode(paths[role]) == 0o600, role
+    chain = x509.load_pem_x509_certificates(paths["chain"].read_bytes())
+    assert [c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value for c in chain] == [
+        "pollnet election root CA",
+        "pollnet election issuing CA",
+    ]
+    assert chain[1].issuer == chain[0].subject
+    assert pki.revoked_serials(folder) == frozenset()
+    with pytest.raises(UserError):
+        pki.init_pki(folder)
+
+
+def test_device_certificate_names_device_and_station(folder: Path, tmp_path: Path) -> None:
+    out = pki.enroll_device(
+        folder,
+        "ST-0042",
+        "SN-77",
+        tmp_path / "bundle",
+        endpoints={"fiber": "https://127.0.0.1:9443", "lte": "https://10.0.0.1:9443"},
+    )
+    assert _mode(out / "device.key") == 0o600
+    cert = x509.load_pem_x509_certificate((out / "device.crt").read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "SN-77"
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "pollnet"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(san.get_values_for_type(x509.UniformResourceIdentifier)) == {
+        "urn:pollnet:device:SN-77",
+        "urn:pollnet:station:ST-0042",
+    }
+    assert pki.identity_of(cert).station == "ST-0042"
+    # Bounded to the election period: election day -30 days .. +7 days (whole days, UTC).
+    assert cert.not_valid_after_utc == dt.datetime(2028, 3, 4, tzinfo=dt.UTC)
+    assert cert.not_valid_before_utc <= dt.datetime(2028, 1, 26, tzinfo=dt.UTC)
+    bundle = tomllib.loads((out / "bundle.toml").read_text())
+    assert bundle["serial"] == "SN-77" and bundle["station"] == "ST-0042"
+    assert bundle["endpoints"] == {
+        "fiber": "https://127.0.0.1:9443",
+        "lte": "https://10.0.0.1:9443",
+    }
+    assert bundle["heartbeat_seconds"] == 30
+    assert (out / "ca.pem").read_bytes() == pki.pki_paths(folder)["chain"].read_bytes()
+    # The issuing CA really signed it.
+    issuing = x509.load_pem_x509_certificate(pki.pki_paths(folder)["issuing_crt"].read_bytes())
+    cert.verify_directly_issued_by(issuing)
+
+
+def test_revoke_puts_the_certificate_on_the_crl(folder: Path) -> None:
+    pki.enroll_device(folder, "ST-1", "A")
+    pki.enroll_device(folder, "ST-1", "B")
+    number = pki.revoke(folder, "A")
+    assert pki.revoked_serials(folder) == {number}
+    assert pki.revoke(folder, "A") == number  # twice is harmless
+    assert {(d.serial, d.revoked) for d in pki.list_devices(folder)} == {("A", True), ("B", False)}
+    with pytest.raises(NotFoundError):
+        pki.revoke(folder, "nobody")
+
+
+def test_revocation_list_rereads_the_crl_when_it_changes(folder: Path) -> None:
+    pki.enroll_device(folder, "ST-1", "A")
+    revocations = pki.RevocationList(folder, check_every_s=0.0)
+    number = pki.list_devices(folder)[0].cert_serial
+    assert not revocations.is_revoked(number, 1.0)
+    pki.revoke(folder, "A")
+    assert revocations.is_revoked(number, 2.0)
+
+
+def test_server_certificate_and_context(folder: Path) -> None:
+    with pytest.raises(UserError):
+        pki.server_ssl_context(folder)
+    crt = pki.issue_server_cert(folder, ["127.0.0.1", "link.example"])
+    assert _mode(pki.pki_paths(folder)["server_key"]) == 0o600
+    cert = x509.load_pem_x509_certificates(crt.read_bytes())[0]
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["link.example"]
+    ctx = pki.server_ssl_context(folder)
+    assert ctx.verify_mode.name == "CERT_REQUIRED"
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", " x", 'q"'])
+def test_unusable_serials_are_refused(folder: Path, bad: str) -> None:
+    with pytest.raises(UserError):
+        pki.enroll_device(folder, "ST-1", bad)
