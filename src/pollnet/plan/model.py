@@ -103,7 +103,8 @@ class CableRun:
 
     ``trench_ids`` lists the trench segments it is laid in, in order from the exchange;
     ``cores`` is one of :data:`CORE_SIZES`; ``fibers_used`` is how many of the cores carry a
-    planned link (the rest are spare).
+    planned link (the rest are spare); ``redundant`` runs carry critical stations' second
+    routes; ``existing`` runs use spare cores of fiber already in the ground (no new cable).
     """
 
     id: int
@@ -115,6 +116,7 @@ class CableRun:
     coords: tuple[tuple[float, float], ...]
     fibers_used: int = 0
     redundant: bool = False
+    existing: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,366 @@
+"""The fiber network design: from streets, exchanges and stations to a :class:`Plan`.
+
+Phases (each timed into ``Plan.phase_seconds``):
+
+1. ``prices``: every street edge's price with its cheapest allowed method (the cost model), and
+   the edges along existing fiber (no trench).
+2. ``forest``: one Steiner forest from all exchanges to every reachable station (a virtual root
+   joined to each exchange), so stations share trenches wherever that is cheaper.
+3. ``capacity``: exchanges with more stations than PON ports x split shed their boundary
+   stations to the nearest exchange with spare ports; those trees are solved again.
+4. ``layout``: per exchange, PON ports of ``split`` neighbouring stations, a splitter at their
+   branch point, fibers and cable sizes on every trench, cable runs and splice closures.
+5. ``budget``: every station's optical budget; a failing station is flagged with the best
+   alternative (a nearer exchange, or a smaller split).
+6. ``redundancy``: a trench-disjoint second route for each critical station.
+7. ``assemble``: trench segments, cable runs, splice points, bill of materials and totals.
+
+Stations flagged before the design (too far from a street, outside the area, ...) and
+stations on street components without an exchange are left out of the network and flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csgraph
+
+from pollnet.errors import UserError
+from pollnet.model import Exchange, ExistingFiber, Station
+from pollnet.plan import _forest, redundancy
+from pollnet.plan._assemble import Assembler
+from pollnet.plan._trees import Layout, build_tree, lay_out
+from pollnet.plan.budget import SPLITTER_LOSS_DB, max_route_m, optical_budget
+from pollnet.plan.costs import CostModel, EdgePrices
+from pollnet.plan.model import (
+    FLAG_BUDGET,
+    FLAG_NO_CAPACITY,
+    FLAG_NO_SECOND_ROUTE,
+    FLAG_UNREACHABLE,
+    WARNING_CODES,
+    Flag,
+    OpticalBudget,
+    Plan,
+)
+from pollnet.plan.params import PlanParameters
+from pollnet.streets.graph import StreetGraph
+from pollnet.streets.projection import to_xy
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+MSG_UNREACHABLE = "no exchange reaches this station's part of the street network"
+MSG_NO_CAPACITY = "every exchange that can reach this station has all its PON ports in use"
+MSG_BUDGET_EXCHANGE = (
+    "optical loss {loss} dB plus margin {margin} dB exceeds the {budget} dB budget; "
+    "connecting it to exchange {exchange} ({km} km of street) would pass"
+)
+MSG_BUDGET_SPLIT = (
+    "optical loss {loss} dB plus margin {margin} dB exceeds the {budget} dB budget; "
+    "a 1:{split} splitter on its PON port would pass"
+)
+MSG_BUDGET_NONE = (
+    "optical loss {loss} dB plus margin {margin} dB exceeds the {budget} dB budget; "
+    "no nearer exchange or smaller split passes (consider a class C+ OLT port)"
+)
+MSG_NO_SECOND_ROUTE = "no second route that shares no trench with the first was found"
+
+_MAX_ALTERNATIVE_SEARCHES = 400
+
+
+@dataclass(frozen=True, eq=False)
+class DesignInputs:
+    """What the design works on: the street graph and where stations and exchanges attach.
+
+    ``station_node``/``exchange_node`` are street nodes (-1: not attached);
+    ``*_drop_m`` are the building drops in metres; ``station_flags`` are flags raised before
+    the design (snapping, validation), one tuple per station.
+    """
+
+    graph: StreetGraph
+    stations: tuple[Station, ...]
+    station_node: IntArray
+    station_drop_m: FloatArray
+    exchanges: tuple[Exchange, ...]
+    exchange_node: IntArray
+    exchange_drop_m: FloatArray
+    fibers: tuple[ExistingFiber, ...] = ()
+    station_flags: tuple[tuple[Flag, ...], ...] = ()
+    station_street_lonlat: tuple[FloatArray, FloatArray] | None = None
+
+
+@dataclass
+class _State:
+    """Per-station results gathered while the phases run."""
+
+    flags: list[list[Flag]]
+    owner: IntArray
+    budgets: list[OpticalBudget | None] = field(default_factory=list)
+
+
+def design(
+    inputs: DesignInputs,
+    costs: CostModel,
+    params: PlanParameters,
+    *,
+    inputs_digest: str = "",
+    clock: Callable[[], float] = time.perf_counter,
+    phase_seconds: dict[str, float] | None = None,
+) -> Plan:
+    """The cheapest network this heuristic finds that reaches every reachable station."""
+    if not inputs.exchanges:
+        raise UserError.of("there are no exchanges: the plan needs at least one")
+    g = inputs.graph
+    n = g.num_nodes
+    u, v = g.edge_u, g.edge_v
+    seconds = dict(phase_seconds or {})
+    mark = clock()
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = clock()
+        seconds[phase] = seconds.get(phase, 0.0) + now - mark
+        mark = now
+
+    # 1. prices
+    tolerance = costs.value("existing_fiber", "tolerance_m")
+    on_fiber = fiber_edges(g, inputs.fibers, tolerance)
+    prices = costs.edge_prices(g.class_names, g.edge_class, g.edge_length_m, on_fiber)
+    lap("prices")
+
+    # 2. forest
+    count = len(inputs.stations)
+    flags = [list(f) for f in inputs.station_flags] or [[] for _ in range(count)]
+    blocked = np.array([any(f.code not in WARNING_CODES for f in fl) for fl in flags], dtype=bool)
+    node = np.where(blocked, -1, inputs.station_node).astype(np.int64)
+    exchange_node = inputs.exchange_node.astype(np.int64)
+    ex_ok = exchange_node >= 0
+    matrix = _forest.weighted_matrix(n, u, v, prices.weight)
+    _, label = csgraph.connected_components(matrix, directed=False)
+    served_labels = np.unique(label[exchange_node[ex_ok]])
+    reachable = (node >= 0) & np.isin(label[np.maximum(node, 0)], served_labels)
+    for s in np.flatnonzero((node >= 0) & ~reachable):
+        flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
+    node = np.where(reachable, node, -1)
+    safe_exchange = np.where(ex_ok, exchange_node, 0)
+    edges, owner = _forest.solve_forest(n, u, v, prices.weight, node, exchange_node)
+    lap("forest")
+
+    # 3. capacity
+    capacity = np.array([x.pon_ports * params.split for x in inputs.exchanges]) * ex_ok
+    owner, changed, unserved = _forest.repair_capacity(matrix, node, safe_exchange, owner, capacity)
+    for s in np.flatnonzero(unserved):
+        flags[s].append(Flag(FLAG_NO_CAPACITY, MSG_NO_CAPACITY))
+    edge_sets = list(edges)
+    for x in np.flatnonzero(changed):
+        mine = node[owner == x]
+        edge_sets[x] = _forest.exchange_tree_edges(
+            n, u, v, prices.weight, int(exchange_node[x]), mine
+        )
+    lap("capacity")
+
+    # 4. layout
+    layouts: dict[int, Layout] = {}
+    station_local = np.full(count, -1, dtype=np.int64)
+    for x in range(len(inputs.exchanges)):
+        mine = np.flatnonzero(owner == x)
+        if mine.size == 0:
+            continue
+        tree = build_tree(n, u, v, edge_sets[x], int(exchange_node[x]))
+        local = tree.local()
+        places = np.array([local.get(int(node[s]), -1) for s in mine], dtype=np.int64)
+        for s in mine[places < 0]:
+            flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
+            owner[s] = -1
+        mine, places = mine[places >= 0], places[places >= 0]
+        station_local[mine] = places
+        layouts[x] = lay_out(
+            tree,
+            places.tolist(),
+            g.edge_length_m,
+            on_fiber,
+            split=params.split,
+            placement=params.splitter_placement,
+            spare=params.cable_spare,
+        )
+    lap("layout")
+
+    # 5. budget
+    state = _State(flags, owner)
+    _budgets(inputs, params, layouts, station_local, state, matrix_length(g), exchange_node)
+    lap("budget")
+
+    # 6. redundancy
+    routes: dict[int, redundancy.SecondRoute] = {}
+    if params.redundancy:
+        routes = _second_routes(inputs, costs, prices, layouts, station_local, state)
+    lap("redundancy")
+
+    # 7. assemble
+    assembler = Assembler(inputs, costs, params, prices, on_fiber)
+    plan = assembler.plan(
+        layouts=layouts,
+        station_local=station_local,
+        owner=state.owner,
+        flags=state.flags,
+        budgets=state.budgets,
+        routes=routes,
+        inputs_digest=inputs_digest,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    lap("assemble")
+    return Plan(**{**plan.__dict__, "phase_seconds": seconds})
+
+
+def matrix_length(g: StreetGraph) -> Callable[[], object]:
+    """A lazily built matrix of street lengths (for the alternatives of failing stations)."""
+    cache: list[object] = []
+
+    def get() -> object:
+        if not cache:
+            cache.append(_forest.weighted_matrix(g.num_nodes, g.edge_u, g.edge_v, g.edge_length_m))
+        return cache[0]
+
+    return get
+
+
+def fiber_edges(
+    graph: StreetGraph, fibers: Sequence[ExistingFiber], tolerance_m: float
+) -> NDArray[np.bool_]:
+    """Street edges along existing fiber: both ends and the middle within ``tolerance_m``."""
+    on = np.zeros(graph.num_edges, dtype=bool)
+    lines = [f.coords for f in fibers if len(f.coords) >= 2]
+    if not lines or graph.num_edges == 0:
+        return on
+    from scipy.spatial import cKDTree
+
+    step = max(1.0, tolerance_m / 3.0)
+    points: list[FloatArray] = []
+    for coords in lines:
+        lon, lat = np.asarray(coords, dtype=np.float64).T
+        x, y = to_xy(lon, lat, graph.crs)
+        seg = np.hypot(np.diff(x), np.diff(y))
+        for i in range(seg.size):
+            k = max(1, int(np.ceil(seg[i] / step)))
+            t = np.linspace(0.0, 1.0, k + 1)
+            points.append(
+                np.column_stack([x[i] + t * (x[i + 1] - x[i]), y[i] + t * (y[i + 1] - y[i])])
+            )
+    tree = cKDTree(np.concatenate(points))
+    mx, my = graph.edge_midpoints()
+    ok = np.ones(graph.num_edges, dtype=bool)
+    for px, py in (
+        (graph.node_x[graph.edge_u], graph.node_y[graph.edge_u]),
+        (graph.node_x[graph.edge_v], graph.node_y[graph.edge_v]),
+        (mx, my),
+    ):
+        dist, _ = tree.query(np.column_stack([px, py]), distance_upper_bound=tolerance_m)
+        ok &= np.isfinite(dist)
+    return ok
+
+
+def _budgets(
+    inputs: DesignInputs,
+    params: PlanParameters,
+    layouts: dict[int, Layout],
+    station_local: IntArray,
+    state: _State,
+    lengths: Callable[[], object],
+    exchange_node: IntArray,
+) -> None:
+    optics = params.optics
+    budgets: list[OpticalBudget | None] = [None] * len(inputs.stations)
+    searches = 0
+    for s, x in enumerate(state.owner.tolist()):
+        if x < 0:
+            continue
+        lay = layouts[x]
+        local = int(station_local[s])
+        route = float(inputs.exchange_drop_m[x] + lay.dist_m[local] + inputs.station_drop_m[s])
+        splices = int(lay.closures_above[local]) + 2
+        budget = optical_budget(route, splices, params.split, optics)
+        budgets[s] = budget
+        if budget.ok:
+            continue
+        common = {
+            "loss": round(budget.total_loss_db, 1),
+            "margin": budget.margin_db,
+            "budget": budget.budget_db,
+        }
+        flag: Flag | None = None
+        if searches < _MAX_ALTERNATIVE_SEARCHES and len(inputs.exchanges) > 1:
+            searches += 1
+            reach = max_route_m(2, params.split, optics)
+            dist = csgraph.dijkstra(
+                lengths(), directed=False, indices=int(inputs.station_node[s]), limit=reach
+            )
+            options = [
+                (float(dist[exchange_node[k]]) + float(inputs.exchange_drop_m[k]), k)
+                for k in range(len(inputs.exchanges))
+                if k != x and exchange_node[k] >= 0 and np.isfinite(dist[exchange_node[k]])
+            ]
+            if options:
+                d, k = min(options)
+                other = optical_budget(d + float(inputs.station_drop_m[s]), 2, params.split, optics)
+                if other.ok:
+                    flag = Flag(
+                        FLAG_BUDGET,
+                        MSG_BUDGET_EXCHANGE,
+                        {**common, "exchange": inputs.exchanges[k].code, "km": round(d / 1000, 2)},
+                    )
+        if flag is None:
+            for smaller in sorted((q for q in SPLITTER_LOSS_DB if q < params.split), reverse=True):
+                if optical_budget(route, splices, smaller, optics).ok:
+                    flag = Flag(FLAG_BUDGET, MSG_BUDGET_SPLIT, {**common, "split": smaller})
+                    break
+        state.flags[s].append(flag or Flag(FLAG_BUDGET, MSG_BUDGET_NONE, common))
+    state.budgets = budgets
+
+
+def _second_routes(
+    inputs: DesignInputs,
+    costs: CostModel,
+    prices: EdgePrices,
+    layouts: dict[int, Layout],
+    station_local: IntArray,
+    state: _State,
+) -> dict[int, redundancy.SecondRoute]:
+    g = inputs.graph
+    in_plan = np.zeros(g.num_edges, dtype=bool)
+    for lay in layouts.values():
+        kept = np.flatnonzero(lay.kept[1:]) + 1
+        in_plan[lay.tree.edge[kept]] = True
+    wanted = [
+        s for s, station in enumerate(inputs.stations) if station.critical and state.owner[s] >= 0
+    ]
+    requests = [
+        (
+            int(layouts[int(state.owner[s])].tree.nodes[station_local[s]]),
+            layouts[int(state.owner[s])].path_edges(int(station_local[s])),
+        )
+        for s in wanted
+    ]
+    cable_w = np.maximum(costs.cable_per_m(12) * g.edge_length_m, 1e-3)
+    found = redundancy.second_routes(
+        g.num_nodes,
+        g.edge_u,
+        g.edge_v,
+        prices.weight,
+        cable_w,
+        in_plan,
+        g.edge_length_m,
+        requests,
+        inputs.exchange_node.astype(np.int64),
+    )
+    out: dict[int, redundancy.SecondRoute] = {}
+    for s, (_node, first), route in zip(wanted, requests, found, strict=True):
+        if route is not None:
+            out[s] = route
+        elif first:
+            state.flags[s].append(Flag(FLAG_NO_SECOND_ROUTE, MSG_NO_SECOND_ROUTE))
+    return out

@@ -1,0 +1,148 @@
+"""Second routes for critical stations, sharing no trench with their first route.
+
+For each critical station, in order, the street edges of its first route are taken out of the
+graph and the cheapest path from the station's street node to any exchange is found (Dijkstra,
+so it may end at the station's own exchange through other streets or at a second exchange).
+Edges the plan already digs cost only their cable, so second routes reuse existing trenches
+(other than the station's own route) and each other's; a route's extra cost is the civil work
+it adds plus its cable. The search stops at ``limit_factor`` times the full price of the first
+route: a station with no disjoint route within that reach is flagged ``no_second_route``.
+
+The building drop is shared by both routes (one building entry); disjointness is over street
+trenches. Removing the first route and searching again can miss a disjoint pair that exists
+only if the first route itself were moved (Suurballe's algorithm would find it); such a station
+is flagged rather than re-routed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse import csgraph
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+_REMOVED = np.inf
+
+
+@dataclass(frozen=True)
+class SecondRoute:
+    """A second route: street edges from the exchange to the station, and what it adds."""
+
+    edges: tuple[int, ...]
+    exchange: int
+    length_m: float
+    new_edges: tuple[int, ...]
+
+
+class _Graph:
+    """A directed CSR copy of the street graph whose edge weights can be changed in place."""
+
+    def __init__(self, num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> None:
+        n = num_nodes
+        rows = np.concatenate([u, v])
+        cols = np.concatenate([v, u])
+        weight = np.concatenate([w, w])
+        edge = np.concatenate([np.arange(u.size), np.arange(u.size)])
+        keep = np.isfinite(weight) & (rows != cols)
+        rows, cols, weight, edge = rows[keep], cols[keep], weight[keep], edge[keep]
+        order = np.lexsort((weight, cols, rows))
+        rows, cols, weight, edge = rows[order], cols[order], weight[order], edge[order]
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols, weight, edge = rows[first], cols[first], weight[first], edge[first]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        self.n = n
+        self.keys = rows * n + cols
+        self.edge = edge
+        self.matrix = sparse.csr_matrix((weight.astype(np.float64), cols, indptr), shape=(n, n))
+        # Both directed entries of every street edge (parallel edges share their pair's entry).
+        self.fwd = self._position(u, v)
+        self.bwd = self._position(v, u)
+
+    def _position(self, a: IntArray, b: IntArray) -> IntArray:
+        keys = a * self.n + b
+        pos = np.searchsorted(self.keys, keys)
+        pos = np.minimum(pos, self.keys.size - 1)
+        return np.where(self.keys[pos] == keys, pos, -1) if self.keys.size else np.full(a.size, -1)
+
+    def set_weight(self, edges: IntArray, values: FloatArray) -> None:
+        for pos in (self.fwd[edges], self.bwd[edges]):
+            ok = pos >= 0
+            self.matrix.data[pos[ok]] = values[ok] if values.ndim else values
+
+    def weight(self, edges: IntArray) -> FloatArray:
+        pos = self.fwd[edges]
+        return np.where(pos >= 0, self.matrix.data[np.maximum(pos, 0)], np.inf)
+
+    def edge_between(self, a: IntArray, b: IntArray) -> IntArray:
+        return self.edge[self._position(a, b)]
+
+
+def second_routes(
+    num_nodes: int,
+    u: IntArray,
+    v: IntArray,
+    full_w: FloatArray,
+    cable_w: FloatArray,
+    in_plan: NDArray[np.bool_],
+    length_m: FloatArray,
+    requests: Sequence[tuple[int, Sequence[int]]],
+    exchange_node: IntArray,
+    *,
+    limit_factor: float = 3.0,
+) -> list[SecondRoute | None]:
+    """A trench-disjoint second route for each ``(station node, first route's edges)``.
+
+    ``full_w`` is each edge's full price (civil work and cable), ``cable_w`` the price of the
+    cable alone, paid where ``in_plan`` says the trench is dug anyway. Requests are served in
+    order, and each route's new trenches are cheap for the requests after it.
+    """
+    in_plan = in_plan.copy()
+    current = np.where(in_plan, cable_w, full_w)
+    graph = _Graph(num_nodes, u, v, current)
+    is_exchange = np.zeros(num_nodes, dtype=bool)
+    is_exchange[exchange_node] = True
+    exchange_of = {int(node): i for i, node in reversed(list(enumerate(exchange_node.tolist())))}
+    out: list[SecondRoute | None] = []
+    for node, first in requests:
+        first_edges = np.asarray(first, dtype=np.int64)
+        if first_edges.size == 0:
+            out.append(None)  # the station sits at the exchange's street node
+            continue
+        saved = graph.weight(first_edges)
+        graph.set_weight(first_edges, np.full(first_edges.size, _REMOVED))
+        limit = limit_factor * float(full_w[first_edges].sum()) + 1.0
+        dist, pred = csgraph.dijkstra(
+            graph.matrix, directed=True, indices=node, return_predecessors=True, limit=limit
+        )
+        graph.set_weight(first_edges, saved)
+        reached = np.flatnonzero(is_exchange & np.isfinite(dist))
+        reached = reached[reached != node]
+        if reached.size == 0:
+            out.append(None)
+            continue
+        target = int(reached[np.argmin(dist[reached])])
+        path = [target]
+        while path[-1] != node:
+            path.append(int(pred[path[-1]]))
+        nodes = np.asarray(path, dtype=np.int64)  # from the exchange to the station
+        edges = graph.edge_between(nodes[:-1], nodes[1:])
+        new = edges[~in_plan[edges]]
+        in_plan[new] = True
+        graph.set_weight(new, cable_w[new])
+        out.append(
+            SecondRoute(
+                edges=tuple(int(e) for e in edges),
+                exchange=exchange_of[target],
+                length_m=float(length_m[edges].sum()),
+                new_edges=tuple(int(e) for e in np.unique(new)),
+            )
+        )
+    return out
