@@ -98,3 +98,18 @@ def test_exchanges_towers_and_fiber_files(city: SyntheticCity, folder: Path) -> 
     lines = [np.array(f["geometry"]["coordinates"]) for f in fiber["features"]]
     assert [len(line) for line in lines] == [len(f.coords) for f in city.existing_fiber]
     assert fiber["features"][0]["properties"] == {"code": "FIB-01", "owner": "telecom"}
+
+
+def test_the_street_importer_reads_the_city_and_its_geojson(
+    city: SyntheticCity, folder: Path
+) -> None:
+    from pollnet.streets import from_city, read_geojson
+
+    graph = from_city(city, classes=None)
+    assert (graph.num_nodes, graph.num_edges) == (city.node_count, city.edge_count)
+    assert list(graph.edge_class_name) == city.edge_highway.tolist()
+    from_file = read_geojson(folder / "streets.geojson", classes=set(HIGHWAY_CLASSES))
+    summary = from_file.summary()
+    assert summary["districts"] == 22
+    # The importer measures on the ground, the city on the UTM grid (scale 0.9996).
+    assert summary["length_km"] == pytest.approx(city.edge_length_m.sum() / 1000, rel=1e-3)

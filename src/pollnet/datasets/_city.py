@@ -60,6 +60,11 @@ class SyntheticCity:
         return int(self.edge_u.size)
 
     @property
+    def highway_classes(self) -> tuple[str, ...]:
+        """The OSM ``highway`` value of each ``edge_class`` code."""
+        return HIGHWAY_CLASSES
+
+    @property
     def edge_highway(self) -> NDArray[np.object_]:
         """Each edge's OSM ``highway`` value."""
         return np.asarray(HIGHWAY_CLASSES, dtype=object)[self.edge_class]

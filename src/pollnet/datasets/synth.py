@@ -1,7 +1,8 @@
 """A deterministic synthetic city modelled on Tehran: streets, schools, exchanges, towers, fiber.
 
 :func:`generate` is pure: the same ``stations``, ``seed`` and options give byte-identical arrays
-(every random draw comes from a numpy ``Generator`` seeded with ``(seed, stage)``). It is
+(every random draw comes from a numpy ``Generator`` seeded with ``(seed, stage)``) with the same
+numpy and PROJ builds; another machine's ``sin``/``cos`` or PROJ may differ in the last bit. It is
 vectorised numpy throughout: 10,000 stations on a ~300,000-node street network take a few
 seconds (``benchmarks/bench_synth.py``).
 
@@ -14,13 +15,13 @@ Nodes, ``n`` of them, indexed ``0..n-1``:
 Edges, ``m`` of them, undirected, one per node pair, no self loops:
     ``edge_u``, ``edge_v``: int32 node indices. ``edge_length_m``: float64 straight-line length
     in metres (UTM grid distance; the scale error near 51.4°E is under 0.05 %), always > 0.
-    ``edge_class``: int8 code into :data:`HIGHWAY_CLASSES` (OSM ``highway`` values, motorway=0 ..
-    service=6; ``edge_highway`` gives the strings). ``edge_name``: int32 index into
-    ``street_names_fa`` / ``street_names_en`` (``edge_name_fa`` / ``edge_name_en`` give the
-    strings, e.g. ``"خیابان ۱۲"`` / ``"Street 12"``). ``edge_district``: int8 district 1..22 of
-    the edge's midpoint.
+    ``edge_class``: int8 code into :data:`HIGHWAY_CLASSES` (also ``city.highway_classes``; OSM
+    ``highway`` values, motorway=0 .. service=6; ``edge_highway`` gives the strings).
+    ``edge_name``: int32 index into ``street_names_fa`` / ``street_names_en``
+    (``edge_name_fa`` / ``edge_name_en`` give the strings, e.g. ``"خیابان ۱۲"`` /
+    ``"Street 12"``). ``edge_district``: int8 district 1..22 of the edge's midpoint.
     Edges are stored in street order: consecutive edges of one street share a node.
-Things on the map (:mod:`pollnet.model` values, WGS84 degrees rounded to 6 decimals):
+Things on the map (tuples of :mod:`pollnet.model` values, WGS84 degrees rounded to 6 decimals):
     ``sites`` (schools), ``stations`` (1-4 per school, codes ``T-00001``...; ``station_node`` is
     the street node in front of its school), ``exchanges`` (``exchange_node`` likewise),
     ``towers``, ``existing_fiber`` (polylines along arterials) and the 22 ``districts``.
