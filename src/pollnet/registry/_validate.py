@@ -134,8 +134,10 @@ class _Checks:
             return [""] * len(self.rows)
         values = normalise_column(self.columns[index])
         if required and not all(values):
+            # The reader already said why a GeoJSON feature has no coordinates.
+            said = self.table.problems if key in ("lat", "lon") else {}
             for number, value in zip(self.rows, values, strict=True):
-                if not value:
+                if not value and number not in said:
                     self.complain(number, key, "a value is required")
         return values
 
