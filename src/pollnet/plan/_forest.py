@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from pollnet.plan import steiner
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -62,6 +61,8 @@ def solve_forest(
     sv = np.concatenate([v[finite], exchange_node[attached]])
     sw = np.concatenate([w[finite], np.zeros(attached.size)])
     terminals = np.unique(np.concatenate([[root], station_node[station_node >= 0]]))
+    from pollnet.plan import steiner
+
     result = steiner.solve(num_nodes + 1, su, sv, sw, terminals)
     chosen = np.asarray(result.edges, dtype=np.int64)
     street = chosen[chosen < finite.size]
@@ -94,6 +95,8 @@ def exchange_tree_edges(
     terminals = np.unique(np.concatenate([[root], nodes]))
     if terminals.size < 2:
         return np.zeros(0, dtype=np.int64)
+    from pollnet.plan import steiner
+
     result = steiner.solve(num_nodes, u[finite], v[finite], w[finite], terminals)
     return finite[np.asarray(result.edges, dtype=np.int64)]
 
