@@ -40,9 +40,9 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
 
 
 def _register() -> None:
-    from pollnet.cli import devices, pki, serve, stations, status, streets, synth
+    from pollnet.cli import devices, pki, plan, serve, stations, status, streets, synth
 
-    for module in (stations, synth, pki, devices, serve, status, streets):
+    for module in (stations, synth, pki, devices, serve, status, streets, plan):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,0 +1,59 @@
+"""``pollnet plan``: design the fiber network from the registry and the street cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.i18n import format_number, gettext, tr
+
+
+@click.command()
+@click.option(
+    "--streets",
+    "streets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Street cache written by 'pollnet streets import --out'.",
+)
+@click.option(
+    "--costs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Cost model (TOML) merged over the defaults.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@pass_app
+def plan(app: App, streets: Path | None, costs: Path | None, as_json: bool) -> None:
+    """Plan fiber routes from the exchanges to every polling station and store the plan."""
+    from pollnet.plan import run
+
+    result = run(app.engine, app.settings, streets=streets, costs=costs)
+    if as_json:
+        echo_json(result.summary())
+        return
+    t = result.totals
+    table = Table(title=tr("Fiber plan {plan_id}", plan_id=result.id or ""), show_header=False)
+    rows = [
+        (gettext("Stations"), format_number(t.stations)),
+        (gettext("Connected"), format_number(t.connected)),
+        (gettext("Flagged for review"), format_number(t.flagged)),
+        (gettext("Trench (km)"), format_number(t.trench_m / 1000.0, decimals=1)),
+        (gettext("Cable (km)"), format_number(t.cable_m / 1000.0, decimals=1)),
+        (gettext("Total cost (million rials)"), format_number(t.cost_rial / 1e6, decimals=0)),
+        (
+            gettext("of which second routes"),
+            format_number(t.redundancy_cost_rial / 1e6, decimals=0),
+        ),
+        (gettext("Total cost (US dollars)"), format_number(t.cost_usd, decimals=0)),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    seconds = sum(result.phase_seconds.values())
+    console = stdout()
+    console.print(table)
+    console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
+
+
+COMMANDS = [plan]
