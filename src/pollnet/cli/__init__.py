@@ -34,15 +34,17 @@ from pollnet.settings import LANGUAGES, load
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path | None) -> None:
     """pollnet: connect every polling station to a secure fiber network."""
+    if lang:  # so that an error in the settings file is already in the chosen language
+        set_language(lang)
     settings = load(config).with_overrides(db_url=db_url, lang=lang)
     set_language(settings.lang)
     ctx.obj = App(settings)
 
 
 def _register() -> None:
-    from pollnet.cli import devices, pki, plan, serve, stations, status, streets, synth
+    from pollnet.cli import demo, devices, pki, plan, serve, stations, status, streets, synth
 
-    for module in (stations, synth, pki, devices, serve, status, streets, plan):
+    for module in (demo, stations, synth, pki, devices, serve, status, streets, plan):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,0 +1,57 @@
+"""``pollnet demo``: the main job on the bundled data, in a fresh folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from pollnet import demo as demo_job
+from pollnet.cli._common import App, echo_json, pass_app, progress, stdout
+from pollnet.i18n import format_number, gettext, tr
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("pollnet-demo"),
+    show_default=True,
+    help="Folder to build the demo in (emptied first).",
+)
+@click.option(
+    "--stations", type=click.IntRange(1), default=demo_job.DEMO_STATIONS, show_default=True
+)
+@click.option("--seed", type=click.IntRange(0), default=demo_job.DEMO_SEED, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@pass_app
+def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:
+    """Build a fresh database from the bundled synthetic city and summarise it."""
+    with progress(gettext("demo"), total=len(demo_job.STAGES)) as advance:
+
+        def on_stage(name: str) -> None:
+            advance()
+
+        result = demo_job.run(out, app.settings, stations=stations, seed=seed, on_stage=on_stage)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    console = stdout()
+    table = Table(title=tr("pollnet demo in {folder}", folder=result.folder))
+    table.add_column(gettext("what"))
+    table.add_column(gettext("count"), justify="right")
+    for name, count in result.counts.items():
+        table.add_row(gettext(name.replace("_", " ")), format_number(count))
+    console.print(table)
+    for name, seconds in result.seconds.items():
+        console.print(
+            tr(
+                "{stage}: {seconds} s",
+                stage=gettext(name),
+                seconds=format_number(seconds, decimals=2),
+            )
+        )
+
+
+COMMANDS = [demo]

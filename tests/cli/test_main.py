@@ -1,0 +1,44 @@
+"""The CLI frame: exit codes 0/1/2, translated one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def pollnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pollnet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "POLLNET_DB": f"sqlite:///{cwd / 'p.db'}"},
+    )
+
+
+def test_help_and_version(tmp_path: Path) -> None:
+    result = pollnet("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "stations" in result.stdout and "demo" in result.stdout
+    assert pollnet("--version", cwd=tmp_path).returncode == 0
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = pollnet("--lang", "de", "stations", "list", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert pollnet("no-such-command", cwd=tmp_path).returncode == 2
+
+
+def test_user_error_exits_1_with_one_translated_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[pollnet]\nlang = 'de'\n", encoding="utf-8")
+    result = pollnet("--config", str(bad), "--lang", "en", "stations", "list", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: {bad}: language must be fa or en, not de"
+    persian = pollnet("--config", str(bad), "stations", "list", cwd=tmp_path)
+    assert persian.returncode == 1
+    assert persian.stderr.startswith("خطا: ")
