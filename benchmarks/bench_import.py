@@ -100,7 +100,9 @@ def main() -> None:
         assert len(report.added) == count, report
         base = baseline(folder / "baseline.db", rows)
     print(f"pollnet import: {count:,} rows in {seconds:.2f} s = {count / seconds:,.0f} rows/s")
-    print(f"baseline (sqlite3 executemany of parsed rows): {base:.2f} s = {count / base:,.0f} rows/s")
+    print(
+        f"baseline (sqlite3 executemany of parsed rows): {base:.2f} s = {count / base:,.0f} rows/s"
+    )
     print(f"ratio pollnet/baseline: {seconds / base:.1f}x")
 
 

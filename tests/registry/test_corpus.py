@@ -116,7 +116,7 @@ CASES: dict[str, tuple[Case, list[str]]] = {
                 + ",".join(_row(1, name="  ", critical=""))
                 + "\r\n"
             ).encode(),
-        ),  # fmt: skip
+        ),
         [
             "{f}, row 3, column name: a value is required",
             "{f}, row 3, column critical: a value is required",
@@ -138,7 +138,7 @@ CASES: dict[str, tuple[Case, list[str]]] = {
             d / "s.csv",
             rows=[_row(0, name="Café Müller", site="Hôtel Été", address="à côté")],
             encoding="latin-1",
-        ),  # fmt: skip
+        ),
         [
             "{f}: cannot read the file's encoding: it is not UTF-8, UTF-8 with BOM or "
             "Windows-1256 (save it as CSV UTF-8)"
@@ -151,7 +151,8 @@ CASES: dict[str, tuple[Case, list[str]]] = {
             rows=[[*GOOD[0], "3"], [*GOOD[1], "4"]],
         ),
         [
-            "{f}, row 2, column ناحیه آموزش و پرورش: the site دبستان فردوسی has education district 3 in row 1"
+            "{f}, row 2, column ناحیه آموزش و پرورش: the site دبستان فردوسی has education "
+            "district 3 in row 1"
         ],
     ),
     "XLSX with bad cells": (

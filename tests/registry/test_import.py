@@ -140,7 +140,7 @@ def test_export_filters_and_rejects_unknown_formats(tmp_path: Path) -> None:
     engine = open_store(f"sqlite:///{tmp_path / 'p.db'}")
     import_stations(engine, write_csv(tmp_path / "s.csv"), settings=SETTINGS)
     assert export_stations(engine, tmp_path / "c.csv", critical=True) == 1
-    with pytest.raises(UserError, match="unknown file type .pdf"):
+    with pytest.raises(UserError, match=r"unknown file type \.pdf"):
         export_stations(engine, tmp_path / "c.pdf")
     with pytest.raises(UserError, match="headers must be fa or en"):
         export_stations(engine, tmp_path / "c.csv", headers="de")

@@ -5,6 +5,7 @@ Each command is a thin wrapper over :mod:`pollnet.registry`.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 from rich.table import Table as RichTable
 
 from pollnet import registry
-from pollnet.cli._common import App, echo_json, pass_app, progress, stdout
+from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
 from pollnet.i18n import current_language, format_number, gettext, localise_text, tr
 from pollnet.registry import COLUMNS, ImportReport
 
@@ -42,7 +43,9 @@ def import_(
     table = registry.read_table(file)
     if not as_json:
         _echo_read(table)
-    with progress(gettext("Importing stations")):
+    # A transient rich bar still leaves an empty line on a non-terminal stderr.
+    busy = progress(gettext("Importing stations")) if stderr().is_terminal else nullcontext()
+    with busy:
         report = registry.import_table(
             app.engine,
             table,
