@@ -1,0 +1,84 @@
+"""A TCP relay that stands for one physical link (fiber or LTE) in tests and the simulator.
+
+The device's ``fiber`` endpoint points at a :class:`LinkProxy` in front of the service; cutting
+the proxy (stop listening, drop every relayed connection) is a real fiber cut as the device sees
+it: connections are refused or reset. :meth:`LinkProxy.restore` listens on the same port again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class LinkProxy:
+    """Relay ``host:port`` → ``target_host:target_port`` until :meth:`cut`; runs on the loop."""
+
+    def __init__(
+        self, target_host: str, target_port: int, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.target = (target_host, target_port)
+        self.host = host
+        self.port = port
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.cuts = 0
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def up(self) -> bool:
+        return self._server is not None
+
+    async def start(self) -> LinkProxy:
+        """Listen (on a free port the first time, the same port after a cut)."""
+        if self._server is None:
+            self._server = await asyncio.start_server(
+                self._relay, self.host, self.port, reuse_address=True, backlog=1024
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    restore = start
+
+    async def cut(self) -> None:
+        """Stop listening and reset every connection relayed so far."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+            self.cuts += 1
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def close(self) -> None:
+        await self.cut()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update((writer, up_writer))
+        try:
+            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+        finally:
+            for w in (writer, up_writer):
+                self._writers.discard(w)
+                w.transport.abort()
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    with contextlib.suppress(OSError):
+        if writer.can_write_eof():
+            writer.write_eof()
