@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from pollnet.link import pki
 from pollnet.link.checkin import CheckinPolicy
 from pollnet.link.national_code import check_digit
-from pollnet.link.service import RunningService, start_in_thread
-from pollnet.store import open_store
+from pollnet.link.service import RunningService
 
 ELECTION = "test-election"
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -64,20 +61,3 @@ def client(pki_dir: Path, serial: str, service: RunningService) -> httpx.Client:
 
 
 DEVICES = {"D-1": "ST-1", "D-2": "ST-1", "D-3": "ST-2", "D-4": "ST-3"}
-
-
-@pytest.fixture(scope="module")
-def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_pki(tmp_path_factory.mktemp("pki") / "pki", DEVICES)
-
-
-@pytest.fixture
-def service(pki_dir: Path, tmp_path: Path) -> Iterator[RunningService]:
-    """The service on SQLite, on a free port of 127.0.0.1."""
-    engine = open_store(f"sqlite:///{tmp_path / 'link.db'}")
-    running = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0)
-    try:
-        yield running
-    finally:
-        running.stop()
-        engine.dispose()
