@@ -43,6 +43,10 @@ class ImportReport:
     counts: Mapping[str, int] = field(default_factory=dict)
     dropped_classes: Mapping[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Only non-zero counts are kept, so equal reports compare equal.
+        object.__setattr__(self, "counts", {k: int(v) for k, v in self.counts.items() if v})
+
     def lines(self, lang: str | None = None) -> list[str]:
         """The report as translated lines, one per non-zero reason."""
         kept = tr(
@@ -71,7 +75,7 @@ class ImportReport:
             "source": self.source,
             "ways_read": self.ways_read,
             "ways_kept": self.ways_kept,
-            "counts": {k: v for k, v in self.counts.items() if v},
+            "counts": dict(self.counts),
             "dropped_classes": dict(self.dropped_classes),
         }
 
