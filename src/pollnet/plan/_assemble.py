@@ -24,6 +24,7 @@ from pollnet.plan.model import (
     RedundantRoute,
     SplicePoint,
     StationPlan,
+    StationStatus,
     TrenchSegment,
 )
 from pollnet.plan.params import PlanParameters
@@ -277,7 +278,7 @@ class Assembler:
             x = int(owner[s])
             fl = tuple(flags[s])
             blocking = any(f.code not in WARNING_CODES for f in fl)
-            status = "flagged" if blocking else "connected"
+            status: StationStatus = "flagged" if blocking else "connected"
             if x < 0:
                 station_plans.append(
                     StationPlan(

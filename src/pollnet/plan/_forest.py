@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
 
-
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 

@@ -22,6 +22,7 @@ from pollnet.plan.model import (
     FLAG_FAR_FROM_STREET,
     FLAG_OUTSIDE_AREA,
     FLAG_UNREACHABLE,
+    WARNING_CODES,
     Flag,
 )
 from pollnet.plan.params import PlanParameters
@@ -34,7 +35,7 @@ MSG_OUTSIDE = "outside the street network's area"
 MSG_UNREACHABLE = "no exchange reaches this station's part of the street network"
 MSG_DUPLICATE = "same coordinates as station {other} of another site"
 
-_AREA_MARGIN_DEG = 0.005  # about 500 m around the street network's extent
+_AREA_MARGIN_M = 1000.0  # metres around the street network's extent
 
 
 def read_inputs(
@@ -100,7 +101,7 @@ def prepare(
     roots = np.arange(count, lon.size)
     snaps = snap(graph, lon, lat, max_drop_m=params.max_drop_m, roots=roots)
     flags: list[list[Flag]] = [[] for _ in range(count)]
-    outside = _outside(graph, lon[:count], lat[:count], bbox)
+    outside = _outside(graph, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
     for s in range(count):
         bits = int(snaps.flags[s])
         if outside[s] or bits & INVALID:
@@ -123,7 +124,7 @@ def prepare(
             limit=round(params.max_drop_m),
         )
     attach = np.ones(lon.size, dtype=bool)
-    attach[:count] = [not f for f in flags]
+    attach[:count] = [all(f.code in WARNING_CODES for f in fl) for fl in flags]
     attach[count:] = ex_ok
     graph2, node = split_edges(graph, snaps, points=attach)
     node = np.where(attach, node, -1)
@@ -146,23 +147,27 @@ def prepare(
 
 
 def _outside(
-    graph: StreetGraph, lon: NDArray[np.float64], lat: NDArray[np.float64], bbox: BoundingBox | None
+    graph: StreetGraph,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    bbox: BoundingBox | None,
 ) -> NDArray[np.bool_]:
-    m = _AREA_MARGIN_DEG
-    out = ~(
-        (lon >= graph.node_lon.min() - m)
-        & (lon <= graph.node_lon.max() + m)
-        & (lat >= graph.node_lat.min() - m)
-        & (lat <= graph.node_lat.max() + m)
-    )
-    if bbox is not None:
-        out |= ~(
-            (lat >= bbox.min_lat)
-            & (lat <= bbox.max_lat)
-            & (lon >= bbox.min_lon)
-            & (lon <= bbox.max_lon)
+    """Points beyond the street network's extent (plus a margin) or the settings' box."""
+    m = _AREA_MARGIN_M
+    with np.errstate(invalid="ignore"):
+        inside = (
+            (x >= graph.node_x.min() - m)
+            & (x <= graph.node_x.max() + m)
+            & (y >= graph.node_y.min() - m)
+            & (y <= graph.node_y.max() + m)
         )
-    return out
+        if bbox is not None:
+            inside &= (lat >= bbox.min_lat) & (lat <= bbox.max_lat)
+            inside &= (lon >= bbox.min_lon) & (lon <= bbox.max_lon)
+    outside: NDArray[np.bool_] = ~inside
+    return outside
 
 
 def _flag_duplicates(stations: Sequence[Station], flags: list[list[Flag]]) -> None:

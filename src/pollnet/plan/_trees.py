@@ -43,7 +43,7 @@ class Tree:
 def build_tree(
     num_nodes: int, edge_u: IntArray, edge_v: IntArray, edges: IntArray, root: int
 ) -> Tree:
-    """The tree spanned by street ``edges`` from ``root`` (edges not reaching ``root`` are ignored)."""
+    """The tree spanned by street ``edges`` from ``root`` (edges not reaching it are ignored)."""
     edges = np.asarray(edges, dtype=np.int64)
     if edges.size == 0:
         none = np.array([-1], dtype=np.int64)
@@ -163,7 +163,7 @@ def lay_out(
     kept[0] = True
     kids = np.zeros(size, dtype=np.int64)
     only_child = np.full(size, -1, dtype=np.int64)
-    for i in np.flatnonzero(kept[1:]) + 1:
+    for i in (np.flatnonzero(kept[1:]) + 1).tolist():
         kids[parent[i]] += 1
         only_child[parent[i]] = i
     edge = tree.edge

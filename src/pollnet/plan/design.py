@@ -157,7 +157,7 @@ def design(
     for s in np.flatnonzero(unserved):
         flags[s].append(Flag(FLAG_NO_CAPACITY, MSG_NO_CAPACITY))
     edge_sets = list(edges)
-    for x in np.flatnonzero(changed):
+    for x in np.flatnonzero(changed).tolist():
         mine = node[owner == x]
         edge_sets[x] = _forest.exchange_tree_edges(
             n, u, v, prices.weight, int(exchange_node[x]), mine

@@ -58,7 +58,9 @@ class PlanParameters:
         try:
             params = cls(optics=optics, **values)
         except TypeError as exc:
-            raise ConfigError.of("bad plan settings: {reason}", column="plan", reason=str(exc))
+            raise ConfigError.of(
+                "bad plan settings: {reason}", column="plan", reason=str(exc)
+            ) from None
         params.check()
         return params
 

@@ -82,7 +82,8 @@ class _Graph:
         return np.where(pos >= 0, self.matrix.data[np.maximum(pos, 0)], np.inf)
 
     def edge_between(self, a: IntArray, b: IntArray) -> IntArray:
-        return self.edge[self._position(a, b)]
+        found: IntArray = self.edge[self._position(a, b)]
+        return found
 
 
 def second_routes(

@@ -1,0 +1,97 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+
+from pollnet.cli import cli
+from pollnet.datasets._store import load_into
+from pollnet.datasets.synth import SyntheticCity, generate
+from pollnet.plan import load_plan, plan_city
+from pollnet.store import open_store
+from pollnet.store.schema import core
+from pollnet.streets import from_city, save
+
+pytest.importorskip("pollnet.plan.steiner")
+
+
+def test_synthetic_city_end_to_end() -> None:
+    city = generate(300, 7)
+    plan = plan_city(city)
+    t = plan.totals
+    assert t.stations == 300
+    # the synthetic schools all stand on the main street component, near a street
+    assert t.connected + t.flagged == 300 and t.connected >= 295
+    for s in plan.stations:
+        assert s.status == "connected" or s.flags, s.code
+        if s.status == "connected":
+            assert s.budget is not None and s.budget.ok
+            assert plan.trenches[s.route_trench_ids[-1]].method == "drop"
+    ports = {x.code: x for x in plan.exchanges}
+    for x in ports.values():
+        assert x.ports_used <= x.pon_ports
+    assert t.cost_rial == pytest.approx(sum(b.total_rial for b in plan.bom), rel=1e-9)
+    assert any(s.redundant for s in plan.stations)
+    assert set(plan.phase_seconds) >= {"snap", "forest", "layout", "budget", "assemble"}
+    assert plan_city(city).inputs_digest == plan.inputs_digest
+
+
+def _load_stations(engine: Engine, city: SyntheticCity) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        site_id: dict[str, int] = {}
+        for i, site in enumerate(city.sites, start=1):
+            site_id[site.name] = i
+            conn.execute(
+                core.sites.insert(),
+                {
+                    "id": i,
+                    "name": site.name,
+                    "address": site.address,
+                    "lat": site.lat,
+                    "lon": site.lon,
+                    "district": site.district,
+                },
+            )
+        conn.execute(
+            core.stations.insert(),
+            [
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "site_id": site_id[s.site],
+                    "district": s.district,
+                    "lat": s.lat,
+                    "lon": s.lon,
+                    "voters": s.voters,
+                    "devices": s.devices,
+                    "critical": s.critical,
+                    "updated_at": now,
+                }
+                for s in city.stations
+            ],
+        )
+
+
+def test_cli_plan_json_and_text(tmp_path: Path) -> None:
+    city = generate(80, 2)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    engine = open_store(url)
+    load_into(engine, city)
+    _load_stations(engine, city)
+    cache = save(from_city(city), tmp_path / "streets.npz")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", url, "plan", "--streets", str(cache), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["stations"] == 80 and summary["connected"] + summary["flagged"] == 80
+    assert summary["cost_rial"] > 0 and "forest" in summary["seconds"]
+    plan = load_plan(open_store(url), summary["plan_id"])
+    assert plan.totals.stations == 80
+    text = runner.invoke(cli, ["--db", url, "--lang", "fa", "plan", "--streets", str(cache)])
+    assert text.exit_code == 0, text.output
+    assert "۸۰" in text.output  # Persian digits
+    missing = runner.invoke(cli, ["--db", url, "plan", "--streets", str(tmp_path / "none.npz")])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
