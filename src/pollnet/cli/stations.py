@@ -18,6 +18,9 @@ from pollnet.i18n import current_language, format_number, gettext, localise_text
 from pollnet.registry import COLUMNS, ImportReport
 
 
+_FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON"}
+
+
 @click.group()
 def stations() -> None:
     """The polling-station registry: import, list, show, export."""
@@ -65,12 +68,12 @@ def _echo_read(table: registry.Table) -> None:
         encoding = gettext(table.encoding)
         _say(
             "Read {file}: {format}, {encoding}, {rows} rows.",
-            file=table.file, format=table.format.upper(), encoding=encoding, rows=rows,
+            file=table.file, format=_FORMAT_NAMES[table.format], encoding=encoding, rows=rows,
         )  # fmt: skip
     else:
         _say(
             "Read {file}: {format}, {rows} rows.",
-            file=table.file, format=table.format.upper(), rows=rows,
+            file=table.file, format=_FORMAT_NAMES[table.format], rows=rows,
         )  # fmt: skip
 
 
