@@ -31,7 +31,8 @@ class Ways:
     """Lines to split: the points of way ``w`` are ``indptr[w]:indptr[w + 1]``.
 
     ``lon_e7``/``lat_e7`` are WGS84 positions in 1e-7 degrees; ``ref`` the source's id of each
-    point (-1 when none); the other arrays hold one value per way.
+    point (-1 when none); the other arrays hold one value per way, ``way_source`` the number of
+    the source way or feature it came from (a way cut at missing nodes gives several lines).
     """
 
     indptr: IntArray
@@ -42,6 +43,7 @@ class Ways:
     way_name_id: NDArray[np.int32]
     way_name_en_id: NDArray[np.int32]
     way_district: NDArray[np.int16]
+    way_source: IntArray
 
 
 def split(
@@ -121,7 +123,7 @@ def split(
     counted = ImportReport(
         report.source,
         report.ways_read,
-        int(np.unique(w).size),
+        int(np.unique(ways.way_source[w]).size),
         report.counts,
         report.dropped_classes,
     ).with_counts(degenerate=degenerate, repeated_points=int(repeated.sum()), merged_nodes=merged)

@@ -81,6 +81,7 @@ def read_geojson(
     way_class: list[int] = []
     way_name: list[int] = []
     way_name_en: list[int] = []
+    way_source: list[int] = []
     way_district: list[int] = []
     for row, feature in enumerate(features, start=1):
         geometry = feature.get("geometry") or {}
@@ -116,6 +117,7 @@ def read_geojson(
             way_name.append(names.setdefault(native, len(names)))
             way_name_en.append(names.setdefault(english, len(names)))
             way_district.append(district)
+            way_source.append(row)
 
     report = ImportReport(
         source=Path(path).name,
@@ -131,6 +133,7 @@ def read_geojson(
         way_class=np.asarray(way_class, dtype=np.int8),
         way_name_id=np.asarray(way_name, dtype=np.int32),
         way_name_en_id=np.asarray(way_name_en, dtype=np.int32),
+        way_source=np.asarray(way_source, dtype=np.int64),
         way_district=np.asarray(way_district, dtype=np.int16),
     )
     try:

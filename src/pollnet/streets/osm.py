@@ -46,6 +46,7 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
     way_class: list[int] = []
     way_name: list[int] = []
     way_name_en: list[int] = []
+    way_source: list[int] = []
     read = 0
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -93,6 +94,7 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
             way_class.extend([code[highway]] * runs)
             way_name.extend([name_id] * runs)
             way_name_en.extend([name_en_id] * runs)
+            way_source.extend([read] * runs)
     except (RuntimeError, ValueError, OSError) as exc:
         raise UserError.of(
             "cannot read this OpenStreetMap file: {reason}", file=str(path), reason=str(exc)
@@ -118,6 +120,7 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
         way_class=np.asarray(way_class, dtype=np.int8),
         way_name_id=np.asarray(way_name, dtype=np.int32),
         way_name_en_id=np.asarray(way_name_en, dtype=np.int32),
+        way_source=np.asarray(way_source, dtype=np.int64),
         way_district=np.zeros(len(way_class), dtype=np.int16),
     )
     try:
