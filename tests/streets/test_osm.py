@@ -62,6 +62,7 @@ def test_tiny_file_keeps_names_and_classes(tiny_osm: Path) -> None:
 def test_tiny_file_reports_what_was_dropped(tiny_osm: Path) -> None:
     report = read_osm(tiny_osm).report
     assert report.ways_read == 9  # every way with a highway tag
+    assert report.ways_kept == 6  # 10, 11, 15, 16, 17 (a duplicate, checked later) and 18
     assert report.dropped_classes == {"footway": 1}
     counts = dict(report.counts)
     assert counts["non_street_class"] == 1

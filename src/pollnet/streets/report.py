@@ -32,7 +32,8 @@ class ImportReport:
     """The account of one import.
 
     ``ways_read`` counts the candidate lines read (OSM ways with a ``highway`` tag, GeoJSON
-    features, or edges given as arrays), ``ways_kept`` those that gave at least one edge.
+    features, or edges given as arrays), ``ways_kept`` those that gave at least one candidate edge
+    (before the length, loop and duplicate checks; for arrays: the edges kept).
     ``counts`` maps a reason of :data:`REASONS` to how many things it dropped or repaired;
     ``dropped_classes`` maps each highway class left out to its number of ways.
     """
