@@ -42,9 +42,33 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
 
 
 def _register() -> None:
-    from pollnet.cli import demo, devices, pki, plan, serve, stations, status, streets, synth
+    from pollnet.cli import (
+        demo,
+        device,
+        devices,
+        pki,
+        plan,
+        serve,
+        simulate,
+        stations,
+        status,
+        streets,
+        synth,
+    )
 
-    for module in (demo, stations, synth, pki, devices, serve, status, streets, plan):
+    for module in (
+        demo,
+        stations,
+        synth,
+        pki,
+        devices,
+        serve,
+        status,
+        streets,
+        plan,
+        device,
+        simulate,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

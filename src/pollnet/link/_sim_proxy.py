@@ -22,6 +22,7 @@ class LinkProxy:
         self.port = port
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task[None]] = set()
         self.cuts = 0
 
     @property
@@ -54,9 +55,16 @@ class LinkProxy:
         self._writers.clear()
 
     async def close(self) -> None:
+        """Cut for good and wait for the relays to wind down."""
         await self.cut()
+        if self._relays:
+            await asyncio.wait(list(self._relays), timeout=2.0)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._relays.add(task)
+            task.add_done_callback(self._relays.discard)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:

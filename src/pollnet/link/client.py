@@ -198,8 +198,9 @@ class DeviceClient:
     battery
         Reads the battery level in percent (``None``: no battery / unknown).
     on_event
-        Called with ``("link", {...})`` when the link in use changes and ``("conflict", {...})``
-        when a replay comes back as a conflict.
+        Called with ``("link", {"from", "to"})`` when the link in use changes, ``("replayed",
+        {"result"})`` for each queued check-in sent late, and ``("conflict", {...})`` (the
+        service's answer) when a replay comes back as a conflict.
     """
 
     def __init__(
@@ -246,6 +247,7 @@ class DeviceClient:
         self.link: str | None = None
         self.clock_skew_s: float | None = None
         self.failovers = 0
+        self.heartbeats = 0
 
     async def __aenter__(self) -> DeviceClient:
         self.open()
@@ -328,6 +330,7 @@ class DeviceClient:
             server_time = dt.datetime.fromisoformat(sent.body["server_time"])
         except (KeyError, TypeError, ValueError):
             return None
+        self.heartbeats += 1
         middle = sent_at["t"] + dt.timedelta(seconds=round_trip / 2)
         self.clock_skew_s = (middle - server_time).total_seconds()
         return HeartbeatResult(
@@ -391,7 +394,7 @@ class DeviceClient:
             )
             self._emit("conflict", {"idempotency_key": item.idempotency_key, **sent.body})
         log.debug("check-in %s: %s over %s", item.idempotency_key, outcome, sent.link)
-        return CheckinResult(
+        result = CheckinResult(
             item.idempotency_key,
             outcome,
             sent.status_code,
@@ -401,6 +404,9 @@ class DeviceClient:
             provisional=item.provisional,
             replayed=replayed,
         )
+        if replayed:
+            self._emit("replayed", {"result": result})
+        return result
 
     def _offline(
         self, item: QueuedCheckin, code: str | None, voter: Voter, started: float
@@ -489,6 +495,49 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def run_device(
+    client: DeviceClient,
+    lines: Callable[[], str],
+    emit: Callable[[int, CheckinResult | ValueError], None],
+    *,
+    drain_timeout_s: float = 30.0,
+) -> int:
+    """Check in one voter per JSON line from ``lines`` (a blocking ``readline``) while the device
+    heartbeats; ``emit`` gets each row's result, or the ``ValueError`` of a line it cannot read.
+
+    At the end of input, waits up to ``drain_timeout_s`` for queued check-ins to be sent.
+    Returns the number of unreadable lines.
+    """
+    stop = asyncio.Event()
+    beating = asyncio.create_task(client.run(stop))
+    bad = 0
+    row = 0
+    try:
+        while line := await asyncio.to_thread(lines):
+            if not line.strip():
+                continue
+            row += 1
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("a JSON object")
+                voter = Voter.from_mapping(data)
+            except ValueError as exc:
+                bad += 1
+                emit(row, exc)
+                continue
+            emit(row, await client.check_in(voter))
+        deadline = time.monotonic() + drain_timeout_s
+        while client.queue.depth() and time.monotonic() < deadline:
+            await client.replay()
+            if client.queue.depth():
+                await asyncio.sleep(min(client.retry_s, max(0.0, deadline - time.monotonic())))
+    finally:
+        stop.set()
+        await beating
+    return bad
+
+
 __all__ = [
     "LINKS",
     "POLICIES",
@@ -497,4 +546,5 @@ __all__ = [
     "DeviceClient",
     "HeartbeatResult",
     "Voter",
+    "run_device",
 ]

@@ -1,0 +1,139 @@
+"""``pollnet device run``: a device at a station, reading voters as JSON lines (see link.client)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from pollnet.cli._common import App, echo_error, echo_json, pass_app
+from pollnet.i18n import tr
+from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
+
+
+@click.group("device")
+def device() -> None:
+    """Run an identity-verification device (the client of the check-in service)."""
+
+
+@device.command("run")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The device bundle folder (pollnet devices enroll).",
+)
+@click.option(
+    "--input",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    help="JSON lines of voters (default: standard input).",
+)
+@click.option("--policy", type=click.Choice(POLICIES), help="When no link answers.")
+@click.option(
+    "--queue",
+    "queue_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The device's queue file (default: <bundle>/queue.db).",
+)
+@click.option("--drain-timeout", type=float, default=30.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
+@pass_app
+def run(
+    app: App,
+    bundle_dir: Path,
+    source: TextIO,
+    policy: str | None,
+    queue_path: Path | None,
+    drain_timeout: float,
+    as_json: bool,
+) -> None:
+    """Check voters in, one JSON object per line, printing each answer.
+
+    A line holds national_code, birth_date (1370/01/15 or 1991-04-04), card_read and
+    fingerprint_score. The device heartbeats meanwhile; at the end of input it sends what it
+    queued offline (up to --drain-timeout seconds).
+    """
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pollnet.link.device").setLevel(logging.WARNING)
+    section = app.settings.section("device")
+    chosen = policy or str(section.get("policy", "refuse"))
+
+    def show(row: int, result: CheckinResult) -> None:
+        if as_json:
+            echo_json(_as_json(row, result))
+        else:
+            click.echo(_line(row, result))
+
+    def on_event(kind: str, data: Mapping[str, Any]) -> None:
+        if kind == "replayed":
+            show(0, data["result"])
+        elif kind == "link" and not as_json:
+            click.echo(tr("link: {link}", link=data["to"] or tr("none")), err=True)
+
+    def emit(row: int, result: CheckinResult | ValueError) -> None:
+        if isinstance(result, ValueError):
+            echo_error(tr("row {row}: not a voter line ({field})", row=row, field=str(result)))
+        else:
+            show(row, result)
+
+    async def main() -> int:
+        async with DeviceClient(
+            bundle_dir, policy=chosen, queue=queue_path, on_event=on_event
+        ) as client:
+            return await run_device(client, source.readline, emit, drain_timeout_s=drain_timeout)
+
+    if asyncio.run(main()):
+        sys.exit(1)
+
+
+def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:
+    return {
+        "row": row or None,
+        "idempotency_key": result.idempotency_key,
+        "outcome": result.outcome,
+        "link": result.link,
+        "status_code": result.status_code,
+        "provisional": result.provisional,
+        "replayed": result.replayed,
+        "answer": result.answer,
+    }
+
+
+def _line(row: int, result: CheckinResult) -> str:
+    where = tr("row {row}", row=row) if row else tr("queued {key}", key=result.idempotency_key)
+    answer = result.answer or {}
+    first = answer.get("first") or {}
+    if result.outcome == "accepted":
+        text = tr("accepted over {link}", link=result.link or "-")
+    elif result.outcome == "provisional":
+        text = tr("accepted provisionally: no link, it will be sent when one is back")
+    elif result.outcome == "link_down":
+        text = tr("no link to the service: refuse the voter for now")
+    elif result.outcome == "local_duplicate":
+        text = tr("refused: already checked in on this device")
+    elif result.outcome == "duplicate":
+        text = tr(
+            "refused: already voted at station {station} at {at}",
+            station=first.get("station", "?"),
+            at=first.get("at", "?"),
+        )
+    elif result.outcome == "conflict":
+        text = tr(
+            "CONFLICT: accepted offline, but first recorded at station {station} at {at}",
+            station=first.get("station", "?"),
+            at=first.get("at", "?"),
+        )
+    else:
+        text = tr("refused: {reason}", reason=tr(result.outcome))
+    return f"{where}: {text}"
+
+
+COMMANDS = [device]

@@ -1,0 +1,85 @@
+"""``pollnet device run``: voters as JSON lines in, answers out, against the real service."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pollnet.link import pki
+from pollnet.link.service import RunningService, start_in_thread
+from pollnet.store import open_store
+from tests.link.service_helpers import make_pki, national_code, policy
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[Path, RunningService]]:
+    pki_dir = make_pki(tmp_path / "pki", {})
+    engine = open_store(f"sqlite:///{tmp_path / 'link.db'}")
+    service = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0)
+    try:
+        yield pki_dir, service
+    finally:
+        service.stop()
+        engine.dispose()
+
+
+def device_run(bundle: Path, lines: list[str], *options: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLLNET_")}
+    command = [sys.executable, "-m", "pollnet", "--lang", "en", "device", "run"]
+    return subprocess.run(
+        [*command, "--bundle", str(bundle), *options],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def voter_line(n: int, **changes: object) -> str:
+    body: dict[str, object] = {
+        "national_code": national_code(n),
+        "birth_date": "1370/01/15",
+        "card_read": True,
+        "fingerprint_score": 0.9,
+    }
+    body.update(changes)
+    return json.dumps(body)
+
+
+def test_device_run_prints_each_answer(
+    running: tuple[Path, RunningService], tmp_path: Path
+) -> None:
+    pki_dir, service = running
+    bundle = pki.enroll_device(
+        pki_dir, "ST-9", "CLI-1", tmp_path / "bundle", endpoints={"fiber": service.url}
+    )
+    lines = [voter_line(1), voter_line(1), "not json", voter_line(2, card_read="yes")]
+    done = device_run(bundle, lines, "--json")
+    assert done.returncode == 1  # two lines could not be read
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(a["row"], a["outcome"], a["link"]) for a in answers] == [
+        (1, "accepted", "fiber"),
+        (2, "duplicate", "fiber"),
+    ]
+    assert answers[1]["answer"]["first"]["station"] == "ST-9"
+    assert "row 3" in done.stderr and "row 4: not a voter line (card_read)" in done.stderr
+    assert national_code(1) not in done.stdout + done.stderr
+
+
+def test_device_run_refuses_when_no_link_answers(
+    running: tuple[Path, RunningService], tmp_path: Path
+) -> None:
+    pki_dir, _service = running
+    bundle = pki.enroll_device(
+        pki_dir, "ST-9", "CLI-2", tmp_path / "bundle", endpoints={"fiber": "https://127.0.0.1:9"}
+    )
+    done = device_run(bundle, [voter_line(3)], "--policy", "refuse")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "row 1: no link to the service: refuse the voter for now"

@@ -1,0 +1,75 @@
+"""``pollnet simulate``: the scenario it draws, and a small real run over mutual TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pollnet.link._sim_plan import ScenarioSettings, make_scenario
+from pollnet.link.national_code import normalise_national_code
+
+ELECTION_DAY = dt.date(2028, 2, 25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    stations=st.integers(1, 8),
+    devices=st.integers(1, 3),
+    voters=st.integers(1, 200),
+    seed=st.integers(0, 10**6),
+)
+def test_the_scenario_is_well_formed(stations: int, devices: int, voters: int, seed: int) -> None:
+    config = ScenarioSettings(stations, devices, voters, 10.0, ELECTION_DAY, seed=seed)
+    scenario = make_scenario(config)
+    assert scenario == make_scenario(config)  # the seed decides everything
+    first = [a for a in scenario.arrivals if not a.repeat]
+    codes = [a.voter.national_code for a in first]
+    assert len(codes) == voters == len(set(codes))
+    assert all(normalise_national_code(c) == c for c in codes)
+    times = [a.at_s for a in scenario.arrivals]
+    assert times == sorted(times) and all(0 <= t <= 10.0 for t in times)
+    assert all(0 <= a.station < stations and 0 <= a.device < devices for a in scenario.arrivals)
+    station_of = {a.voter.national_code: a.station for a in first}
+    for repeat in (a for a in scenario.arrivals if a.repeat):
+        assert repeat.station != station_of[repeat.voter.national_code]  # another station
+    assert all(0 <= c.station < stations and c.start_s < c.end_s for c in scenario.cuts)
+    assert len({c.station for c in scenario.cuts}) == len(scenario.cuts)
+
+
+def test_duplicates_and_outages_are_injected() -> None:
+    scenario = make_scenario(ScenarioSettings(3, 2, 300, 10.0, ELECTION_DAY, seed=3))
+    assert scenario.repeats >= 15
+    assert {c.links for c in scenario.cuts} == {"fiber", "both"}
+    assert scenario.skew_s  # some devices have a skewed clock
+
+
+def test_a_small_simulation_loses_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLLNET_")}
+    command = [sys.executable, "-m", "pollnet", "--lang", "en", "simulate"]
+    command += ["--stations", "3", "--devices-per-station", "2", "--voters", "300"]
+    command += ["--duration", "6", "--seed", "3", "--json"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["lost"] == 0 and report["counted_twice"] == 0
+    assert report["unsent"] == 0
+    assert report["refused_duplicate"] > 0  # repeat voters were caught at other stations
+    assert report["conflicts"] > 0  # ... or, after an outage, recorded as conflicts
+    assert report["provisional"] >= report["conflicts"]
+    assert report["accepted"] == report["ledger_checkins"] > 200
+    assert report["refused"].get("under_age", 0) > 0
+    assert report["failovers"] > 0 and report["heartbeats"] > 0
+    assert 0 < report["p50_ms"] <= report["p99_ms"]
+    assert report["throughput_per_s"] > 0
+    for key in ("accepted", "refused_duplicate", "conflicts", "lost", "p50_ms", "p99_ms"):
+        assert key in report
+    assert "every acknowledged check-in is in the ledger" in done.stdout
