@@ -48,12 +48,16 @@ def _register() -> None:
         devices,
         pki,
         plan,
+        readiness,
+        report,
+        schedule,
         serve,
         simulate,
         stations,
         status,
         streets,
         synth,
+        work,
     )
 
     for module in (
@@ -66,6 +70,10 @@ def _register() -> None:
         status,
         streets,
         plan,
+        work,
+        schedule,
+        readiness,
+        report,
         device,
         simulate,
     ):

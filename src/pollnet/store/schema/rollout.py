@@ -1,4 +1,4 @@
-"""Tables of the rollout: work orders, their dependencies, status history, generations."""
+"""Tables of the rollout: work orders (with their predecessors), status history, generations."""
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +18,7 @@ work_orders = Table(
     "rollout_work_orders",
     metadata,
     Column("id", String(160), primary_key=True),
+    Column("seq", Integer, nullable=False),
     Column("plan_id", String(64), nullable=True),
     Column("kind", String(32), nullable=False, index=True),
     Column("agency", String(32), nullable=False, index=True),
@@ -30,6 +31,7 @@ work_orders = Table(
     Column("duration_days", Float, nullable=False),
     Column("crew", Boolean, nullable=False),
     Column("min_rx_dbm", Float, nullable=True),
+    Column("predecessors", Text, nullable=False, default=""),  # space-separated ids
     Column("status", String(16), nullable=False, index=True),
     Column("started_on", Date, nullable=True),
     Column("done_on", Date, nullable=True),
@@ -38,13 +40,6 @@ work_orders = Table(
     Column("note", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(100), nullable=False),
-)
-
-dependencies = Table(
-    "rollout_dependencies",
-    metadata,
-    Column("order_id", String(160), primary_key=True),
-    Column("predecessor_id", String(160), primary_key=True, index=True),
 )
 
 history = Table(

@@ -1,4 +1,4 @@
-"""rollout: work orders, dependencies, status history, generations
+"""rollout: work orders, status history, generations
 
 Revision ID: rollout_0001
 Revises:
@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "rollout_work_orders",
         sa.Column("id", sa.String(length=160), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.String(length=64), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("agency", sa.String(length=32), nullable=False),
@@ -31,6 +32,7 @@ def upgrade() -> None:
         sa.Column("duration_days", sa.Float(), nullable=False),
         sa.Column("crew", sa.Boolean(), nullable=False),
         sa.Column("min_rx_dbm", sa.Float(), nullable=True),
+        sa.Column("predecessors", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("started_on", sa.Date(), nullable=True),
         sa.Column("done_on", sa.Date(), nullable=True),
@@ -46,16 +48,6 @@ def upgrade() -> None:
             batch_op.create_index(
                 batch_op.f(f"ix_rollout_work_orders_{column}"), [column], unique=False
             )
-    op.create_table(
-        "rollout_dependencies",
-        sa.Column("order_id", sa.String(length=160), nullable=False),
-        sa.Column("predecessor_id", sa.String(length=160), nullable=False),
-        sa.PrimaryKeyConstraint("order_id", "predecessor_id", name=op.f("pk_rollout_dependencies")),
-    )
-    with op.batch_alter_table("rollout_dependencies", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_rollout_dependencies_predecessor_id"), ["predecessor_id"], unique=False
-        )
     op.create_table(
         "rollout_history",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -91,9 +83,6 @@ def downgrade() -> None:
     with op.batch_alter_table("rollout_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rollout_history_order_id"))
     op.drop_table("rollout_history")
-    with op.batch_alter_table("rollout_dependencies", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_rollout_dependencies_predecessor_id"))
-    op.drop_table("rollout_dependencies")
     with op.batch_alter_table("rollout_work_orders", schema=None) as batch_op:
         for column in ("status", "station_code", "district", "agency", "kind"):
             batch_op.drop_index(batch_op.f(f"ix_rollout_work_orders_{column}"))

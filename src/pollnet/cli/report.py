@@ -1,0 +1,50 @@
+"""``pollnet report``: the reports the agencies meet over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pollnet.cli._common import App, pass_app, stdout
+from pollnet.cli.work import resolve_today, rollout_config, today_option
+from pollnet.i18n import to_jalali, tr
+from pollnet.rollout import store as rollout_store
+from pollnet.rollout.report import render_html, weekly, write_xlsx
+
+
+@click.group()
+def report() -> None:
+    """Coordination reports."""
+
+
+@report.command("weekly")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+@today_option
+@pass_app
+def weekly_cmd(app: App, out_dir: Path, today: str | None) -> None:
+    """Write this week's coordination report as HTML and XLSX (in the output language)."""
+    config = rollout_config(app)
+    day = resolve_today(today)
+    orders, states, result = rollout_store.forecast_from_store(
+        app.engine, config, day, app.settings.election_date
+    )
+    data = weekly(orders, states, result, config.calendar, day)
+    lang = app.settings.lang
+    stem = f"weekly-{to_jalali(day).replace('/', '-') if lang == 'fa' else day.isoformat()}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
+    html_path.write_text(render_html(data, lang), encoding="utf-8")
+    write_xlsx(data, xlsx_path, lang)
+    out = stdout()
+    out.print(tr("Weekly report written to {path}", path=str(html_path)))
+    out.print(tr("Weekly report written to {path}", path=str(xlsx_path)))
+
+
+COMMANDS = [report]

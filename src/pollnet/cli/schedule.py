@@ -1,0 +1,130 @@
+"""``pollnet schedule``: the crew-limited schedule, each station's and district's forecast,
+stations at risk with the chain that makes them late, and crew what-ifs."""
+
+from __future__ import annotations
+
+import click
+
+from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli.work import resolve_today, rollout_config, today_option
+from pollnet.i18n import format_date, gettext, tr
+from pollnet.rollout import store as rollout_store
+from pollnet.rollout.schedule import PRIORITIES, Forecast, forecast
+from pollnet.rollout.templates import CrewChange
+
+
+@click.command("schedule")
+@click.option(
+    "--crews",
+    "crews",
+    multiple=True,
+    help="What-if: more or fewer crews, agency:district=+n (e.g. telecom:5=+3); repeatable.",
+)
+@click.option("--priority", type=click.Choice(PRIORITIES), default="critical_path")
+@click.option("--baseline", is_flag=True, help="Record the forecast finish dates as due dates.")
+@click.option("--at-risk", "at_risk_limit", type=int, default=20, help="Stations at risk shown.")
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
+@pass_app
+def schedule_cmd(
+    app: App,
+    crews: tuple[str, ...],
+    priority: str,
+    baseline: bool,
+    at_risk_limit: int,
+    today: str | None,
+    as_json: bool,
+) -> None:
+    """Forecast when every station is ready, against election day."""
+    config = rollout_config(app)
+    day = resolve_today(today)
+    orders, states, before = rollout_store.forecast_from_store(
+        app.engine,
+        config,
+        day,
+        app.settings.election_date,
+        priority=priority,  # type: ignore[arg-type]
+    )
+    changes = tuple(CrewChange.parse(c) for c in crews)
+    after: Forecast | None = None
+    if changes:
+        after = forecast(
+            orders,
+            config,
+            day,
+            app.settings.election_date,
+            states,
+            priority=priority,  # type: ignore[arg-type]
+            crew_changes=changes,
+        )
+    if baseline:
+        rollout_store.set_due_dates(
+            app.engine,
+            {
+                o.id: before.schedule.finish_date(o.id)
+                for o in orders
+                if states[o.id].status != "done"
+            },
+        )
+    if as_json:
+        result: dict[str, object] = {
+            "forecast": before.summary(),
+            "at_risk": [
+                {
+                    "station": a.station,
+                    "district": a.district,
+                    "ready": a.ready.isoformat(),
+                    "chain": [link.order_id for link in a.chain],
+                }
+                for a in before.at_risk[:at_risk_limit]
+            ],
+        }
+        if after is not None:
+            result["what_if"] = {"crews": list(crews), "forecast": after.summary()}
+        echo_json(result)
+        return
+    out = stdout()
+    last = before.schedule.last_ready()
+    out.print(
+        tr(
+            "Election day {election}; deadline {deadline} (safety buffer)",
+            election=before.election_date,
+            deadline=before.deadline,
+        )
+    )
+    out.print(
+        tr(
+            "Last station ready: {date}; stations at risk: {count}",
+            date=last or "-",
+            count=len(before.at_risk),
+        )
+    )
+    districts_after = after.schedule.district_ready() if after else {}
+    for district, ready in before.schedule.district_ready().items():
+        line = (
+            f"  {tr('district {number}', number=district)}: {format_date(ready, app.settings.lang)}"
+        )
+        if after is not None:
+            moved = districts_after[district]
+            line += f" → {format_date(moved, app.settings.lang)}"
+            delta = (moved - ready).days
+            line += f" ({tr('{days} days', days=delta)})"
+        out.print(line + (" !" if ready > before.deadline else ""))
+    if after is not None:
+        out.print(
+            tr(
+                "With {crews}: last station ready {date}; stations at risk: {count}",
+                crews=" ".join(crews),
+                date=after.schedule.last_ready() or "-",
+                count=len(after.at_risk),
+            )
+        )
+    for item in before.at_risk[:at_risk_limit]:
+        chain = " → ".join(
+            link.order_id + ("*" if link.waited_for_crew else "") for link in item.chain[-5:]
+        )
+        shown = format_date(item.ready, app.settings.lang)
+        out.print(f"{gettext('at risk')}: {item.station} ({shown}): {chain}")
+
+
+COMMANDS = [schedule_cmd]

@@ -1,0 +1,360 @@
+"""A resource-constrained schedule of the work orders and the forecast it gives.
+
+A list scheduler in working time: crews of each (agency, district) are a limited resource, lead
+times (permits) are not; whenever a crew is free it takes the ready work order with the highest
+priority. ``critical_path`` priority is the longest remaining path to the end of the DAG (in
+working days), so work that holds up long chains goes first; ``earliest_start`` is the plain
+first-come-first-served baseline (whatever became ready first). Events and ready queues are
+heaps: O((n + e) log n) for n work orders and e dependencies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from pollnet.errors import UserError
+from pollnet.rollout.calendar import Timeline
+from pollnet.rollout.status import OrderState
+from pollnet.rollout.templates import CrewChange, RolloutConfig
+from pollnet.rollout.workorders import READY_KIND, WorkOrderSet
+
+Priority = Literal["critical_path", "earliest_start"]
+PRIORITIES: tuple[Priority, ...] = ("critical_path", "earliest_start")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One work order in the chain that makes a station late."""
+
+    order_id: str
+    finish: dt.date
+    waited_for_crew: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Start and finish of every work order, in working days from ``timeline.start`` and dates.
+
+    ``driver[i]`` is the predecessor of work order ``i`` that finished last (-1 if none);
+    ``waited[i]`` says it then still waited for a free crew.
+    """
+
+    orders: WorkOrderSet
+    priority: Priority
+    timeline: Timeline
+    start_t: npt.NDArray[np.float64]
+    finish_t: npt.NDArray[np.float64]
+    start_day: npt.NDArray[np.int64]
+    finish_day: npt.NDArray[np.int64]
+    driver: npt.NDArray[np.int64]
+    waited: npt.NDArray[np.bool_]
+    index: Mapping[str, int] = field(repr=False)
+
+    def finish_date(self, order_id: str) -> dt.date:
+        """When ``order_id`` is forecast to be finished (its real date when done)."""
+        return self.timeline.start + dt.timedelta(days=int(self.finish_day[self.index[order_id]]))
+
+    def start_date(self, order_id: str) -> dt.date:
+        """When ``order_id`` is forecast to start."""
+        return self.timeline.start + dt.timedelta(days=int(self.start_day[self.index[order_id]]))
+
+    def station_ready(self) -> dict[str, dt.date]:
+        """Each station's forecast ready date (its end-to-end test finished)."""
+        return {
+            o.station: self.finish_date(o.id)
+            for o in self.orders
+            if o.kind == READY_KIND and o.station
+        }
+
+    def district_ready(self) -> dict[int, dt.date]:
+        """Each district's forecast ready date: its last station's."""
+        ready: dict[int, dt.date] = {}
+        for order in self.orders:
+            if order.kind == READY_KIND:
+                day = self.finish_date(order.id)
+                ready[order.district] = max(day, ready.get(order.district, day))
+        return dict(sorted(ready.items()))
+
+    def last_ready(self) -> dt.date | None:
+        """The forecast ready date of the last station."""
+        days = self.station_ready().values()
+        return max(days) if days else None
+
+    def chain(self, order_id: str) -> list[Link]:
+        """The critical predecessor chain of ``order_id``, first work order first."""
+        links: list[Link] = []
+        i = self.index[order_id]
+        while i >= 0:
+            order = self.orders.orders[i]
+            links.append(Link(order.id, self.finish_date(order.id), bool(self.waited[i])))
+            i = int(self.driver[i])
+        return links[::-1]
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """A station forecast later than the deadline, and the chain that makes it late."""
+
+    station: str
+    district: int
+    ready: dt.date
+    chain: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A schedule judged against election day minus the safety buffer (``deadline``)."""
+
+    schedule: Schedule
+    election_date: dt.date
+    deadline: dt.date
+    at_risk: tuple[AtRisk, ...]
+
+    def summary(self) -> dict[str, object]:
+        """The headline figures, as ``pollnet schedule --json`` prints them."""
+        last = self.schedule.last_ready()
+        return {
+            "priority": self.schedule.priority,
+            "start": self.schedule.timeline.start.isoformat(),
+            "last_station_ready": last.isoformat() if last else None,
+            "deadline": self.deadline.isoformat(),
+            "election_date": self.election_date.isoformat(),
+            "stations_at_risk": len(self.at_risk),
+            "districts": {str(k): v.isoformat() for k, v in self.schedule.district_ready().items()},
+        }
+
+
+def schedule(
+    orders: WorkOrderSet,
+    config: RolloutConfig,
+    start: dt.date,
+    states: Mapping[str, OrderState] | None = None,
+    *,
+    priority: Priority = "critical_path",
+    crew_changes: tuple[CrewChange, ...] = (),
+) -> Schedule:
+    """Schedule ``orders`` from ``start`` with the crews and calendar of ``config``.
+
+    Done work takes no time and keeps its real date; work in progress goes first in its crew's
+    queue; ``crew_changes`` are what-ifs applied to the crews of ``config``.
+    """
+    states = states or {}
+    items = orders.orders
+    n = len(items)
+    index = {o.id: i for i, o in enumerate(items)}
+    districts = {o.district for o in items}
+    crews = config.crews.changed(crew_changes, districts) if crew_changes else config.crews
+    pools: dict[tuple[str, int], int] = {}
+    pool = np.full(n, -1, dtype=np.int64)
+    duration = np.empty(n, dtype=np.float64)
+    done = np.zeros(n, dtype=np.bool_)
+    started = np.zeros(n, dtype=np.bool_)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    waiting = np.zeros(n, dtype=np.int64)
+    for i, order in enumerate(items):
+        state = states.get(order.id)
+        status = state.status if state else "planned"
+        done[i] = status == "done"
+        started[i] = status == "in_progress"
+        duration[i] = 0.0 if done[i] else order.duration_days
+        if order.crew and not done[i]:
+            pool[i] = pools.setdefault((order.agency, order.district), len(pools))
+        waiting[i] = len(order.predecessors)
+        for pred in order.predecessors:
+            succ[index[pred]].append(i)
+    capacity = [crews.count(agency, district) for agency, district in pools]
+    for (agency, district), count in zip(pools, capacity, strict=True):
+        if count <= 0:
+            raise UserError.of(
+                "no crews of {agency} in district {district}", agency=agency, district=district
+            )
+    if priority == "critical_path":
+        key = _latest_starts(duration, pool, capacity, succ, started)
+    else:
+        key = None
+    start_t, finish_t, driver, ready_t = _list_schedule(
+        duration, pool, capacity, succ, waiting.tolist(), key, started
+    )
+    timeline = config.calendar.timeline(start, 30)
+    horizon = float(finish_t.max()) if n else 0.0
+    if horizon >= timeline.cum[-1]:
+        days = 30
+        while config.calendar.timeline(start, days).cum[-1] <= horizon:
+            days *= 2
+        timeline = config.calendar.timeline(start, days)
+    start_day = timeline.start_days(start_t)
+    finish_day = np.where(finish_t > 0, timeline.finish_days(finish_t), start_day)
+    for i, order in enumerate(items):
+        state = states.get(order.id)
+        if done[i] and state and state.done_on:
+            finish_day[i] = start_day[i] = (state.done_on - start).days
+    waited = start_t > ready_t + 1e-9
+    return Schedule(
+        orders, priority, timeline, start_t, finish_t, start_day, finish_day, driver, waited, index
+    )
+
+
+def _latest_starts(
+    duration: npt.NDArray[np.float64],
+    pool: npt.NDArray[np.int64],
+    capacity: list[int],
+    succ: list[list[int]],
+    started: npt.NDArray[np.bool_],
+) -> list[float]:
+    """Latest starts from a backward, crew-limited schedule of the reversed DAG.
+
+    The backward pass schedules from the end with the longest path from the start as priority,
+    so the latest starts respect how many crews there are downstream (forward-backward list
+    scheduling); the forward pass then starts the work with the earliest latest start first.
+    """
+    n = len(duration)
+    pred: list[list[int]] = [[] for _ in range(n)]
+    for i, after in enumerate(succ):
+        for s in after:
+            pred[s].append(i)
+    dur = duration.tolist()
+    # Longest path from the start to the end of each work order (the reversed DAG's tail).
+    head = list(dur)
+    for i in range(n):
+        if pred[i]:
+            head[i] += max(head[p] for p in pred[i])
+    n_succ = [len(a) for a in succ]
+    order = list(range(n - 1, -1, -1))
+    back_key = [-h for h in head]
+    _, back_finish, _, _ = _list_schedule(
+        duration, pool, capacity, pred, n_succ, back_key, np.zeros(n, dtype=np.bool_), order
+    )
+    horizon = float(back_finish.max()) if n else 0.0
+    late_start = (horizon - back_finish).tolist()
+    return [-1e18 if started[i] else late_start[i] for i in range(n)]
+
+
+def _list_schedule(
+    duration: npt.NDArray[np.float64],
+    pool: npt.NDArray[np.int64],
+    capacity: list[int],
+    succ: list[list[int]],
+    waiting: list[int],
+    key: list[float] | None,
+    started: npt.NDArray[np.bool_],
+    order: list[int] | None = None,
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]
+]:
+    """Schedule in working time: a free crew takes the ready work with the smallest ``key``.
+
+    Without ``key`` the queue is first come, first served (by release time).
+    """
+    n = len(duration)
+    dur = duration.tolist()
+    pool_of = pool.tolist()
+    first = started.tolist()
+    waiting = list(waiting)
+    start = [0.0] * n
+    finish = [0.0] * n
+    ready = [0.0] * n
+    driver = [-1] * n
+    free = list(capacity)
+    queues: list[list[tuple[float, int]]] = [[] for _ in capacity]
+    events: list[tuple[float, int]] = []
+
+    def release(i: int, t: float, touched: set[int]) -> None:
+        ready[i] = t
+        p = pool_of[i]
+        if p < 0:
+            start[i] = t
+            heapq.heappush(events, (t + dur[i], i))
+            return
+        rank = -1e18 if first[i] else (t if key is None else key[i])
+        heapq.heappush(queues[p], (rank, i))
+        touched.add(p)
+
+    def dispatch(p: int, t: float) -> None:
+        queue = queues[p]
+        while free[p] and queue:
+            i = heapq.heappop(queue)[1]
+            free[p] -= 1
+            start[i] = t
+            heapq.heappush(events, (t + dur[i], i))
+
+    touched: set[int] = set()
+    for i in order if order is not None else range(n):
+        if waiting[i] == 0:
+            release(i, 0.0, touched)
+    for p in sorted(touched):
+        dispatch(p, 0.0)
+    while events:
+        t = events[0][0]
+        touched = set()
+        while events and events[0][0] <= t:
+            _, i = heapq.heappop(events)
+            finish[i] = t
+            p = pool_of[i]
+            if p >= 0:
+                free[p] += 1
+                touched.add(p)
+            for s in succ[i]:
+                waiting[s] -= 1
+                driver[s] = i
+                if waiting[s] == 0:
+                    release(s, t, touched)
+        for p in sorted(touched):
+            dispatch(p, t)
+    if any(w > 0 for w in waiting):
+        raise UserError.of("work order dependencies form a cycle")
+    return (
+        np.asarray(start),
+        np.asarray(finish),
+        np.asarray(driver, dtype=np.int64),
+        np.asarray(ready),
+    )
+
+
+def forecast(
+    orders: WorkOrderSet,
+    config: RolloutConfig,
+    start: dt.date,
+    election_date: dt.date,
+    states: Mapping[str, OrderState] | None = None,
+    *,
+    priority: Priority = "critical_path",
+    crew_changes: tuple[CrewChange, ...] = (),
+) -> Forecast:
+    """Schedule ``orders`` and list the stations forecast later than the deadline.
+
+    The deadline is ``election_date`` minus the safety buffer (working days) of ``config``.
+    """
+    plan = schedule(orders, config, start, states, priority=priority, crew_changes=crew_changes)
+    deadline = config.calendar.subtract_working_days(election_date, config.safety_buffer_days)
+    late = []
+    for order in orders:
+        if order.kind == READY_KIND and order.station:
+            ready = plan.finish_date(order.id)
+            if ready > deadline:
+                late.append(
+                    AtRisk(order.station, order.district, ready, tuple(plan.chain(order.id)))
+                )
+    late.sort(key=lambda r: (-r.ready.toordinal(), r.station))
+    return Forecast(plan, election_date, deadline, tuple(late))
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """How crew changes move the forecast: before and after, per district and overall."""
+
+    changes: tuple[CrewChange, ...]
+    before: Forecast
+    after: Forecast
+
+    def rows(self) -> list[tuple[int, dt.date, dt.date]]:
+        """(district, ready before, ready after) for every district."""
+        before = self.before.schedule.district_ready()
+        after = self.after.schedule.district_ready()
+        return [(d, before[d], after[d]) for d in before]

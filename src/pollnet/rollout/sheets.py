@@ -1,0 +1,235 @@
+"""The status sheets agencies fill in: export (XLSX, Persian headers) and bulk import (XLSX/CSV).
+
+Headers are recognised in Persian and English (after normalising digits, letters and spaces);
+status values too. Reading never raises on a bad cell: it returns the updates it could read and
+a problem (file, row, column) for every cell it could not.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from pollnet.errors import Location, Problem, UserError
+from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date
+from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
+from pollnet.rollout.workorders import WorkOrderSet
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "ID"),
+    ("kind", "Work"),
+    ("subject", "Subject"),
+    ("district", "District"),
+    ("quantity", "Quantity"),
+    ("unit", "Unit"),
+    ("due_on", "Due"),
+    ("predecessors", "Waits for"),
+    ("status", "Status"),
+    ("date", "Date"),
+    ("measured_rx_dbm", "Measured power (dBm)"),
+    ("note", "Note"),
+)
+"""(key, English header) of the exported sheet; the header shown is translated."""
+
+EDITABLE = ("status", "date", "measured_rx_dbm", "note")
+STATUS_LABELS: Mapping[str, str] = {
+    "planned": "planned",
+    "in_progress": "in progress",
+    "done": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+KIND_LABELS: Mapping[str, str] = {
+    "permit": "street-works permit",
+    "trench": "trenching",
+    "restoration": "street restoration",
+    "cable_pull": "cable pulling",
+    "splice": "splicing",
+    "access": "school access and power",
+    "ont": "ONT installation",
+    "optical_test": "optical test",
+    "lte_sim": "LTE backup SIM",
+    "device_install": "device installation",
+    "e2e_test": "end-to-end test",
+}
+
+
+def status_label(status: str, lang: str | None = None) -> str:
+    """A status as people read it."""
+    return gettext(STATUS_LABELS.get(status, status), lang)
+
+
+def kind_label(kind: str, lang: str | None = None) -> str:
+    """A kind of work order as people read it."""
+    return gettext(KIND_LABELS.get(kind, kind), lang)
+
+
+def _header_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for key, english in COLUMNS:
+        for lang in ("en", "fa"):
+            keys[normalise_key(gettext(english, lang))] = key
+        keys[normalise_key(key)] = key
+    return keys
+
+
+def _status_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for code, english in STATUS_LABELS.items():
+        keys[normalise_key(code)] = code
+        keys[normalise_key(english)] = code
+        keys[normalise_key(gettext(english, "fa"))] = code
+    return keys
+
+
+def export_sheet(
+    path: Path,
+    orders: WorkOrderSet,
+    states: Mapping[str, OrderState],
+    *,
+    agency: str | None = None,
+    lang: str = "fa",
+) -> int:
+    """Write the status sheet of ``agency`` (all agencies when None) to ``path`` (XLSX).
+
+    Returns the number of work orders written.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = gettext("Work orders", lang)[:31]
+    sheet.sheet_view.rightToLeft = lang == "fa"
+    sheet.append([gettext(english, lang) for _, english in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    count = 0
+    for order in orders:
+        if agency and order.agency != agency:
+            continue
+        state = states.get(order.id) or OrderState(order.id)
+        day = state.done_on if state.status in ("done", "failed") else state.started_on
+        sheet.append(
+            [
+                order.id,
+                kind_label(order.kind, lang),
+                order.subject,
+                order.district,
+                order.quantity,
+                gettext(order.unit, lang),
+                format_date(state.due_on, lang) if state.due_on else "",
+                " ".join(order.predecessors),
+                status_label(state.status, lang),
+                format_date(day, lang) if day else "",
+                state.measured_rx_dbm,
+                state.note,
+            ]
+        )
+        count += 1
+    choices = ",".join(status_label(s, lang) for s in STATUSES if s != "cancelled")
+    check = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
+    sheet.add_data_validation(check)
+    status_col = chr(ord("A") + [k for k, _ in COLUMNS].index("status"))
+    check.add(f"{status_col}2:{status_col}{count + 1}")
+    for letter, width in zip(
+        "ABCDEFGHIJKL", (26, 22, 28, 8, 10, 8, 12, 30, 16, 12, 14, 30), strict=True
+    ):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "B2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return count
+
+
+def read_updates(path: Path) -> tuple[list[StatusUpdate], list[Problem]]:
+    """The status updates in an XLSX or CSV sheet, and a problem for every unreadable cell."""
+    if not path.is_file():
+        raise UserError.of("file not found", file=str(path))
+    rows = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path)
+    name = str(path)
+    header = next(rows, None)
+    if header is None:
+        raise UserError.of("the file is empty", file=name)
+    known = _header_keys()
+    columns: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for index, title in enumerate(header):
+        key = known.get(normalise_key(str(title or "")))
+        if key:
+            columns[key] = index
+            shown[key] = str(title)
+    missing = [k for k in ("id", "status") if k not in columns]
+    if missing:
+        raise UserError.of("missing columns: {names}", file=name, names=", ".join(missing))
+    statuses = _status_keys()
+    updates: list[StatusUpdate] = []
+    problems: list[Problem] = []
+    for number, cells in enumerate(rows, start=1):
+
+        def cell(key: str, cells: Sequence[object] = cells) -> object:
+            index = columns.get(key)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        order_id = normalise(str(cell("id") or ""))
+        if not order_id:
+            continue
+        where = {"file": name, "row": number}
+        raw_status = normalise(str(cell("status") or ""))
+        status = statuses.get(normalise_key(raw_status), raw_status) if raw_status else None
+        day: dt.date | None = None
+        raw_day = cell("date")
+        if isinstance(raw_day, dt.datetime):
+            day = raw_day.date()
+        elif isinstance(raw_day, dt.date):
+            day = raw_day
+        elif raw_day not in (None, ""):
+            try:
+                day = parse_date(str(raw_day), source=name, row=number, column=shown.get("date"))
+            except UserError as exc:
+                problems.extend(exc.problems)
+                continue
+        rx: float | None = None
+        raw_rx = cell("measured_rx_dbm")
+        if raw_rx not in (None, ""):
+            try:
+                rx = float(normalise(str(raw_rx)).replace("−", "-"))
+            except ValueError:
+                problems.append(
+                    Problem(
+                        "not a number: {value}",
+                        {"value": str(raw_rx)},
+                        Location(name, number, shown.get("measured_rx_dbm")),
+                    )
+                )
+                continue
+        raw_note = cell("note")
+        note = None if raw_note is None or "note" not in columns else normalise(str(raw_note))
+        updates.append(StatusUpdate(order_id, status, day, rx, note, columns=shown, **where))  # type: ignore[arg-type]
+    return updates, problems
+
+
+def _xlsx_rows(path: Path) -> Iterator[Sequence[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise UserError.of(
+            "not a readable XLSX file: {reason}", file=str(path), reason=str(exc)
+        ) from None
+    try:
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _csv_rows(path: Path) -> Iterator[Sequence[object]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            yield from csv.reader(fh)
+    except UnicodeDecodeError:
+        raise UserError.of("the file is not UTF-8 text", file=str(path)) from None

@@ -1,0 +1,360 @@
+"""Work orders in the database: generations, states, status updates and their history.
+
+Nothing is overwritten without trace: every change of a status, date, measurement or note is a
+row of ``rollout_history`` (who, which agency, when, from where, old and new value); work that
+leaves the plan is kept with the status ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from pollnet.errors import Problem, UserError
+from pollnet.plan.model import Plan
+from pollnet.rollout.schedule import Forecast, Priority, forecast, schedule
+from pollnet.rollout.status import Change, OrderState, Outcome, StatusUpdate, apply_updates
+from pollnet.rollout.templates import CrewChange, RolloutConfig
+from pollnet.rollout.workorders import (
+    Regeneration,
+    WorkOrder,
+    WorkOrderSet,
+    generate,
+    reconcile,
+    validate_dag,
+)
+from pollnet.store.schema.rollout import generations, history, work_orders
+
+_DEFINITION = (
+    "seq",
+    "plan_id",
+    "kind",
+    "agency",
+    "district",
+    "station_code",
+    "subject",
+    "method",
+    "quantity",
+    "unit",
+    "duration_days",
+    "crew",
+    "min_rx_dbm",
+    "predecessors",
+)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of one field of one work order."""
+
+    order_id: str
+    field: str
+    old: str | None
+    new: str | None
+    changed_at: dt.datetime
+    changed_by: str
+    agency: str | None
+    source: str
+    note: str
+
+
+def _definition(order: WorkOrder, seq: int, plan_id: str | None) -> dict[str, object]:
+    return {
+        "seq": seq,
+        "plan_id": plan_id,
+        "kind": order.kind,
+        "agency": order.agency,
+        "district": order.district,
+        "station_code": order.station,
+        "subject": order.subject[:300],
+        "method": order.method,
+        "quantity": order.quantity,
+        "unit": order.unit,
+        "duration_days": order.duration_days,
+        "crew": order.crew,
+        "min_rx_dbm": order.min_rx_dbm,
+        "predecessors": " ".join(order.predecessors),
+    }
+
+
+def save_work_orders(
+    engine: Engine, orders: WorkOrderSet, *, by: str, now: dt.datetime
+) -> Regeneration:
+    """Store freshly generated ``orders``: add new ones, keep the status of existing ones,
+    cancel the ones no longer in the plan; return what changed."""
+    source = f"generate {orders.plan_id or ''}".strip()
+    with engine.begin() as conn:
+        query = sa.select(work_orders.c.id, work_orders.c.status)
+        stored: dict[str, str] = {k: v for k, v in conn.execute(query).tuples()}
+        diff = reconcile(stored, orders)
+        added = set(diff.added)
+        new_rows, old_rows = [], []
+        for seq, order in enumerate(orders):
+            row = _definition(order, seq, orders.plan_id)
+            if order.id in added:
+                row |= {
+                    "id": order.id,
+                    "status": "planned",
+                    "note": "",
+                    "updated_at": now,
+                    "updated_by": by,
+                }
+                new_rows.append(row)
+            else:
+                old_rows.append({"b_id": order.id, **row})
+        if new_rows:
+            conn.execute(work_orders.insert(), new_rows)
+        if old_rows:
+            conn.execute(
+                work_orders.update()
+                .where(work_orders.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam(name) for name in _DEFINITION}),
+                old_rows,
+            )
+        changes = [Change(i, "status", None, "planned") for i in diff.added]
+        changes += [Change(i, "status", stored[i], "cancelled") for i in diff.cancelled]
+        changes += [Change(i, "status", "cancelled", "planned") for i in diff.reactivated]
+        moved = [(i, "cancelled") for i in diff.cancelled] + [
+            (i, "planned") for i in diff.reactivated
+        ]
+        if moved:
+            conn.execute(
+                work_orders.update()
+                .where(work_orders.c.id == sa.bindparam("b_id"))
+                .values(
+                    status=sa.bindparam("b_status"),
+                    updated_at=now,
+                    updated_by=by,
+                ),
+                [{"b_id": i, "b_status": s} for i, s in moved],
+            )
+        _write_history(conn, changes, by=by, agency=None, source=source, now=now)
+        conn.execute(
+            generations.insert().values(
+                plan_id=orders.plan_id,
+                generated_at=now,
+                generated_by=by,
+                **diff.summary(),
+            )
+        )
+    return diff
+
+
+def _write_history(
+    conn: Connection,
+    changes: Sequence[Change],
+    *,
+    by: str,
+    agency: str | None,
+    source: str,
+    now: dt.datetime,
+) -> None:
+    if changes:
+        conn.execute(
+            history.insert(),
+            [
+                {
+                    "order_id": c.order_id,
+                    "field": c.field,
+                    "old_value": c.old,
+                    "new_value": c.new,
+                    "changed_at": now,
+                    "changed_by": by,
+                    "agency": agency,
+                    "source": source[:300],
+                    "note": c.note,
+                }
+                for c in changes
+            ],
+        )
+
+
+def load_work_orders(engine: Engine) -> tuple[WorkOrderSet, dict[str, OrderState]]:
+    """The live (not cancelled) work orders and the state of every stored work order."""
+    c = work_orders.c
+    query = sa.select(
+        c.id,
+        c.status,
+        c.started_on,
+        c.done_on,
+        c.measured_rx_dbm,
+        c.due_on,
+        c.note,
+        c.plan_id,
+        c.kind,
+        c.agency,
+        c.district,
+        c.subject,
+        c.quantity,
+        c.unit,
+        c.duration_days,
+        c.crew,
+        c.predecessors,
+        c.station_code,
+        c.method,
+        c.min_rx_dbm,
+    ).order_by(c.seq)
+    with engine.connect() as conn:
+        rows = conn.execute(query).tuples().all()
+    states: dict[str, OrderState] = {}
+    items: list[WorkOrder] = []
+    plan_id: str | None = None
+    for row in rows:
+        states[row[0]] = OrderState(*row[:6], row[6] or "")
+        if row[1] == "cancelled":
+            continue
+        plan_id = row[7]
+        preds = tuple(row[16].split()) if row[16] else ()
+        items.append(WorkOrder(row[0], *row[8:16], preds, *row[17:]))  # type: ignore[call-arg]
+    return WorkOrderSet(plan_id, validate_dag(items)), states
+
+
+def require_work_orders(engine: Engine) -> tuple[WorkOrderSet, dict[str, OrderState]]:
+    """Like :func:`load_work_orders`, but a user error when none were generated yet."""
+    orders, states = load_work_orders(engine)
+    if not len(orders):
+        raise UserError.of("no work orders yet: run pollnet work generate first")
+    return orders, states
+
+
+def update_status(
+    engine: Engine,
+    updates: Sequence[StatusUpdate],
+    *,
+    by: str,
+    agency: str | None,
+    source: str,
+    today: dt.date,
+    now: dt.datetime,
+    skip_invalid: bool = False,
+    problems: Sequence[Problem] = (),
+) -> Outcome:
+    """Validate and apply ``updates``; with any problem nothing changes unless ``skip_invalid``.
+
+    ``problems`` found while reading the updates (unreadable cells) count as well. A
+    :class:`UserError` lists every problem (file, row, column) when nothing was applied.
+    """
+    orders, states = require_work_orders(engine)
+    outcome = apply_updates(orders, states, updates, today)
+    if problems:
+        outcome = replace(
+            outcome,
+            problems=(*problems, *outcome.problems),
+            rejected=outcome.rejected + len(problems),
+        )
+    if outcome.problems and not skip_invalid:
+        raise UserError(outcome.problems)
+    if not outcome.states:
+        return outcome
+    rows = [
+        {
+            "b_id": s.id,
+            "b_status": s.status,
+            "b_started": s.started_on,
+            "b_done": s.done_on,
+            "b_rx": s.measured_rx_dbm,
+            "b_note": s.note,
+        }
+        for s in outcome.states.values()
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            work_orders.update()
+            .where(work_orders.c.id == sa.bindparam("b_id"))
+            .values(
+                status=sa.bindparam("b_status"),
+                started_on=sa.bindparam("b_started"),
+                done_on=sa.bindparam("b_done"),
+                measured_rx_dbm=sa.bindparam("b_rx"),
+                note=sa.bindparam("b_note"),
+                updated_at=now,
+                updated_by=by,
+            ),
+            rows,
+        )
+        _write_history(conn, outcome.changes, by=by, agency=agency, source=source, now=now)
+    return outcome
+
+
+def set_due_dates(engine: Engine, due: Mapping[str, dt.date]) -> None:
+    """Record ``due`` (work order -> date) as the baseline that "overdue" is measured against."""
+    if due:
+        with engine.begin() as conn:
+            conn.execute(
+                work_orders.update()
+                .where(work_orders.c.id == sa.bindparam("b_id"))
+                .values(due_on=sa.bindparam("b_due")),
+                [{"b_id": k, "b_due": v} for k, v in due.items()],
+            )
+
+
+def read_history(engine: Engine, order_id: str | None = None) -> list[HistoryEntry]:
+    """The recorded changes (of one work order, or all), oldest first."""
+    query = sa.select(history).order_by(history.c.id)
+    if order_id is not None:
+        query = query.where(history.c.order_id == order_id)
+    with engine.connect() as conn:
+        return [
+            HistoryEntry(
+                r["order_id"],
+                r["field"],
+                r["old_value"],
+                r["new_value"],
+                r["changed_at"],
+                r["changed_by"],
+                r["agency"],
+                r["source"],
+                r["note"],
+            )
+            for r in conn.execute(query).mappings()
+        ]
+
+
+def generate_into_store(
+    engine: Engine,
+    plan: Plan,
+    config: RolloutConfig,
+    *,
+    by: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> tuple[WorkOrderSet, Regeneration]:
+    """Generate the work orders of ``plan``, store them, and give new ones a baseline due date.
+
+    The due dates come from a critical-path schedule starting ``today``; work that already had
+    one keeps it (re-baseline with :func:`set_due_dates`).
+    """
+    orders = generate(plan, config)
+    diff = save_work_orders(engine, orders, by=by, now=now)
+    _, states = load_work_orders(engine)
+    plan_schedule = schedule(orders, config, today, states)
+    set_due_dates(
+        engine,
+        {
+            o.id: plan_schedule.finish_date(o.id)
+            for o in orders
+            if states[o.id].due_on is None and states[o.id].status != "done"
+        },
+    )
+    return orders, diff
+
+
+def forecast_from_store(
+    engine: Engine,
+    config: RolloutConfig,
+    today: dt.date,
+    election_date: dt.date,
+    *,
+    priority: Priority = "critical_path",
+    crew_changes: tuple[CrewChange, ...] = (),
+) -> tuple[WorkOrderSet, dict[str, OrderState], Forecast]:
+    """The stored work orders, their states and their forecast from ``today``."""
+    orders, states = require_work_orders(engine)
+    result = forecast(
+        orders, config, today, election_date, states, priority=priority, crew_changes=crew_changes
+    )
+    return orders, states, result

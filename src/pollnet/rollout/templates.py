@@ -1,0 +1,217 @@
+"""The rollout configuration: work-order templates, productivity rates, crews, calendar.
+
+The defaults live in ``templates.toml`` next to this module (documented there); the
+``[rollout]`` table of the settings file overrides any of its keys, table by table.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+from pollnet.errors import ConfigError
+from pollnet.model import Agency
+from pollnet.rollout.calendar import WorkCalendar
+
+KINDS: tuple[str, ...] = (
+    "permit",
+    "trench",
+    "restoration",
+    "cable_pull",
+    "splice",
+    "access",
+    "ont",
+    "optical_test",
+    "lte_sim",
+    "device_install",
+    "e2e_test",
+)
+"""Every kind of work order, in the order the work is done."""
+
+SOURCE = "rollout"
+
+
+@dataclass(frozen=True)
+class Template:
+    """How one kind of work order is made: who does it, in what unit, how fast.
+
+    ``rate`` is units per crew-day; ``lead_days`` (working days) replaces it for work that
+    waits on an office rather than a crew.
+    """
+
+    kind: str
+    agency: str
+    unit: str
+    rate: float | None = None
+    lead_days: float | None = None
+    enabled: bool = True
+
+    @property
+    def crew(self) -> bool:
+        """Whether the work occupies a crew (otherwise it is a lead time)."""
+        return self.lead_days is None
+
+
+@dataclass(frozen=True)
+class OpticalCheck:
+    """What a measured received power (dBm) must reach for an optical test to pass."""
+
+    olt_tx_dbm: float = 2.5
+    ont_sensitivity_dbm: float = -27.0
+    tolerance_db: float = 3.0
+
+    def min_rx_dbm(self, planned_loss_db: float) -> float:
+        """The lowest passing received power for a link of ``planned_loss_db`` (dB)."""
+        planned = self.olt_tx_dbm - planned_loss_db
+        return round(max(self.ont_sensitivity_dbm, planned - self.tolerance_db), 2)
+
+
+@dataclass(frozen=True)
+class Crews:
+    """How many crews each agency has in each municipal district."""
+
+    default: Mapping[str, int]
+    by_district: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+    def count(self, agency: str, district: int) -> int:
+        """Crews of ``agency`` in ``district``."""
+        return self.by_district.get((agency, district), self.default.get(agency, 0))
+
+    def changed(self, changes: tuple[CrewChange, ...], districts: set[int]) -> Crews:
+        """A copy with ``changes`` applied (a change without a district applies to all)."""
+        table = dict(self.by_district)
+        for change in changes:
+            for district in sorted(districts) if change.district is None else [change.district]:
+                before = table.get((change.agency, district), self.default.get(change.agency, 0))
+                table[(change.agency, district)] = max(0, before + change.delta)
+        return replace(self, by_district=table)
+
+
+@dataclass(frozen=True)
+class CrewChange:
+    """A what-if: ``delta`` more (or fewer) crews of ``agency`` in ``district`` (None: all)."""
+
+    agency: str
+    district: int | None
+    delta: int
+
+    @classmethod
+    def parse(cls, text: str) -> CrewChange:
+        """``telecom:5=+3`` (agency:district=+n), ``education=+1`` (every district), ``x:2=-1``."""
+        head, sep, amount = text.partition("=")
+        agency, _, district = head.strip().partition(":")
+        try:
+            delta = int(amount.strip())
+            number = int(district) if district.strip() not in ("", "*") else None
+        except ValueError:
+            number, delta, sep = None, 0, ""
+        if not sep or agency not in {a.value for a in Agency}:
+            raise ConfigError.of(
+                "not a crew change: {value} (use telecom:5=+3)", column="crews", value=text
+            )
+        return cls(agency, number, delta)
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    """Everything the rollout reads from ``templates.toml`` and the ``[rollout]`` settings."""
+
+    templates: Mapping[str, Template]
+    trench_rates: Mapping[str, float]
+    permit_methods: frozenset[str]
+    restore_methods: frozenset[str]
+    optical: OpticalCheck
+    crews: Crews
+    calendar: WorkCalendar
+    granularity_days: float = 0.5
+    min_days: float = 0.5
+    safety_buffer_days: float = 10.0
+
+    def duration(self, quantity: float, rate: float) -> float:
+        """Working days for one crew to do ``quantity`` at ``rate`` units per crew-day."""
+        step = self.granularity_days
+        days = math.ceil(quantity / rate / step - 1e-9) * step
+        return max(days, self.min_days)
+
+
+def default_table() -> dict[str, Any]:
+    """The packaged ``templates.toml`` as a table."""
+    text = resources.files("pollnet.rollout").joinpath("templates.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> RolloutConfig:
+    """The rollout configuration: the packaged defaults with ``overrides`` merged over them."""
+    table = _merge(default_table(), overrides or {})
+    try:
+        return _build(table)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError.of(
+            "bad rollout settings: {reason}", file=SOURCE, reason=repr(exc)
+        ) from None
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(table: Mapping[str, Any]) -> RolloutConfig:
+    agencies = {a.value for a in Agency}
+    templates: dict[str, Template] = {}
+    for kind, spec in table["templates"].items():
+        if kind not in KINDS:
+            raise ConfigError.of("unknown work-order kind: {value}", file=SOURCE, value=kind)
+        if spec["agency"] not in agencies:
+            raise ConfigError.of("unknown agency: {value}", file=SOURCE, value=spec["agency"])
+        rate = float(spec["rate"]) if "rate" in spec else None
+        lead = float(spec["lead_days"]) if "lead_days" in spec else None
+        if kind != "trench" and (rate is None) == (lead is None):
+            raise ConfigError.of(
+                "template {kind} needs exactly one of rate and lead_days", file=SOURCE, kind=kind
+            )
+        if rate is not None and rate <= 0:
+            raise ConfigError.of("template {kind}: rate must be positive", file=SOURCE, kind=kind)
+        templates[kind] = Template(
+            kind,
+            str(spec["agency"]),
+            str(spec["unit"]),
+            rate,
+            lead,
+            bool(spec.get("enabled", True)),
+        )
+    missing = [k for k in KINDS if k not in templates]
+    if missing:
+        raise ConfigError.of("missing work-order templates: {names}", names=", ".join(missing))
+    crews_table = table["crews"]
+    by_district: dict[tuple[str, int], int] = {}
+    for district, counts in crews_table.get("district", {}).items():
+        for agency, count in counts.items():
+            by_district[(str(agency), int(district))] = int(count)
+    schedule = table["schedule"]
+    optical = table["optical"]
+    return RolloutConfig(
+        templates=templates,
+        trench_rates={str(k): float(v) for k, v in table["rates"]["trench_m_per_day"].items()},
+        permit_methods=frozenset(table["streets"]["permit_methods"]),
+        restore_methods=frozenset(table["streets"]["restore_methods"]),
+        optical=OpticalCheck(
+            float(optical["olt_tx_dbm"]),
+            float(optical["ont_sensitivity_dbm"]),
+            float(optical["tolerance_db"]),
+        ),
+        crews=Crews({str(k): int(v) for k, v in crews_table["default"].items()}, by_district),
+        calendar=WorkCalendar.from_config(table["calendar"]),
+        granularity_days=float(schedule["granularity_days"]),
+        min_days=float(schedule["min_days"]),
+        safety_buffer_days=float(schedule["safety_buffer_days"]),
+    )
