@@ -11,6 +11,7 @@ the same answer back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -108,10 +109,7 @@ def parse_checkin(
     provisional_at = (
         _timestamp(provisional_text, "provisional_at") if provisional_text is not None else None
     )
-    try:
-        birth_date = parse_date(birth_text)
-    except UserError:
-        raise MalformedRequest("birth_date must be a date (1370/01/15 or 1991-04-04)") from None
+    birth_date = _birth_date(birth_text)
 
     code = normalise_national_code(code_text)
     refusal = _refusal(
@@ -153,6 +151,15 @@ def _refusal(
     ):
         return Refusal("clock_skew", "the device clock is too far from the service clock")
     return None
+
+
+@functools.lru_cache(maxsize=65_536)
+def _birth_date(text: str) -> dt.date:
+    """A birth date, Jalali or Gregorian; cached, since a day has many voters of each date."""
+    try:
+        return parse_date(text)
+    except UserError:
+        raise MalformedRequest("birth_date must be a date (1370/01/15 or 1991-04-04)") from None
 
 
 def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:

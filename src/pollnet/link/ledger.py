@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from pollnet.i18n import tr
 from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.national_code import normalise_national_code
-from pollnet.store.schema.link import checkin_conflicts, checkins, idempotency_keys, voter_roll
+from pollnet.store.schema.link import checkins, voter_roll
 
 ROLL_RECHECK_S = 10.0
 
@@ -75,6 +75,7 @@ class Ledger:
         self._roll_loaded = False
         self._roll_checked_at = -1e18
         self._error: BaseException | None = None
+        self._next_ids: dict[str, int] = {}
 
     def __enter__(self) -> Ledger:
         self.start()
@@ -135,6 +136,7 @@ class Ledger:
     def _run(self) -> None:
         with self.engine.connect() as conn:
             _make_durable(conn)
+            self._read_next_ids(conn)
             while True:
                 with self._wake:
                     while not self._queue and not self._stopping:
@@ -156,26 +158,42 @@ class Ledger:
         items = [p.checkin for p in batch]
         self._refresh_roll(conn)
         try:
-            answers = _write_batch(conn, items, self.election, self._roll_loaded, self.lang)
+            answers = _write_batch(
+                conn, items, self.election, self._roll_loaded, self.lang, self._next_ids
+            )
             conn.commit()
             return answers
         except IntegrityError:
             conn.rollback()
+            self._read_next_ids(conn)
         # Someone else wrote one of these voters or keys meanwhile: one at a time now.
         answers = []
         for item in items:
             for attempt in range(2):
                 try:
                     answers.extend(
-                        _write_batch(conn, [item], self.election, self._roll_loaded, self.lang)
+                        _write_batch(
+                            conn,
+                            [item],
+                            self.election,
+                            self._roll_loaded,
+                            self.lang,
+                            self._next_ids,
+                        )
                     )
                     conn.commit()
                     break
                 except IntegrityError:
                     conn.rollback()
+                    self._read_next_ids(conn)
                     if attempt == 1:
                         raise
         return answers
+
+    def _read_next_ids(self, conn: Connection) -> None:
+        sql = _Sql(conn)
+        self._next_ids = {t: sql.max_id(t) + 1 for t in ("checkins", "checkin_conflicts")}
+        conn.commit()
 
     def _refresh_roll(self, conn: Connection) -> None:
         now = time.monotonic()
@@ -200,14 +218,23 @@ def _make_durable(conn: Connection) -> None:
 
 
 def _write_batch(
-    conn: Connection, items: Sequence[Checkin], election: str, roll_loaded: bool, lang: str
+    conn: Connection,
+    items: Sequence[Checkin],
+    election: str,
+    roll_loaded: bool,
+    lang: str,
+    next_ids: dict[str, int],
 ) -> list[Answer]:
-    """Plan and write one batch inside the open transaction; answers in the order of ``items``."""
+    """Plan and write one batch inside the open transaction; answers in the order of ``items``.
+
+    ``next_ids`` holds the next free id of ``checkins`` and ``checkin_conflicts``.
+    """
     now = dt.datetime.now(dt.UTC)
-    stored = _stored_answers(conn, items)
+    sql = _Sql(conn)
+    stored = _stored_answers(sql, items)
     hashes = {c.voter_hash for c in items if c.voter_hash is not None and c.refusal is None}
-    first = _first_checkins(conn, election, hashes)
-    on_roll = _on_roll(conn, election, hashes) if roll_loaded else hashes
+    first = _first_checkins(sql, election, hashes)
+    on_roll = _on_roll(sql, election, hashes) if roll_loaded else hashes
 
     answers: list[Answer | None] = [None] * len(items)
     seen_keys: dict[tuple[str, str], int] = {}
@@ -241,7 +268,8 @@ def _write_batch(
         new_rows.append(row)
         new_index.append(i)
 
-    new_ids = _insert_returning_ids(conn, checkins, new_rows)
+    new_ids = _allocate(next_ids, "checkins", new_rows)
+    _insert_rows(sql, "checkins", new_rows)
     for i, row, checkin_id in zip(new_index, new_rows, new_ids, strict=True):
         answers[i] = _answer(
             201,
@@ -259,7 +287,8 @@ def _write_batch(
             voter = row["voter_hash"]
             first_id = first[voter][0] if voter in first else new_ids[batch_first[voter]]
             conflict_rows.append({**row, "first_checkin_id": first_id})
-        conflict_ids = _insert_returning_ids(conn, checkin_conflicts, conflict_rows)
+        conflict_ids = _allocate(next_ids, "checkin_conflicts", conflict_rows)
+        _insert_rows(sql, "checkin_conflicts", conflict_rows, ("first_checkin_id",))
         for (i, row), conflict_id in zip(conflicts, conflict_ids, strict=True):
             answers[i] = _answer(
                 200,
@@ -272,68 +301,127 @@ def _write_batch(
     for i, item in enumerate(items):
         if answers[i] is None:  # a repeat within the batch
             answers[i] = answers[seen_keys[(item.device, item.idempotency_key)]]
+    created = sql.time(now)
     key_rows = [
-        {
-            "device": items[i].device,
-            "key": items[i].idempotency_key,
-            "status_code": answers[i].status_code,  # type: ignore[union-attr]
-            "body": answers[i].body,  # type: ignore[union-attr]
-            "created_at": now,
-        }
+        (
+            items[i].device,
+            items[i].idempotency_key,
+            answers[i].status_code,  # type: ignore[union-attr]
+            answers[i].body,  # type: ignore[union-attr]
+            created,
+        )
         for i in seen_keys.values()
     ]
-    if key_rows:
-        conn.execute(idempotency_keys.insert(), key_rows)
+    sql.insert("idempotency_keys", ("device", "key", "status_code", "body", "created_at"), key_rows)
     return [a for a in answers if a is not None]
 
 
-def _stored_answers(conn: Connection, items: Sequence[Checkin]) -> dict[tuple[str, str], Answer]:
-    keys = {c.idempotency_key for c in items}
-    rows = conn.execute(
-        sa.select(
-            idempotency_keys.c.device,
-            idempotency_keys.c.key,
-            idempotency_keys.c.status_code,
-            idempotency_keys.c.body,
-        ).where(idempotency_keys.c.key.in_(keys))
+class _Sql:
+    """The hot path's statements as plain SQL on the driver: compiled once, not per batch.
+
+    SQLAlchemy compiles an ``IN`` list and runs ``RETURNING`` row by row on SQLite; at a few
+    thousand check-ins a second that cost more than the database, so the writer talks to the
+    driver directly here and allocates ids itself (it is the only writer of these tables).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    def time(self, value: dt.datetime | None) -> Any:
+        """A datetime as the column stores it: UTC (SQLite: SQLAlchemy's naive text form)."""
+        if value is None:
+            return None
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None).isoformat(" ", "microseconds") if self.sqlite else utc
+
+    def read_time(self, value: Any) -> dt.datetime:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return list(self.conn.exec_driver_sql(sql, tuple(params)))
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
+            self.conn.exec_driver_sql(sql, [tuple(r) for r in rows])
+
+    def max_id(self, table: str) -> int:
+        return int(self.fetch(f"SELECT coalesce(max(id), 0) FROM {table}", ())[0][0])
+
+
+_ROW_COLUMNS = (
+    "id",
+    "election",
+    "voter_hash",
+    "station",
+    "device",
+    "recorded_at",
+    "device_time",
+    "provisional_at",
+    "card_read",
+    "fingerprint_score",
+)
+
+
+def _stored_answers(sql: _Sql, items: Sequence[Checkin]) -> dict[tuple[str, str], Answer]:
+    keys = sorted({c.idempotency_key for c in items})
+    rows = sql.fetch(
+        "SELECT device, key, status_code, body FROM idempotency_keys"
+        f" WHERE key IN ({sql.marks(len(keys))})",
+        keys,
     )
-    return {(r.device, r.key): Answer(r.status_code, bytes(r.body)) for r in rows}
+    return {(r[0], r[1]): Answer(int(r[2]), bytes(r[3])) for r in rows}
 
 
 def _first_checkins(
-    conn: Connection, election: str, hashes: Iterable[str]
+    sql: _Sql, election: str, hashes: Iterable[str]
 ) -> dict[str, tuple[int, str, dt.datetime]]:
-    hashes = list(hashes)
+    hashes = sorted(hashes)
     if not hashes:
         return {}
-    rows = conn.execute(
-        sa.select(
-            checkins.c.voter_hash, checkins.c.id, checkins.c.station, checkins.c.recorded_at
-        ).where(checkins.c.election == election, checkins.c.voter_hash.in_(hashes))
+    rows = sql.fetch(
+        "SELECT voter_hash, id, station, recorded_at FROM checkins"
+        f" WHERE election = {sql.mark} AND voter_hash IN ({sql.marks(len(hashes))})",
+        [election, *hashes],
     )
-    return {r.voter_hash: (r.id, r.station, r.recorded_at) for r in rows}
+    return {r[0]: (int(r[1]), r[2], sql.read_time(r[3])) for r in rows}
 
 
-def _on_roll(conn: Connection, election: str, hashes: Iterable[str]) -> set[str]:
-    hashes = list(hashes)
+def _on_roll(sql: _Sql, election: str, hashes: Iterable[str]) -> set[str]:
+    hashes = sorted(hashes)
     if not hashes:
         return set()
-    return set(
-        conn.scalars(
-            sa.select(voter_roll.c.voter_hash).where(
-                voter_roll.c.election == election, voter_roll.c.voter_hash.in_(hashes)
-            )
-        )
+    rows = sql.fetch(
+        "SELECT voter_hash FROM voter_roll"
+        f" WHERE election = {sql.mark} AND voter_hash IN ({sql.marks(len(hashes))})",
+        [election, *hashes],
+    )
+    return {r[0] for r in rows}
+
+
+def _insert_rows(
+    sql: _Sql, table: str, rows: list[dict[str, Any]], extra: Sequence[str] = ()
+) -> None:
+    columns = (*_ROW_COLUMNS, *extra)
+    times = {"recorded_at", "device_time", "provisional_at"}
+    sql.insert(
+        table,
+        columns,
+        [[sql.time(r[c]) if c in times else r[c] for c in columns] for r in rows],
     )
 
 
-def _insert_returning_ids(
-    conn: Connection, table: sa.Table, rows: list[dict[str, Any]]
-) -> list[int]:
-    if not rows:
-        return []
-    result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
-    return [int(r[0]) for r in result]
+def _allocate(next_ids: dict[str, int], table: str, rows: list[dict[str, Any]]) -> list[int]:
+    start = next_ids[table]
+    next_ids[table] = start + len(rows)
+    for offset, row in enumerate(rows):
+        row["id"] = start + offset
+    return list(range(start, start + len(rows)))
 
 
 def _row(item: Checkin, election: str, now: dt.datetime) -> dict[str, Any]:

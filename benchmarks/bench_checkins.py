@@ -1,0 +1,265 @@
+"""Sustained accepted check-ins per second over mutual TLS, against the raw database's limit.
+
+Runs ``pollnet serve`` as a subprocess (uvicorn + httptools + uvloop) on 127.0.0.1 and drives it
+from this process with an asyncio load loop: ``--connections`` devices, each with its own client
+certificate and one keep-alive TLS connection, each sending a new voter's check-in as soon as the
+previous one is answered. Every check-in is a distinct valid voter, so every answer should be 201.
+
+Baseline, measured in the same run on the same disk: single-row durable inserts per second
+(one transaction and one fsync per row: SQLite WAL with ``synchronous=FULL``; PostgreSQL with
+``synchronous_commit=on``). The ratio says how much group commit buys over the naive design.
+
+    .venv/bin/python benchmarks/bench_checkins.py [--seconds 10] [--connections 64] [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pollnet.link import pki  # noqa: E402
+from pollnet.link.national_code import check_digit  # noqa: E402
+from pollnet.store import open_store  # noqa: E402
+
+SERVE = [sys.executable, "-c", "from pollnet.cli import main; main()", "serve"]
+
+
+def voter_code(n: int) -> str:
+    first = f"{(n * 7919 + 12345) % 10**9:09d}"
+    return first + str(check_digit(first))
+
+
+def raw_sqlite_limit(folder: Path, seconds: float) -> float:
+    """Single-row inserts, each its own transaction, WAL + synchronous=FULL."""
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, h TEXT UNIQUE, at TEXT)")
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t (h, at) VALUES (?, ?)", (uuid.uuid4().hex, time.time()))
+        conn.execute("COMMIT")
+        count += 1
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return count / elapsed
+
+
+def raw_pg_limit(url: str, seconds: float) -> float:
+    """Single-row inserts, each its own transaction, synchronous_commit=on."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("SET synchronous_commit TO on")
+        conn.execute(
+            "CREATE TABLE raw_t (id SERIAL PRIMARY KEY, h TEXT UNIQUE, at DOUBLE PRECISION)"
+        )
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            conn.execute(
+                "INSERT INTO raw_t (h, at) VALUES (%s, %s)", (uuid.uuid4().hex, time.time())
+            )
+            count += 1
+        return count / (time.perf_counter() - start)
+
+
+def start_service(pki_dir: Path, db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    env = {**os.environ, "POLLNET_DB": db_url, "POLLNET_LANG": "en"}
+    with log.open("ab") as err:
+        proc = subprocess.Popen(
+            [*SERVE, "--pki", str(pki_dir), "--port", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.findall(r"https://127\.0\.0\.1:(\d+)", log.read_text())
+        if found:
+            time.sleep(1.0)
+            return proc, int(found[-1])
+        if proc.poll() is not None:
+            raise SystemExit(log.read_text())
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the service did not start")
+
+
+async def device_loop(
+    port: int,
+    ctx: ssl.SSLContext,
+    first_voter: int,
+    until: float,
+    measure_from: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+    n = first_voter
+    try:
+        while time.perf_counter() < until:
+            body = json.dumps(
+                {
+                    "national_code": voter_code(n),
+                    "birth_date": "1370/01/15",
+                    "card_read": True,
+                    "fingerprint_score": 0.93,
+                    "device_time": dt.datetime.now(dt.UTC).isoformat(),
+                    "idempotency_key": str(uuid.uuid4()),
+                    "provisional_at": None,
+                }
+            ).encode()
+            n += 1
+            started = time.perf_counter()
+            writer.write(
+                b"POST /v1/checkins HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                b"content-type: application/json\r\ncontent-length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            done = time.perf_counter()
+            if started >= measure_from:
+                latencies.append(done - started)
+                statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def drive(
+    port: int, contexts: list[ssl.SSLContext], seconds: float, warmup: float, base: int
+) -> tuple[list[float], dict[int, int], float]:
+    now = time.perf_counter()
+    measure_from, until = now + warmup, now + warmup + seconds
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    await asyncio.gather(
+        *(
+            device_loop(port, ctx, base + i * 10_000_000, until, measure_from, latencies, statuses)
+            for i, ctx in enumerate(contexts)
+        )
+    )
+    return latencies, statuses, seconds
+
+
+def run_backend(
+    name: str,
+    db_url: str,
+    pki_dir: Path,
+    contexts: list[ssl.SSLContext],
+    folder: Path,
+    seconds: float,
+    raw: float,
+) -> dict[str, float]:
+    open_store(db_url).dispose()
+    proc, port = start_service(pki_dir, db_url, folder / f"serve-{name}.log")
+    try:
+        try:
+            import uvloop
+
+            runner = uvloop.run
+        except ImportError:
+            runner = asyncio.run
+        latencies, statuses, elapsed = runner(drive(port, contexts, seconds, 2.0, 0))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    latencies.sort()
+    accepted = statuses.get(201, 0)
+    rate = accepted / elapsed
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    print(
+        f"{name}: {rate:,.0f} accepted check-ins/s over mTLS ({accepted:,} in {elapsed:.0f} s, "
+        f"{len(contexts)} devices), p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, "
+        f"other answers { ({k: v for k, v in statuses.items() if k != 201}) }"
+    )
+    print(
+        f"{name}: raw durable single-row inserts/s on the same disk {raw:,.0f}; "
+        f"ratio service/raw {rate / raw:.2f}"
+    )
+    return {"rate": rate, "p50": pct(0.5), "p99": pct(0.99), "raw": raw}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL run")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-checkins-"))  # /tmp: the same disk as the repo
+    try:
+        today = dt.datetime.now(dt.UTC).date()
+        pki_dir = pki.init_pki(folder / "pki", election_date=today)
+        pki.issue_server_cert(pki_dir)
+        contexts = []
+        for i in range(args.connections):
+            bundle = pki.enroll_device(pki_dir, f"ST-{i // 4}", f"D-{i}")
+            ctx = pki.device_ssl_context(bundle)
+            contexts.append(ctx)
+        print(f"machine: {os.cpu_count()} cores; load generator and service on the same host")
+        raw = raw_sqlite_limit(folder, 3.0)
+        run_backend(
+            "sqlite",
+            f"sqlite:///{folder / 'bench.db'}",
+            pki_dir,
+            contexts,
+            folder,
+            args.seconds,
+            raw,
+        )
+        if not args.no_pg:
+            from tests.pgserver import PostgresServer, find_pg_bin
+
+            bin_dir = find_pg_bin()
+            if bin_dir is None:
+                print("postgresql: skipped (no server binaries)")
+                return
+            pg_folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+            server = PostgresServer(bin_dir, pg_folder)
+            server.start()
+            try:
+                raw_pg = raw_pg_limit(server.create_database("bench_raw"), 3.0)
+                run_backend(
+                    "postgresql",
+                    server.create_database("bench_link"),
+                    pki_dir,
+                    contexts,
+                    folder,
+                    args.seconds,
+                    raw_pg,
+                )
+            finally:
+                server.stop()
+                shutil.rmtree(pg_folder, ignore_errors=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
