@@ -64,3 +64,27 @@ def test_the_column_normaliser_equals_normalising_each_cell(cells: list[str]) ->
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), max_size=8))
 def test_the_column_normaliser_equals_normalise_on_ascii(cells: list[str]) -> None:
     assert normalise_column(cells) == [normalise(cell) for cell in cells]
+
+
+_number_cell = st.one_of(
+    st.integers(min_value=-(10**6), max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet="0123456789.+-e,٣ ", max_size=6),
+)
+
+
+@given(st.lists(_number_cell, max_size=6))
+def test_the_column_fast_paths_agree_with_the_cell_parsers(cells: list[str]) -> None:
+    from pollnet.registry._values import plain_decimals, plain_ints
+
+    for fast, value in zip(plain_ints(cells), cells, strict=True):
+        assert fast is None or fast == parse_int(value)
+    for fast_float, value in zip(plain_decimals(cells), cells, strict=True):
+        assert fast_float is None or fast_float == parse_decimal(value)
+    if all(c.isascii() and c.isdigit() for c in cells):
+        assert plain_ints(cells) == [int(c) for c in cells]
+
+
+def test_only_ascii_digits_count_after_normalising() -> None:
+    assert parse_int("५") is None  # a Devanagari digit is not one of ours
+    assert parse_decimal("३.५") is None

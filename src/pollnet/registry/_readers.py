@@ -119,7 +119,7 @@ def _read_csv(file: str, data: bytes) -> Table:
         rows = tuple(
             (number, tuple(cells))
             for number, cells in enumerate(reader, start=1)
-            if any(cell.strip() for cell in cells)
+            if "".join(cells).strip()
         )
     except csv.Error as exc:
         raise UserError.of(

@@ -80,18 +80,37 @@ def upsert(conn: Connection, records: Sequence[StationRecord]) -> Changes:
     now = sa.func.current_timestamp()
     if added:
         insert = stations.insert().values(updated_at=now)
-        conn.execute(insert, [_station_row(r, site_ids) for r in added])
+        _execute_many(conn, insert, [_station_row(r, site_ids) for r in added])
     if changed:
         update = (
             stations.update()
             .where(stations.c.code == sa.bindparam("b_code"))
             .values({**{k: sa.bindparam(f"b_{k}") for k in _STATION_FIELDS}, "updated_at": now})
         )
-        conn.execute(
+        _execute_many(
+            conn,
             update,
             [{f"b_{k}": v for k, v in _station_row(r, site_ids).items()} for r in changed],
         )
     return Changes(tuple(r.code for r in added), tuple(r.code for r in changed), tuple(unchanged))
+
+
+def _execute_many(
+    conn: Connection, statement: sa.Insert | sa.Update, rows: list[dict[str, Any]]
+) -> None:
+    """One ``executemany`` of a Core statement over ``rows`` of plain values.
+
+    On SQLite the statement is compiled once and its rows go straight to the driver:
+    SQLAlchemy's per-row parameter processing costs more than SQLite's own insert, and the values
+    (str, int, float, bool, None) need no conversion. Elsewhere Core's own bulk path runs
+    (on PostgreSQL it batches rows into multi-row ``VALUES``).
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, rows)
+        return
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    names = compiled.positiontup or ()
+    conn.exec_driver_sql(str(compiled), [tuple(row[n] for n in names) for row in rows])
 
 
 _STATION_FIELDS = (
@@ -147,14 +166,14 @@ def _upsert_sites(conn: Connection, records: Sequence[StationRecord]) -> dict[tu
         != tuple(values[k] for k in _SITE_PLACE)
     ]
     if new:
-        conn.execute(sites.insert(), new)
+        _execute_many(conn, sites.insert(), new)
     if moved:
         update = (
             sites.update()
             .where(sites.c.id == sa.bindparam("b_id"))
             .values({k: sa.bindparam(f"b_{k}") for k in _SITE_PLACE})
         )
-        conn.execute(update, moved)
+        _execute_many(conn, update, moved)
     ids = {key: row.id for key, row in stored.items()}
     if new:
         query = sa.select(sites.c.id, sites.c.name, sites.c.address)

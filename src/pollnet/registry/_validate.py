@@ -18,11 +18,12 @@ from pollnet.registry._readers import Table
 from pollnet.registry._records import StationRecord
 from pollnet.registry._values import (
     FLAG_WORDS,
-    is_plain_decimal,
     normalise_column,
     parse_decimal,
     parse_flag,
     parse_int,
+    plain_decimals,
+    plain_ints,
 )
 from pollnet.settings import BoundingBox
 
@@ -105,7 +106,7 @@ class _Checks:
         self.problems: dict[int, list[Problem]] = {n: list(p) for n, p in table.problems.items()}
         self.rows = [number for number, _ in table.rows]
         self.columns = list(
-            itertools.zip_longest(*(cells for _, cells in table.rows), fillvalue="")
+            itertools.zip_longest(*[cells for _, cells in table.rows], fillvalue="")
         )
 
     def complain(self, number: int, key: str | None, message: str, **params: Any) -> None:
@@ -142,13 +143,14 @@ class _Checks:
         return values
 
     def _parsed(
-        self, key: str, fast: Callable[[str], Any], slow: Callable[[str], Any], message: str,
+        self, key: str, fast: Callable[[list[str]], list[Any]], slow: Callable[[str], Any],
+        message: str,
         required: bool = True,
     ) -> list[Any]:  # fmt: skip
-        """The column through ``fast`` (None where it cannot tell), then ``slow`` for the rest;
-        a cell neither reads gets ``message``."""
+        """The column through ``fast`` (a list, None where it cannot tell), then ``slow`` for
+        the rest; a non-empty cell neither reads gets ``message``."""
         texts = self.text(key, required)
-        values = [fast(t) if t else None for t in texts]
+        values = fast(texts)
         for i, value in enumerate(values):
             if value is None and texts[i]:
                 values[i] = slow(texts[i])
@@ -160,7 +162,7 @@ class _Checks:
         self, key: str, minimum: int, maximum: int | None = None, required: bool = True
     ) -> list[int | None]:
         """Whole numbers from ``minimum`` to ``maximum`` (inclusive); None where wrong or empty."""
-        values = self._parsed(key, _plain_int, parse_int, "not a whole number: {value}", required)
+        values = self._parsed(key, plain_ints, parse_int, "not a whole number: {value}", required)
         for i, value in enumerate(values):
             if value is None:
                 continue
@@ -182,16 +184,15 @@ class _Checks:
         """Yes/no values (English or Persian words, true/false, 1/0)."""
         return self._parsed(
             key,
-            lambda t: FLAG_WORDS.get(t),
+            lambda texts: [FLAG_WORDS.get(t) for t in texts],
             parse_flag,
             "not yes or no: {value} (use yes/no, true/false, 1/0, بله/خیر)",
         )
 
     def coordinates(self, bbox: BoundingBox) -> tuple[list[float | None], list[float | None]]:
         """Latitudes and longitudes inside ``bbox``; swapped pairs are named as such."""
-        fast = _plain_float
-        lats = self._parsed("lat", fast, parse_decimal, "not a number: {value}")
-        lons = self._parsed("lon", fast, parse_decimal, "not a number: {value}")
+        lats = self._parsed("lat", plain_decimals, parse_decimal, "not a number: {value}")
+        lons = self._parsed("lon", plain_decimals, parse_decimal, "not a number: {value}")
         for i, number in enumerate(self.rows):
             lat, lon = lats[i], lons[i]
             if lat is None or lon is None or number in self.table.problems:
@@ -236,6 +237,9 @@ class _Checks:
         self, site: Sequence[str], address: Sequence[str], education: Sequence[int | None]
     ) -> None:
         """Stations of one site (same name and address) must agree on its education district."""
+        keys = list(zip(site, address, strict=True))
+        if len(set(zip(keys, education, strict=True))) == len(set(keys)):
+            return  # every site has one education district throughout
         first: dict[tuple[str, str], tuple[int, int | None]] = {}
         for number, name, where, district in zip(self.rows, site, address, education, strict=True):
             if not name or number in self.problems:
@@ -247,11 +251,3 @@ class _Checks:
                     "the site {site} has education district {other} in row {row}",
                     site=name, other="-" if seen is None else seen, row=row,
                 )  # fmt: skip
-
-
-def _plain_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and text.isascii() else None
-
-
-def _plain_float(text: str) -> float | None:
-    return float(text) if is_plain_decimal(text) else None

@@ -10,10 +10,13 @@ from collections.abc import Sequence
 
 from pollnet.i18n import normalise
 
-_INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
-_GROUPED_INTEGER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+_GROUPED_INTEGER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _SPACES = re.compile(r"\s+")
+# A whole column of plain cells, each followed by a cell break: the common, fast case.
+_PLAIN_INTS = re.compile(r"(?:[0-9]+\x00)*")
+_PLAIN_DECIMALS = re.compile(r"(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\x00)*")
 # Joins cells for one pass of the normaliser; not whitespace, so it keeps cells apart.
 _CELL_BREAK = "\x00"
 
@@ -40,6 +43,21 @@ def is_plain_decimal(text: str) -> bool:
 def parse_decimal(text: str) -> float | None:
     """A finite decimal number with a ``.`` separator (``35.7``, ``-0.5``, ``.5``); else None."""
     return float(text) if is_plain_decimal(text) else None
+
+
+def plain_ints(texts: list[str]) -> list[int | None]:
+    """Each cell as a whole number if it is plain ASCII digits, else None (the caller looks
+    closer); one regular-expression match decides for a column where every cell is plain."""
+    if _PLAIN_INTS.fullmatch(_CELL_BREAK.join(texts) + _CELL_BREAK):
+        return list(map(int, texts))
+    return [int(t) if t.isdigit() and t.isascii() else None for t in texts]
+
+
+def plain_decimals(texts: list[str]) -> list[float | None]:
+    """Each cell as a float if it is a plain decimal (see :func:`is_plain_decimal`), else None."""
+    if _PLAIN_DECIMALS.fullmatch(_CELL_BREAK.join(texts) + _CELL_BREAK):
+        return list(map(float, texts))
+    return [float(t) if is_plain_decimal(t) else None for t in texts]
 
 
 def parse_flag(text: str) -> bool | None:
