@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pollnet.errors import ConfigError
+from pollnet.errors import ConfigError, UserError
 from pollnet.i18n import parse_date
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -54,10 +54,13 @@ class WorkCalendar:
         capacity[WEEKDAYS.index("thursday")] = THURSDAY_CAPACITY[thursday]
         for day in weekend:
             capacity[WEEKDAYS.index(day)] = 0.0
-        holidays = frozenset(
-            parse_date(str(text), source=source, column="holidays")
-            for text in table.get("holidays", ())
-        )
+        try:
+            holidays = frozenset(
+                parse_date(str(text), source=source, column="holidays")
+                for text in table.get("holidays", ())
+            )
+        except UserError as exc:
+            raise ConfigError(exc.problems) from None
         return cls(tuple(capacity), holidays)
 
     def capacity(self, day: dt.date) -> float:
@@ -87,7 +90,7 @@ class WorkCalendar:
             days *= 2
 
     def add_working_days(self, day: dt.date, n: float) -> dt.date:
-        """The first day by whose start ``n`` working days have passed since the start of ``day``.
+        """The first working day by whose start ``n`` working days have passed since ``day``.
 
         ``add_working_days(saturday, 1)`` is the Sunday after; with whole-day capacities,
         ``working_days_between(day, add_working_days(day, n)) == n``.
@@ -96,6 +99,8 @@ class WorkCalendar:
             return self.subtract_working_days(day, -n)
         timeline = self._covering(day, n)
         index = int(np.searchsorted(timeline.cum, n - 1e-9, side="left"))
+        while timeline.cap[index] == 0:
+            index += 1
         return day + dt.timedelta(days=index)
 
     def subtract_working_days(self, day: dt.date, n: float) -> dt.date:
