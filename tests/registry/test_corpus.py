@@ -122,6 +122,14 @@ CASES: dict[str, tuple[Case, list[str]]] = {
             "{f}, row 3, column critical: a value is required",
         ],
     ),
+    "Arabic letters and ZWNJ in headers still name the column": (
+        lambda d: write_csv(
+            d / "s.csv",
+            header=[*FA[:7], "تعداد\u200cواجدين", "تعداد دستگاه ", "حساس"],
+            rows=[GOOD[0], _row(1, voters="۹۵۰.۵")],
+        ),
+        ["{f}, row 2, column تعداد\u200cواجدين: not a whole number: 950.5"],
+    ),
     "a row wider than the header": (
         lambda d: write_csv(d / "s.csv", rows=[GOOD[0], [*GOOD[1], "extra"]]),
         ["{f}, row 2: the row has 11 cells but the header has 10"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +30,9 @@ FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".geojson": "geojson",
 # all Arabic script; binary data, UTF-16 or another code page gives control characters or Latin
 # and symbol noise instead.
 _MIN_ARABIC_SHARE = 0.8
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_ASCII = re.compile(r"[\x00-\x7f]+")
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u200c-\u200f«»]+")
 
 
 @dataclass(frozen=True)
@@ -94,19 +97,13 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
 
 
 def _looks_like_text(text: str) -> bool:
-    if "\ufffd" in text:
+    if _CONTROL.search(text):
         return False
-    other = arabic = 0
-    for char in text:
-        if char.isascii():
-            if unicodedata.category(char) == "Cc" and char not in "\t\r\n":
-                return False
-            continue
-        if "\u0600" <= char <= "\u06ff" or char in "\u200c\u200d\u200e\u200f\u00ab\u00bb":
-            arabic += 1
-        else:
-            other += 1
-    return arabic + other == 0 or arabic / (arabic + other) >= _MIN_ARABIC_SHARE
+    non_ascii = _ASCII.sub("", text)
+    if not non_ascii:
+        return True
+    arabic = len(non_ascii) - len(_ARABIC_SCRIPT.sub("", non_ascii))
+    return arabic / len(non_ascii) >= _MIN_ARABIC_SHARE
 
 
 def _read_csv(file: str, data: bytes) -> Table:
