@@ -152,3 +152,14 @@ def test_max_district_setting_must_be_a_number(tmp_path: Path) -> None:
     settings = Settings(sections={"registry": {"max_district": "22"}})
     with pytest.raises(UserError, match="max_district must be a whole number"):
         import_stations(engine, write_csv(tmp_path / "s.csv"), settings=settings)
+
+
+def test_a_changed_education_district_changes_the_stations_of_its_site(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    header = [*EN, "education_district"]
+    write_csv(tmp_path / "s.csv", [[*row, "3"] for row in GOOD], header)
+    import_stations(engine, tmp_path / "s.csv", settings=SETTINGS)
+    rows = [[*GOOD[0], "4"], [*GOOD[1], "4"], [*GOOD[2], "3"]]
+    report = import_stations(engine, write_csv(tmp_path / "s.csv", rows, header), settings=SETTINGS)
+    assert (report.changed, report.unchanged) == (("T-001", "T-002"), ("T-003",))
+    assert get_station(engine, "T-002").education_district == 4

@@ -52,11 +52,7 @@ def select_records(
         query = query.where(stations.c.district == district)
     if critical is not None:
         query = query.where(stations.c.critical == critical)
-    return [_record(row) for row in conn.execute(query.order_by(stations.c.code))]
-
-
-def _record(row: Sequence[Any]) -> StationRecord:
-    return StationRecord(*row)
+    return [StationRecord(*row) for row in conn.execute(query.order_by(stations.c.code))]
 
 
 def upsert(conn: Connection, records: Sequence[StationRecord]) -> Changes:
@@ -64,8 +60,8 @@ def upsert(conn: Connection, records: Sequence[StationRecord]) -> Changes:
 
     A site takes its location and districts from the first of its stations in ``records``.
     """
+    existing = {r.code: r for r in select_records(conn)}  # before the sites change
     site_ids = _upsert_sites(conn, records)
-    existing = {r.code: r for r in select_records(conn)}
     added: list[StationRecord] = []
     changed: list[StationRecord] = []
     unchanged: list[str] = []
