@@ -215,6 +215,7 @@ class Assembler:
             ex = inputs.exchanges[x]
             ex_drop = self._exchange_drop(x)
             runs_at: dict[int, list[int]] = defaultdict(list)
+            fusion += lay.fusion
             for run in lay.runs:
                 for _copy in range(run.parallel):
                     run_id = len(cable_runs)
@@ -223,7 +224,6 @@ class Assembler:
                     runs_at[run.end].append(run_id)
             for c in np.flatnonzero(lay.closure).tolist():
                 node = int(lay.tree.nodes[c])
-                fusion += int(lay.fibers[c])
                 splices.append(
                     SplicePoint(
                         id=len(splices),

@@ -94,8 +94,9 @@ class Layout:
     kept: NDArray[np.bool_]
     stations_below: IntArray
     dist_m: FloatArray
-    closures_above: IntArray
+    splices_above: IntArray  # splices a fiber passes from the exchange to each node
     closure: NDArray[np.bool_]
+    fusion: int  # fusion splices in this tree's closures
     splitter_node: IntArray  # local node of each port's splitter
     station_port: IntArray  # port of each station, in the order given
     runs: tuple[Run, ...]
@@ -104,6 +105,10 @@ class Layout:
     @property
     def ports(self) -> int:
         return int(self.splitter_node.size)
+
+    def splices_to_station(self, local: int) -> int:
+        """Fusion splices on a station's fiber inside the network: closures and the splitter."""
+        return int(self.splices_above[local]) + int(self.closure[local]) + 2
 
     def path_edges(self, local: int) -> list[int]:
         """The street edges from the root down to local node ``local``."""
@@ -163,9 +168,13 @@ def lay_out(
     kept[0] = True
     kids = np.zeros(size, dtype=np.int64)
     only_child = np.full(size, -1, dtype=np.int64)
+    heavy = np.full(size, -1, dtype=np.int64)  # the child with the most stations below
     for i in (np.flatnonzero(kept[1:]) + 1).tolist():
-        kids[parent[i]] += 1
-        only_child[parent[i]] = i
+        p = parent[i]
+        kids[p] += 1
+        only_child[p] = i
+        if heavy[p] < 0 or below[i] > below[heavy[p]]:
+            heavy[p] = i
     edge = tree.edge
     existing = np.zeros(size, dtype=bool)
     existing[1:] = on_fiber[edge[1:]]
@@ -179,14 +188,21 @@ def lay_out(
     closure = brk & (kids > 0)
     closure[0] = False
 
+    # A closure splices only the fibers that leave the main cable: those into the branches other
+    # than the heaviest, and the drops of stations at the closure; the rest pass through uncut.
     dist = np.zeros(size)
-    closures_above = np.zeros(size, dtype=np.int64)
+    splices_above = np.zeros(size, dtype=np.int64)
     lengths = np.zeros(size)
     lengths[1:] = edge_length_m[edge[1:]]
+    fusion = 0
     for i in range(1, size):
         p = parent[i]
         dist[i] = dist[p] + lengths[i]
-        closures_above[i] = closures_above[p] + int(closure[i])
+        light = bool(closure[p]) and heavy[p] != i
+        splices_above[i] = splices_above[p] + int(light)
+        if light and kept[i]:
+            fusion += int(fibers[i])
+    fusion += int(count[closure].sum())
 
     runs: list[Run] = []
     largest = CORE_SIZES[-1]
@@ -219,8 +235,9 @@ def lay_out(
         kept=kept,
         stations_below=below,
         dist_m=dist,
-        closures_above=closures_above,
+        splices_above=splices_above,
         closure=closure,
+        fusion=fusion,
         splitter_node=splitter_node,
         station_port=station_port,
         runs=tuple(runs),

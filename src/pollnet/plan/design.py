@@ -35,7 +35,7 @@ from pollnet.model import Exchange, ExistingFiber, Station
 from pollnet.plan import _forest, redundancy
 from pollnet.plan._assemble import Assembler
 from pollnet.plan._trees import Layout, build_tree, lay_out
-from pollnet.plan.budget import SPLITTER_LOSS_DB, max_route_m, optical_budget
+from pollnet.plan.budget import SPLITTER_LOSS_DB, optical_budget
 from pollnet.plan.costs import CostModel, EdgePrices
 from pollnet.plan.model import (
     FLAG_BUDGET,
@@ -70,7 +70,8 @@ MSG_BUDGET_NONE = (
 )
 MSG_NO_SECOND_ROUTE = "no second route that shares no trench with the first was found"
 
-_MAX_ALTERNATIVE_SEARCHES = 400
+_BUDGET_ROUNDS = 3
+_REUSE_SHARE = 0.3  # search weight of an already dug trench for second routes, share of full
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +145,7 @@ def design(
     _, label = csgraph.connected_components(matrix, directed=False)
     served_labels = np.unique(label[exchange_node[ex_ok]])
     reachable = (node >= 0) & np.isin(label[np.maximum(node, 0)], served_labels)
-    for s in np.flatnonzero((node >= 0) & ~reachable):
+    for s in np.flatnonzero((node >= 0) & ~reachable).tolist():
         flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
     node = np.where(reachable, node, -1)
     safe_exchange = np.where(ex_ok, exchange_node, 0)
@@ -154,7 +155,7 @@ def design(
     # 3. capacity
     capacity = np.array([x.pon_ports * params.split for x in inputs.exchanges]) * ex_ok
     owner, changed, unserved = _forest.repair_capacity(matrix, node, safe_exchange, owner, capacity)
-    for s in np.flatnonzero(unserved):
+    for s in np.flatnonzero(unserved).tolist():
         flags[s].append(Flag(FLAG_NO_CAPACITY, MSG_NO_CAPACITY))
     edge_sets = list(edges)
     for x in np.flatnonzero(changed).tolist():
@@ -167,32 +168,50 @@ def design(
     # 4. layout
     layouts: dict[int, Layout] = {}
     station_local = np.full(count, -1, dtype=np.int64)
-    for x in range(len(inputs.exchanges)):
-        mine = np.flatnonzero(owner == x)
-        if mine.size == 0:
-            continue
-        tree = build_tree(n, u, v, edge_sets[x], int(exchange_node[x]))
-        local = tree.local()
-        places = np.array([local.get(int(node[s]), -1) for s in mine], dtype=np.int64)
-        for s in mine[places < 0]:
-            flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
-            owner[s] = -1
-        mine, places = mine[places >= 0], places[places >= 0]
-        station_local[mine] = places
-        layouts[x] = lay_out(
-            tree,
-            places.tolist(),
-            g.edge_length_m,
-            on_fiber,
-            split=params.split,
-            placement=params.splitter_placement,
-            spare=params.cable_spare,
-        )
+    everyone = range(len(inputs.exchanges))
+    _lay_out_trees(
+        inputs, params, on_fiber, node, owner, edge_sets, everyone, layouts, station_local, flags
+    )
     lap("layout")
 
-    # 5. budget
-    state = _State(flags, owner)
-    _budgets(inputs, params, layouts, station_local, state, matrix_length(g), exchange_node)
+    # 5. budget, and up to three rounds of repair: a failing station whose nearest exchange by
+    # street (with a free port) would pass moves there, and the trees of the exchanges involved
+    # are solved and laid out again.
+    budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, exchange_node)
+    for _round in range(_BUDGET_ROUNDS):
+        load = np.bincount(owner[owner >= 0], minlength=len(inputs.exchanges))
+        changed_now: set[int] = set()
+        for s, k in moves:
+            if k != owner[s] and load[k] < capacity[k]:
+                changed_now |= {int(owner[s]), k}
+                load[owner[s]] -= 1
+                load[k] += 1
+                owner[s] = k
+        if not changed_now:
+            break
+        for x in sorted(changed_now):
+            edge_sets[x] = _forest.exchange_tree_edges(
+                n, u, v, prices.weight, int(exchange_node[x]), node[owner == x]
+            )
+            layouts.pop(x, None)
+        _lay_out_trees(
+            inputs,
+            params,
+            on_fiber,
+            node,
+            owner,
+            edge_sets,
+            sorted(changed_now),
+            layouts,
+            station_local,
+            flags,
+        )
+        budgets, failing, moves = _budgets(
+            inputs, params, layouts, station_local, owner, exchange_node
+        )
+    for s, flag in failing.items():
+        flags[s].append(flag)
+    state = _State(flags, owner, budgets)
     lap("budget")
 
     # 6. redundancy
@@ -215,18 +234,6 @@ def design(
     )
     lap("assemble")
     return Plan(**{**plan.__dict__, "phase_seconds": seconds})
-
-
-def matrix_length(g: StreetGraph) -> Callable[[], object]:
-    """A lazily built matrix of street lengths (for the alternatives of failing stations)."""
-    cache: list[object] = []
-
-    def get() -> object:
-        if not cache:
-            cache.append(_forest.weighted_matrix(g.num_nodes, g.edge_u, g.edge_v, g.edge_length_m))
-        return cache[0]
-
-    return get
 
 
 def fiber_edges(
@@ -269,20 +276,26 @@ def _budgets(
     params: PlanParameters,
     layouts: dict[int, Layout],
     station_local: IntArray,
-    state: _State,
-    lengths: Callable[[], object],
+    owner: IntArray,
     exchange_node: IntArray,
-) -> None:
+) -> tuple[list[OpticalBudget | None], dict[int, Flag], list[tuple[int, int]]]:
+    """Each served station's optical budget; a failing one is flagged with an alternative.
+
+    The alternatives, best first: a direct route (shortest street path, one splitter) from the
+    nearest exchange by street, which may be its own; else a smaller split on its PON port.
+    """
     optics = params.optics
     budgets: list[OpticalBudget | None] = [None] * len(inputs.stations)
-    searches = 0
-    for s, x in enumerate(state.owner.tolist()):
+    nearest: tuple[FloatArray, IntArray] | None = None
+    failing: dict[int, Flag] = {}
+    moves: list[tuple[int, int]] = []
+    for s, x in enumerate(owner.tolist()):
         if x < 0:
             continue
         lay = layouts[x]
         local = int(station_local[s])
         route = float(inputs.exchange_drop_m[x] + lay.dist_m[local] + inputs.station_drop_m[s])
-        splices = int(lay.closures_above[local]) + 2
+        splices = lay.splices_to_station(local)
         budget = optical_budget(route, splices, params.split, optics)
         budgets[s] = budget
         if budget.ok:
@@ -293,33 +306,89 @@ def _budgets(
             "budget": budget.budget_db,
         }
         flag: Flag | None = None
-        if searches < _MAX_ALTERNATIVE_SEARCHES and len(inputs.exchanges) > 1:
-            searches += 1
-            reach = max_route_m(2, params.split, optics)
-            dist = csgraph.dijkstra(
-                lengths(), directed=False, indices=int(inputs.station_node[s]), limit=reach
-            )
-            options = [
-                (float(dist[exchange_node[k]]) + float(inputs.exchange_drop_m[k]), k)
-                for k in range(len(inputs.exchanges))
-                if k != x and exchange_node[k] >= 0 and np.isfinite(dist[exchange_node[k]])
-            ]
-            if options:
-                d, k = min(options)
-                other = optical_budget(d + float(inputs.station_drop_m[s]), 2, params.split, optics)
-                if other.ok:
-                    flag = Flag(
-                        FLAG_BUDGET,
-                        MSG_BUDGET_EXCHANGE,
-                        {**common, "exchange": inputs.exchanges[k].code, "km": round(d / 1000, 2)},
-                    )
+        if nearest is None:
+            nearest = _nearest_exchange(inputs.graph, exchange_node)
+        node = int(inputs.station_node[s])
+        k = int(nearest[1][node])
+        if k >= 0:
+            d = float(nearest[0][node] + inputs.exchange_drop_m[k] + inputs.station_drop_m[s])
+            if d < route and optical_budget(d, 2, params.split, optics).ok:
+                moves.append((s, k))
+                flag = Flag(
+                    FLAG_BUDGET,
+                    MSG_BUDGET_EXCHANGE,
+                    {**common, "exchange": inputs.exchanges[k].code, "km": round(d / 1000, 2)},
+                )
         if flag is None:
             for smaller in sorted((q for q in SPLITTER_LOSS_DB if q < params.split), reverse=True):
                 if optical_budget(route, splices, smaller, optics).ok:
                     flag = Flag(FLAG_BUDGET, MSG_BUDGET_SPLIT, {**common, "split": smaller})
                     break
-        state.flags[s].append(flag or Flag(FLAG_BUDGET, MSG_BUDGET_NONE, common))
-    state.budgets = budgets
+        failing[s] = flag or Flag(FLAG_BUDGET, MSG_BUDGET_NONE, common)
+    return budgets, failing, moves
+
+
+def _lay_out_trees(
+    inputs: DesignInputs,
+    params: PlanParameters,
+    on_fiber: NDArray[np.bool_],
+    node: IntArray,
+    owner: IntArray,
+    edge_sets: list[IntArray],
+    exchanges: Sequence[int],
+    layouts: dict[int, Layout],
+    station_local: IntArray,
+    flags: list[list[Flag]],
+) -> None:
+    """Build and lay out the trees of ``exchanges`` into ``layouts`` (in place)."""
+    g = inputs.graph
+    for x in exchanges:
+        mine = np.flatnonzero(owner == x)
+        if mine.size == 0:
+            continue
+        tree = build_tree(
+            g.num_nodes, g.edge_u, g.edge_v, edge_sets[x], int(inputs.exchange_node[x])
+        )
+        local = tree.local()
+        places = np.array([local.get(int(node[s]), -1) for s in mine], dtype=np.int64)
+        for s in mine[places < 0]:
+            flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
+            owner[s] = -1
+        mine, places = mine[places >= 0], places[places >= 0]
+        station_local[mine] = places
+        layouts[x] = lay_out(
+            tree,
+            places.tolist(),
+            g.edge_length_m,
+            on_fiber,
+            split=params.split,
+            placement=params.splitter_placement,
+            spare=params.cable_spare,
+        )
+
+
+def _nearest_exchange(g: StreetGraph, exchange_node: IntArray) -> tuple[FloatArray, IntArray]:
+    """For every street node, the street distance in metres to its nearest exchange and which."""
+    attached = np.flatnonzero(exchange_node >= 0)
+    matrix = _forest.weighted_matrix(g.num_nodes, g.edge_u, g.edge_v, g.edge_length_m)
+    dist, _, source = csgraph.dijkstra(
+        matrix,
+        directed=False,
+        indices=exchange_node[attached],
+        min_only=True,
+        return_predecessors=True,
+    )
+    which = np.full(g.num_nodes, -1, dtype=np.int64)
+    found = source >= 0
+    first = {
+        int(n): int(k)
+        for k, n in reversed(list(zip(attached, exchange_node[attached], strict=True)))
+    }
+    lookup = np.full(g.num_nodes, -1, dtype=np.int64)
+    for n, k in first.items():
+        lookup[n] = k
+    which[found] = lookup[source[found]]
+    return np.asarray(dist, dtype=np.float64), which
 
 
 def _second_routes(
@@ -345,13 +414,14 @@ def _second_routes(
         )
         for s in wanted
     ]
-    cable_w = np.maximum(costs.cable_per_m(12) * g.edge_length_m, 1e-3)
+    cable_w = costs.cable_per_m(12) * g.edge_length_m
+    reuse_w = np.maximum(np.maximum(cable_w, _REUSE_SHARE * prices.weight), 1e-3)
     found = redundancy.second_routes(
         g.num_nodes,
         g.edge_u,
         g.edge_v,
         prices.weight,
-        cable_w,
+        reuse_w,
         in_plan,
         g.edge_length_m,
         requests,

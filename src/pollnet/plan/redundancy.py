@@ -3,10 +3,12 @@
 For each critical station, in order, the street edges of its first route are taken out of the
 graph and the cheapest path from the station's street node to any exchange is found (Dijkstra,
 so it may end at the station's own exchange through other streets or at a second exchange).
-Edges the plan already digs cost only their cable, so second routes reuse existing trenches
-(other than the station's own route) and each other's; a route's extra cost is the civil work
-it adds plus its cable. The search stops at ``limit_factor`` times the full price of the first
-route: a station with no disjoint route within that reach is flagged ``no_second_route``.
+Edges the plan already digs are searched at a share (``reuse_w``, 30 % by default in the
+design) of their full price, so second routes prefer existing trenches (other than the
+station's own route) and each other's, while the search stays local; a route's extra cost is
+the civil work it adds plus its cable. The search stops at ``limit_factor`` times the full
+price of the first route: a station with no disjoint route within that reach is flagged
+``no_second_route``.
 
 The building drop is shared by both routes (one building entry); disjointness is over street
 trenches. Removing the first route and searching again can miss a disjoint pair that exists
@@ -28,6 +30,7 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 _REMOVED = np.inf
+_WIDENING = (0.6, 1.2, np.inf)  # search limits, as shares of the first route's full price
 
 
 @dataclass(frozen=True)
@@ -91,22 +94,22 @@ def second_routes(
     u: IntArray,
     v: IntArray,
     full_w: FloatArray,
-    cable_w: FloatArray,
+    reuse_w: FloatArray,
     in_plan: NDArray[np.bool_],
     length_m: FloatArray,
     requests: Sequence[tuple[int, Sequence[int]]],
     exchange_node: IntArray,
     *,
-    limit_factor: float = 3.0,
+    limit_factor: float = 2.5,
 ) -> list[SecondRoute | None]:
     """A trench-disjoint second route for each ``(station node, first route's edges)``.
 
-    ``full_w`` is each edge's full price (civil work and cable), ``cable_w`` the price of the
-    cable alone, paid where ``in_plan`` says the trench is dug anyway. Requests are served in
+    ``full_w`` is each edge's full price (civil work and cable), ``reuse_w`` its search weight
+    where ``in_plan`` says the trench is dug anyway. Requests are served in
     order, and each route's new trenches are cheap for the requests after it.
     """
     in_plan = in_plan.copy()
-    current = np.where(in_plan, cable_w, full_w)
+    current = np.where(in_plan, reuse_w, full_w)
     graph = _Graph(num_nodes, u, v, current)
     is_exchange = np.zeros(num_nodes, dtype=bool)
     is_exchange[exchange_node] = True
@@ -119,13 +122,22 @@ def second_routes(
             continue
         saved = graph.weight(first_edges)
         graph.set_weight(first_edges, np.full(first_edges.size, _REMOVED))
-        limit = limit_factor * float(full_w[first_edges].sum()) + 1.0
-        dist, pred = csgraph.dijkstra(
-            graph.matrix, directed=True, indices=node, return_predecessors=True, limit=limit
-        )
+        full = float(full_w[first_edges].sum()) + 1.0
+        # Dijkstra cannot stop at the first exchange it settles: search a small disc first and
+        # widen it only when no exchange lies within (the cost grows with the disc's area).
+        for share in _WIDENING:
+            dist, pred = csgraph.dijkstra(
+                graph.matrix,
+                directed=True,
+                indices=node,
+                return_predecessors=True,
+                limit=min(share, limit_factor) * full,
+            )
+            reached = np.flatnonzero(is_exchange & np.isfinite(dist))
+            reached = reached[reached != node]
+            if reached.size or share >= limit_factor:
+                break
         graph.set_weight(first_edges, saved)
-        reached = np.flatnonzero(is_exchange & np.isfinite(dist))
-        reached = reached[reached != node]
         if reached.size == 0:
             out.append(None)
             continue
@@ -137,7 +149,7 @@ def second_routes(
         edges = graph.edge_between(nodes[:-1], nodes[1:])
         new = edges[~in_plan[edges]]
         in_plan[new] = True
-        graph.set_weight(new, cable_w[new])
+        graph.set_weight(new, reuse_w[new])
         out.append(
             SecondRoute(
                 edges=tuple(int(e) for e in edges),

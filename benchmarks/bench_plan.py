@@ -1,0 +1,94 @@
+"""Benchmark: the full fiber plan of the synthetic city.
+
+Target (issue 3): a 300,000-node street network, 8,000 stations, 40 exchanges, planned in at most
+60 s and 4 GiB peak memory on the 2-core machine, with the time per phase. The baseline named
+in the same run is the shortest-path forest (every station on its own shortest route from the
+nearest exchange, scipy Dijkstra, trenches shared only where routes happen to coincide): the
+plan's street trench length is printed as a ratio against it.
+
+    .venv/bin/python benchmarks/bench_plan.py [--stations 8000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from pollnet.datasets.synth import generate
+from pollnet.plan import plan_city
+from pollnet.plan._forest import weighted_matrix
+from pollnet.streets import from_city
+
+LIMIT_S = 60.0
+LIMIT_GIB = 4.0
+
+
+def shortest_path_forest_m(city: object) -> float:
+    """Street metres of the union of each station's shortest path to its nearest exchange."""
+    g = from_city(city)
+    matrix = weighted_matrix(g.num_nodes, g.edge_u, g.edge_v, g.edge_length_m)
+    exchange_nodes = np.asarray(city.exchange_node, dtype=np.int64)  # type: ignore[attr-defined]
+    _, pred, _ = dijkstra(
+        matrix, directed=False, indices=exchange_nodes, min_only=True, return_predecessors=True
+    )
+    used: set[tuple[int, int]] = set()
+    total = 0.0
+    for node in np.unique(city.station_node).tolist():  # type: ignore[attr-defined]
+        while pred[node] >= 0:
+            p = int(pred[node])
+            key = (min(p, node), max(p, node))
+            if key in used:
+                break
+            used.add(key)
+            total += float(matrix[p, node])
+            node = p
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stations", type=int, default=8000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--nodes", type=int, default=300_000, help="street nodes (about)")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    city = generate(args.stations, args.seed, nodes_per_station=args.nodes / args.stations)
+    made = time.perf_counter() - start
+    print(
+        f"synthetic city: {city.node_count:,} nodes, {city.edge_count:,} edges, "
+        f"{len(city.stations):,} stations, {len(city.exchanges)} exchanges ({made:.1f} s)"
+    )
+    start = time.perf_counter()
+    plan = plan_city(city)
+    seconds = time.perf_counter() - start
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    for phase, s in plan.phase_seconds.items():
+        print(f"  {phase:<12} {s:7.2f} s")
+    t = plan.totals
+    print(
+        f"plan: {seconds:.1f} s, peak RSS {peak_gib:.2f} GiB; {t.connected:,} connected, "
+        f"{t.flagged:,} flagged; trench {t.trench_m / 1000:,.1f} km, cable {t.cable_m / 1000:,.1f}"
+        f" km; cost {t.cost_rial / 1e9:,.1f} billion rials (${t.cost_usd / 1e6:,.2f} M), "
+        f"second routes {t.redundancy_cost_rial / 1e9:,.1f} billion rials"
+    )
+    street_m = sum(x.length_m for x in plan.trenches if x.edge >= 0 and x.method != "drop")
+    start = time.perf_counter()
+    baseline_m = shortest_path_forest_m(city)
+    base_s = time.perf_counter() - start
+    print(
+        f"baseline shortest-path forest: {baseline_m / 1000:,.1f} km of street ({base_s:.1f} s); "
+        f"plan streets {street_m / 1000:,.1f} km, ratio plan/baseline {street_m / baseline_m:.3f}"
+    )
+    ok = seconds <= LIMIT_S and peak_gib <= LIMIT_GIB
+    print(f"target ≤ {LIMIT_S:.0f} s and ≤ {LIMIT_GIB:.0f} GiB: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
