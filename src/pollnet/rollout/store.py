@@ -89,7 +89,7 @@ def save_work_orders(
     source = f"generate {orders.plan_id or ''}".strip()
     with engine.begin() as conn:
         query = sa.select(work_orders.c.id, work_orders.c.status)
-        stored: dict[str, str] = {k: v for k, v in conn.execute(query).tuples()}
+        stored: dict[str, str] = {k: v for k, v in conn.execute(query)}
         diff = reconcile(stored, orders)
         added = set(diff.added)
         new_rows, old_rows = [], []
@@ -199,7 +199,7 @@ def load_work_orders(engine: Engine) -> tuple[WorkOrderSet, dict[str, OrderState
         c.min_rx_dbm,
     ).order_by(c.seq)
     with engine.connect() as conn:
-        rows = conn.execute(query).tuples().all()
+        rows = conn.execute(query).all()
     states: dict[str, OrderState] = {}
     items: list[WorkOrder] = []
     plan_id: str | None = None
