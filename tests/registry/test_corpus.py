@@ -44,6 +44,17 @@ CASES: dict[str, tuple[Case, list[str]]] = {
         lambda d: _write(d / "s.csv", b"\r\n \r\n"),
         ["{f}: the file is empty"],
     ),
+    "only a byte-order mark": (
+        lambda d: _write(d / "s.csv", b"\xef\xbb\xbf\r\n"),
+        ["{f}: the file is empty"],
+    ),
+    "a byte-order mark before Windows-1256": (
+        lambda d: _write(d / "s.csv", b"\xef\xbb\xbf" + "کد".encode("cp1256")),
+        [
+            "{f}: cannot read the file's encoding: it is not UTF-8, UTF-8 with BOM or "
+            "Windows-1256 (save it as CSV UTF-8)"
+        ],
+    ),
     "header only": (
         lambda d: write_csv(d / "s.csv", rows=[]),
         ["{f}: the file has no station rows, only a header"],

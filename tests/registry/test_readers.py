@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pollnet.errors import UserError
 from pollnet.registry import Rules, read_table, validate
 from pollnet.settings import TEHRAN_BBOX, BoundingBox
 from tests.registry.stationfiles import EN, FA, GOOD, write_csv, write_geojson, write_xlsx
@@ -107,8 +111,6 @@ def test_geojson_points_carry_coordinates_and_properties(tmp_path: Path) -> None
 
 
 def test_geojson_must_be_a_feature_collection(tmp_path: Path) -> None:
-    from pollnet.errors import UserError
-
     path = tmp_path / "s.geojson"
     path.write_text(json.dumps({"type": "Point", "coordinates": [51, 35]}))
     with pytest.raises(UserError, match="not a GeoJSON FeatureCollection"):
@@ -142,3 +144,25 @@ def test_the_default_box_covers_the_five_counties() -> None:
     lons, lats = zip(*lon_lat, strict=True)
     assert TEHRAN_BBOX.min_lat > min(lats) - 0.01 and TEHRAN_BBOX.max_lat < max(lats) + 0.01
     assert TEHRAN_BBOX.min_lon > min(lons) - 0.01 and TEHRAN_BBOX.max_lon < max(lons) + 0.01
+
+
+_csv_bytes = st.one_of(
+    st.binary(max_size=300),
+    st.lists(
+        st.lists(st.sampled_from([*EN, *FA, "", "1", "35.7", "51.4", "x", "بله", '"', "\r"]),
+                 max_size=12),
+        max_size=5,
+    ).map(lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8")),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_csv_bytes, suffix=st.sampled_from([".csv", ".geojson", ".xlsx"]))
+def test_any_bytes_give_a_table_or_a_user_error(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"s{suffix}"
+        path.write_bytes(data)
+        try:
+            validate(read_table(path), RULES)
+        except UserError as exc:
+            assert all(line.startswith(str(path)) for line in exc.render("en"))

@@ -17,7 +17,6 @@ from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdo
 from pollnet.i18n import current_language, format_number, gettext, localise_text, tr
 from pollnet.registry import COLUMNS, ImportReport
 
-
 _FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON"}
 
 

@@ -81,8 +81,11 @@ def read_table(path: Path | str) -> Table:
 def decode(data: bytes, file: str) -> tuple[str, str]:
     """``data`` as text and the encoding it was in: UTF-8 (with or without BOM) or Windows-1256."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), UTF8_BOM
-    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data[3:].decode("utf-8"), UTF8_BOM
+        except UnicodeDecodeError:
+            pass  # a BOM in front of something else
+    elif not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-8"), UTF8
         except UnicodeDecodeError:
@@ -108,6 +111,8 @@ def _looks_like_text(text: str) -> bool:
 
 def _read_csv(file: str, data: bytes) -> Table:
     text, encoding = decode(data, file)
+    if not text.strip():
+        raise UserError.of("the file is empty", file=file)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
