@@ -16,6 +16,16 @@ from pollnet.i18n import tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
 
 
+# The service's refusal reasons, as the service words them (same msgids).
+REASONS = {
+    "invalid_national_code": "the national code is not valid",
+    "under_age": "the voter is under the minimum age on election day",
+    "not_on_roll": "the voter is not on the roll",
+    "verification_failed": "the card or the fingerprint did not verify",
+    "clock_skew": "the device clock is too far from the service clock",
+}
+
+
 @click.group("device")
 def device() -> None:
     """Run an identity-verification device (the client of the check-in service)."""
@@ -132,7 +142,8 @@ def _line(row: int, result: CheckinResult) -> str:
             at=first.get("at", "?"),
         )
     else:
-        text = tr("refused: {reason}", reason=tr(result.outcome))
+        reason = REASONS.get(result.outcome)
+        text = tr("refused: {reason}", reason=tr(reason) if reason else result.outcome)
     return f"{where}: {text}"
 
 
