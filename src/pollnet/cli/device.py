@@ -15,7 +15,6 @@ from pollnet.cli._common import App, echo_error, echo_json, pass_app
 from pollnet.i18n import tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
 
-
 # The service's refusal reasons, as the service words them (same msgids).
 REASONS = {
     "invalid_national_code": "the national code is not valid",
