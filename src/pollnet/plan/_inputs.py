@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from pollnet.errors import UserError
 from pollnet.model import Exchange, ExistingFiber, Station
 from pollnet.plan.costs import CostModel
-from pollnet.plan.design import DesignInputs
+from pollnet.plan.design import MSG_UNREACHABLE, DesignInputs
 from pollnet.plan.model import (
     FLAG_DUPLICATE,
     FLAG_FAR_FROM_STREET,
@@ -32,7 +32,6 @@ from pollnet.streets import INVALID, TOO_FAR, UNREACHABLE, StreetGraph, snap, sp
 
 MSG_FAR = "{distance} m from the nearest street (more than {limit} m)"
 MSG_OUTSIDE = "outside the street network's area"
-MSG_UNREACHABLE = "no exchange reaches this station's part of the street network"
 MSG_DUPLICATE = "same coordinates as station {other} of another site"
 
 _AREA_MARGIN_M = 1000.0  # metres around the street network's extent

@@ -202,7 +202,7 @@ class ExchangePlan:
 
 @dataclass(frozen=True)
 class BomLine:
-    """One line of the bill of materials and works."""
+    """One line of the bill of materials and works; ``item`` and ``unit`` are English msgids."""
 
     item: str
     unit: str
