@@ -73,3 +73,38 @@ def test_a_small_simulation_loses_nothing(tmp_path: Path) -> None:
     for key in ("accepted", "refused_duplicate", "conflicts", "lost", "p50_ms", "p99_ms"):
         assert key in report
     assert "every acknowledged check-in is in the ledger" in done.stdout
+
+
+def test_simulate_against_a_running_service(tmp_path: Path) -> None:
+    """``--url``: the devices are enrolled in that service's PKI, its database is checked."""
+    from pollnet.link.service import start_in_thread
+    from pollnet.link.simulate import SimulationConfig, simulate
+    from pollnet.store import open_store
+    from tests.link.service_helpers import ELECTION, TODAY, make_pki, policy
+
+    pki_dir = make_pki(tmp_path / "pki", {})
+    db_url = f"sqlite:///{tmp_path / 'link.db'}"
+    engine = open_store(db_url)
+    service = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0)
+    try:
+        report = simulate(
+            SimulationConfig(
+                stations=2,
+                devices_per_station=1,
+                voters=60,
+                duration_s=3.0,
+                url=service.url,
+                pki_dir=pki_dir,
+                db_url=db_url,
+                election=ELECTION,
+                election_date=TODAY,
+                seed=5,
+            ),
+            tmp_path / "work",
+        )
+    finally:
+        service.stop()
+        engine.dispose()
+    assert report.lost == 0 and report.counted_twice == 0 and report.unsent == 0
+    assert report.accepted > 40 and report.ledger_checkins is None
+    assert report.fiber_cuts + report.outages >= 1
