@@ -93,14 +93,25 @@ def start_service(pki_dir: Path, db_url: str, log: Path) -> tuple[subprocess.Pop
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = re.findall(r"https://127\.0\.0\.1:(\d+)", log.read_text())
-        if found:
-            time.sleep(1.0)
+        if found and healthy(int(found[-1]), pki_dir):
             return proc, int(found[-1])
         if proc.poll() is not None:
             raise SystemExit(log.read_text())
         time.sleep(0.05)
     proc.kill()
     raise SystemExit("the service did not start")
+
+
+def healthy(port: int, pki_dir: Path) -> bool:
+    """Whether the service answers ``GET /v1/health`` (it has started, lifespan and all)."""
+    import httpx
+
+    ctx = pki.device_ssl_context(pki_dir / "bundles" / "D-0")
+    try:
+        with httpx.Client(verify=ctx) as client:
+            return client.get(f"https://127.0.0.1:{port}/v1/health").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 async def device_loop(
@@ -148,20 +159,41 @@ async def device_loop(
         writer.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def drive(
-    port: int, contexts: list[ssl.SSLContext], seconds: float, warmup: float, base: int
-) -> tuple[list[float], dict[int, int], float]:
+    port: int,
+    contexts: list[ssl.SSLContext],
+    seconds: float,
+    warmup: float,
+    base: int,
+    service_pid: int,
+) -> tuple[list[float], dict[int, int], float, float, float]:
+    """Latencies, answers by status, elapsed seconds, service and load-generator CPU seconds."""
     now = time.perf_counter()
     measure_from, until = now + warmup, now + warmup + seconds
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+
+    async def cpu_window() -> tuple[float, float]:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        service0, own0 = cpu_seconds(service_pid), time.process_time()
+        await asyncio.sleep(max(0.0, until - time.perf_counter()))
+        return cpu_seconds(service_pid) - service0, time.process_time() - own0
+
+    window = asyncio.ensure_future(cpu_window())
     await asyncio.gather(
         *(
-            device_loop(port, ctx, base + i * 10_000_000, until, measure_from, latencies, statuses)
+            device_loop(port, ctx, base + i * 1_000_000, until, measure_from, latencies, statuses)
             for i, ctx in enumerate(contexts)
         )
     )
-    return latencies, statuses, seconds
+    service_cpu, own_cpu = await window
+    return latencies, statuses, seconds, service_cpu, own_cpu
 
 
 def run_backend(
@@ -182,7 +214,9 @@ def run_backend(
             runner = uvloop.run
         except ImportError:
             runner = asyncio.run
-        latencies, statuses, elapsed = runner(drive(port, contexts, seconds, 2.0, 0))
+        latencies, statuses, elapsed, service_cpu, own_cpu = runner(
+            drive(port, contexts, seconds, 3.0, 0, proc.pid)
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -198,11 +232,18 @@ def run_backend(
         f"{len(contexts)} devices), p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, "
         f"other answers { ({k: v for k, v in statuses.items() if k != 201}) }"
     )
+    per = service_cpu / max(accepted, 1) * 1e6
+    print(
+        f"{name}: service CPU {per:.0f} µs per check-in ({service_cpu:.1f} s in the window, "
+        f"{service_cpu / elapsed * 100:.0f}% of a core); load generator "
+        f"{own_cpu / max(accepted, 1) * 1e6:.0f} µs per check-in; one idle core would serve "
+        f"about {1e6 / per:,.0f}/s; load average now {os.getloadavg()[0]:.1f}"
+    )
     print(
         f"{name}: raw durable single-row inserts/s on the same disk {raw:,.0f}; "
         f"ratio service/raw {rate / raw:.2f}"
     )
-    return {"rate": rate, "p50": pct(0.5), "p99": pct(0.99), "raw": raw}
+    return {"rate": rate, "p50": pct(0.5), "p99": pct(0.99), "raw": raw, "cpu_us": per}
 
 
 def main() -> None:

@@ -54,8 +54,9 @@ checkin_conflicts = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("device", String(64), primary_key=True),
+    # Key first: the writer looks answers up by key (then matches the device).
     Column("key", String(64), primary_key=True),
+    Column("device", String(64), primary_key=True),
     Column("status_code", Integer, nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

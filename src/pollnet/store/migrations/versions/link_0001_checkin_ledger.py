@@ -52,12 +52,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "idempotency_keys",
-        sa.Column("device", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("device", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("device", "key", name=op.f("pk_idempotency_keys")),
+        sa.PrimaryKeyConstraint("key", "device", name=op.f("pk_idempotency_keys")),
     )
     op.create_table(
         "voter_roll",
