@@ -25,7 +25,7 @@ from pollnet.store import open_store
 from pollnet.store.schema.link import checkins
 from tests.link.service_helpers import checkin_body, make_pki, national_code
 
-LOAD_SECONDS = 2.0
+LOAD_SECONDS = 1.5
 THREADS = 6
 
 
