@@ -96,17 +96,17 @@ def _execute_many(
 ) -> None:
     """One ``executemany`` of a Core statement over ``rows`` of plain values.
 
-    On SQLite the statement is compiled once and its rows go straight to the driver:
-    SQLAlchemy's per-row parameter processing costs more than SQLite's own insert, and the values
-    (str, int, float, bool, None) need no conversion. Elsewhere Core's own bulk path runs
-    (on PostgreSQL it batches rows into multi-row ``VALUES``).
+    The statement is compiled once for the connection's dialect and its rows go straight to the
+    driver's ``executemany`` (sqlite3; psycopg pipelines them), inside the caller's transaction.
+    SQLAlchemy's own per-row parameter processing cost more than SQLite's insert itself, and
+    the values (str, int, float, bool, None) need no conversion on either driver.
     """
-    if conn.dialect.name != "sqlite":
-        conn.execute(statement, rows)
-        return
     compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    names = compiled.positiontup or ()
-    conn.exec_driver_sql(str(compiled), [tuple(row[n] for n in names) for row in rows])
+    if compiled.positional:
+        names = compiled.positiontup or ()
+        conn.exec_driver_sql(str(compiled), [tuple(row[n] for n in names) for row in rows])
+    else:
+        conn.exec_driver_sql(str(compiled), rows)
 
 
 _STATION_FIELDS = (
