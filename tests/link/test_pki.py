@@ -109,3 +109,50 @@ def test_server_certificate_and_context(folder: Path) -> None:
 def test_unusable_serials_are_refused(folder: Path, bad: str) -> None:
     with pytest.raises(UserError):
         pki.enroll_device(folder, "ST-1", bad)
+
+
+def test_the_command_line_mirrors_the_library(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pollnet.cli import cli
+
+    folder = tmp_path / "pki"
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--lang", "en", *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "PKI created" in run("pki", "init", "--dir", str(folder))
+    run("pki", "server-cert", "--dir", str(folder))
+    run(
+        "devices",
+        "enroll",
+        "--dir",
+        str(folder),
+        "--station",
+        "ST-1",
+        "--serial",
+        "SN-1",
+        "--fiber",
+        "https://127.0.0.1:8443",
+    )
+    run("devices", "enroll", "--dir", str(folder), "--station", "ST-2", "--serial", "SN-2")
+    assert "device SN-1 revoked" in run("devices", "revoke", "--dir", str(folder), "SN-1")
+    listed = [
+        json.loads(line)
+        for line in run("devices", "list", "--dir", str(folder), "--json").splitlines()
+    ]
+    assert [(d["serial"], d["station"], d["revoked"]) for d in listed] == [
+        ("SN-1", "ST-1", True),
+        ("SN-2", "ST-2", False),
+    ]
+    persian = runner.invoke(cli, ["--lang", "fa", "devices", "list", "--dir", str(folder)])
+    assert "باطل‌شده" in persian.output and "SN-1" in persian.output
+    missing = runner.invoke(
+        cli, ["--lang", "en", "devices", "revoke", "--dir", str(folder), "SN-9"]
+    )
+    assert missing.exit_code == 1
