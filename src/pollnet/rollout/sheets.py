@@ -166,6 +166,7 @@ def read_updates(path: Path) -> tuple[list[StatusUpdate], list[Problem]]:
     if missing:
         raise UserError.of("missing columns: {names}", file=name, names=", ".join(missing))
     statuses = _status_keys()
+    dates: dict[object, dt.date] = {}  # sheets repeat the same few dates thousands of times
     updates: list[StatusUpdate] = []
     problems: list[Problem] = []
     for number, cells in enumerate(rows, start=1):
@@ -186,12 +187,15 @@ def read_updates(path: Path) -> tuple[list[StatusUpdate], list[Problem]]:
             day = raw_day.date()
         elif isinstance(raw_day, dt.date):
             day = raw_day
+        elif raw_day in dates:
+            day = dates[raw_day]
         elif raw_day not in (None, ""):
             try:
                 day = parse_date(str(raw_day), source=name, row=number, column=shown.get("date"))
             except UserError as exc:
                 problems.extend(exc.problems)
                 continue
+            dates[raw_day] = day
         rx: float | None = None
         raw_rx = cell("measured_rx_dbm")
         if raw_rx not in (None, ""):

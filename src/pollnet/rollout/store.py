@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,23 +29,6 @@ from pollnet.rollout.workorders import (
     validate_dag,
 )
 from pollnet.store.schema.rollout import generations, history, work_orders
-
-_DEFINITION = (
-    "seq",
-    "plan_id",
-    "kind",
-    "agency",
-    "district",
-    "station_code",
-    "subject",
-    "method",
-    "quantity",
-    "unit",
-    "duration_days",
-    "crew",
-    "min_rx_dbm",
-    "predecessors",
-)
 
 
 @dataclass(frozen=True)
@@ -105,16 +89,9 @@ def save_work_orders(
                 }
                 new_rows.append(row)
             else:
-                old_rows.append({"b_id": order.id, **row})
-        if new_rows:
-            conn.execute(work_orders.insert(), new_rows)
-        if old_rows:
-            conn.execute(
-                work_orders.update()
-                .where(work_orders.c.id == sa.bindparam("b_id"))
-                .values({name: sa.bindparam(name) for name in _DEFINITION}),
-                old_rows,
-            )
+                old_rows.append({"id": order.id, **row})
+        _executemany(conn, work_orders, new_rows)
+        _executemany(conn, work_orders, old_rows, key="id")
         changes = [Change(i, "status", None, "planned") for i in diff.added]
         changes += [Change(i, "status", stored[i], "cancelled") for i in diff.cancelled]
         changes += [Change(i, "status", "cancelled", "planned") for i in diff.reactivated]
@@ -144,6 +121,34 @@ def save_work_orders(
     return diff
 
 
+def _executemany(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]],
+                 key: str | None = None) -> None:  # fmt: skip
+    """INSERT ``rows`` into ``table`` (or UPDATE them by the column ``key``) in one DBAPI
+    ``executemany``, with the column types' own conversions: SQLAlchemy's per-row statement
+    machinery costs more than the database for tens of thousands of rows."""
+    if not rows:
+        return
+    names = list(rows[0])
+    dialect = conn.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    if key is None:
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+               f"VALUES ({', '.join(mark for _ in names)})")  # fmt: skip
+        order = names
+    else:
+        order = [n for n in names if n != key] + [key]
+        sets = ", ".join(f"{quote(n)} = {mark}" for n in order[:-1])
+        sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = {mark}"
+    procs = [table.c[n].type.bind_processor(dialect) for n in order]
+    params = [
+        tuple(p(row[n]) if p is not None and row[n] is not None else row[n]
+              for n, p in zip(order, procs, strict=True))
+        for row in rows
+    ]  # fmt: skip
+    conn.exec_driver_sql(sql, params)
+
+
 def _write_history(
     conn: Connection,
     changes: Sequence[Change],
@@ -154,8 +159,9 @@ def _write_history(
     now: dt.datetime,
 ) -> None:
     if changes:
-        conn.execute(
-            history.insert(),
+        _executemany(
+            conn,
+            history,
             [
                 {
                     "order_id": c.order_id,
@@ -175,42 +181,62 @@ def _write_history(
 
 def load_work_orders(engine: Engine) -> tuple[WorkOrderSet, dict[str, OrderState]]:
     """The live (not cancelled) work orders and the state of every stored work order."""
-    c = work_orders.c
-    query = sa.select(
-        c.id,
-        c.status,
-        c.started_on,
-        c.done_on,
-        c.measured_rx_dbm,
-        c.due_on,
-        c.note,
-        c.plan_id,
-        c.kind,
-        c.agency,
-        c.district,
-        c.subject,
-        c.quantity,
-        c.unit,
-        c.duration_days,
-        c.crew,
-        c.predecessors,
-        c.station_code,
-        c.method,
-        c.min_rx_dbm,
-    ).order_by(c.seq)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(sa.select(*_COLUMNS).order_by(work_orders.c.seq)).all()
+    orders, states = _from_rows(rows)
+    return WorkOrderSet(orders.plan_id, validate_dag(orders.orders)), states
+
+
+_c = work_orders.c
+_COLUMNS = (
+    _c.id, _c.status, _c.started_on, _c.done_on, _c.measured_rx_dbm, _c.due_on, _c.note,
+    _c.plan_id, _c.kind, _c.agency, _c.district, _c.subject, _c.quantity, _c.unit,
+    _c.duration_days, _c.crew, _c.predecessors, _c.station_code, _c.method, _c.min_rx_dbm,
+)  # fmt: skip
+
+
+def _from_rows(rows: Sequence[Any]) -> tuple[WorkOrderSet, dict[str, OrderState]]:
+    """Work orders (not sorted) and states from rows of :data:`_COLUMNS`."""
     states: dict[str, OrderState] = {}
     items: list[WorkOrder] = []
     plan_id: str | None = None
     for row in rows:
-        states[row[0]] = OrderState(*row[:6], row[6] or "")
+        states[row[0]] = OrderState(*row[:6], row[6] or "")  # type: ignore[call-arg]
         if row[1] == "cancelled":
             continue
         plan_id = row[7]
         preds = tuple(row[16].split()) if row[16] else ()
         items.append(WorkOrder(row[0], *row[8:16], preds, *row[17:]))  # type: ignore[call-arg]
-    return WorkOrderSet(plan_id, validate_dag(items)), states
+    return WorkOrderSet(plan_id, tuple(items)), states
+
+
+def _load_around(engine: Engine, ids: set[str]) -> tuple[WorkOrderSet, dict[str, OrderState]]:
+    """The work orders ``ids``, their predecessors and successors, with their states.
+
+    All that validating updates of ``ids`` needs, without building every work order of the
+    city (a bulk file touches a few thousand of tens of thousands).
+    """
+    c = work_orders.c
+    with engine.connect() as conn:
+        links = conn.execute(sa.select(c.id, c.predecessors, c.status)).all()
+        if not links:
+            raise UserError.of("no work orders yet: run pollnet work generate first")
+        relevant = set(ids)
+        done = {i for i, _, status in links if status == "done" and i in ids}
+        for order_id, preds, _ in links:
+            if preds:
+                before = preds.split()
+                if order_id in ids:
+                    relevant.update(before)
+                elif done and not done.isdisjoint(before):
+                    relevant.add(order_id)  # a successor: reopening needs its status
+        wanted = sorted(relevant)
+        query = sa.select(*_COLUMNS).where(c.id.in_(sa.bindparam("ids", expanding=True)))
+        rows: list[Any] = []
+        for start in range(0, len(wanted), 5000):
+            rows += conn.execute(query, {"ids": wanted[start : start + 5000]}).all()
+    orders, states = _from_rows(rows)
+    return orders, states
 
 
 def require_work_orders(engine: Engine) -> tuple[WorkOrderSet, dict[str, OrderState]]:
@@ -238,7 +264,7 @@ def update_status(
     ``problems`` found while reading the updates (unreadable cells) count as well. A
     :class:`UserError` lists every problem (file, row, column) when nothing was applied.
     """
-    orders, states = require_work_orders(engine)
+    orders, states = _load_around(engine, {u.order_id for u in updates})
     outcome = apply_updates(orders, states, updates, today)
     if problems:
         outcome = replace(
@@ -252,30 +278,19 @@ def update_status(
         return outcome
     rows = [
         {
-            "b_id": s.id,
-            "b_status": s.status,
-            "b_started": s.started_on,
-            "b_done": s.done_on,
-            "b_rx": s.measured_rx_dbm,
-            "b_note": s.note,
+            "id": s.id,
+            "status": s.status,
+            "started_on": s.started_on,
+            "done_on": s.done_on,
+            "measured_rx_dbm": s.measured_rx_dbm,
+            "note": s.note,
+            "updated_at": now,
+            "updated_by": by,
         }
         for s in outcome.states.values()
     ]
     with engine.begin() as conn:
-        conn.execute(
-            work_orders.update()
-            .where(work_orders.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                started_on=sa.bindparam("b_started"),
-                done_on=sa.bindparam("b_done"),
-                measured_rx_dbm=sa.bindparam("b_rx"),
-                note=sa.bindparam("b_note"),
-                updated_at=now,
-                updated_by=by,
-            ),
-            rows,
-        )
+        _executemany(conn, work_orders, rows, key="id")
         _write_history(conn, outcome.changes, by=by, agency=agency, source=source, now=now)
     return outcome
 
@@ -284,11 +299,8 @@ def set_due_dates(engine: Engine, due: Mapping[str, dt.date]) -> None:
     """Record ``due`` (work order -> date) as the baseline that "overdue" is measured against."""
     if due:
         with engine.begin() as conn:
-            conn.execute(
-                work_orders.update()
-                .where(work_orders.c.id == sa.bindparam("b_id"))
-                .values(due_on=sa.bindparam("b_due")),
-                [{"b_id": k, "b_due": v} for k, v in due.items()],
+            _executemany(
+                conn, work_orders, [{"id": k, "due_on": v} for k, v in due.items()], key="id"
             )
 
 
