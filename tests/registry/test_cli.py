@@ -89,6 +89,8 @@ def test_user_errors_and_usage_errors(run, tmp_path: Path) -> None:  # type: ign
     assert (code, err) == (1, f"error: {tmp_path / 'missing.csv'}: file not found\n")
     code, _, _ = run("stations", "list", "--district", "six")
     assert code == 2
+    code, _, err = run("stations", "import", "s.csv", "--rejects", "r.csv")
+    assert code == 2 and "--rejects needs --skip-invalid" in err
 
 
 def test_import_json_report(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ def stations() -> None:
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where rejected rows go (default: FILE.rejects.csv).",
+    help="Where rejected rows go with --skip-invalid (default: FILE.rejects.csv).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
@@ -42,6 +42,8 @@ def import_(
     app: App, file: Path, skip_invalid: bool, rejects: Path | None, verbose: bool, as_json: bool
 ) -> None:
     """Import a station file (CSV, XLSX or GeoJSON); re-importing updates stations by code."""
+    if rejects is not None and not skip_invalid:
+        raise click.UsageError("--rejects needs --skip-invalid")
     table = registry.read_table(file)
     if not as_json:
         _echo_read(table)
