@@ -64,20 +64,30 @@ def main() -> None:
     last_cp, last_fcfs = by_path.schedule.last_ready(), fcfs.schedule.last_ready()
     assert last_cp is not None and last_fcfs is not None
     edges = sum(len(o.predecessors) for o in orders)
-    print(f"plan (synthetic, from the contract): {len(plan.stations)} stations, "
-          f"{len(plan.trenches)} trench segments, {len(plan.cable_runs)} cable runs "
-          f"({t_plan:.2f} s, not counted)")  # fmt: skip
-    print(f"work orders: {len(orders)} with {edges} dependencies; crews: {crews} "
-          f"in {len(districts)} districts")  # fmt: skip
-    print(f"generate: {t_generate:.2f} s; critical-path schedule + forecast: {t_schedule:.2f} s; "
-          f"total {t_generate + t_schedule:.2f} s (target <= 10 s)")  # fmt: skip
+    print(
+        f"plan (synthetic, from the contract): {len(plan.stations)} stations, "
+        f"{len(plan.trenches)} trench segments, {len(plan.cable_runs)} cable runs "
+        f"({t_plan:.2f} s, not counted)"
+    )
+    print(
+        f"work orders: {len(orders)} with {edges} dependencies; crews: {crews} "
+        f"in {len(districts)} districts"
+    )
+    print(
+        f"generate: {t_generate:.2f} s; critical-path schedule + forecast: {t_schedule:.2f} s; "
+        f"total {t_generate + t_schedule:.2f} s (target <= 10 s)"
+    )
     print(f"earliest-start (FCFS) schedule: {t_fcfs:.2f} s")
     ratio = by_path.schedule.finish_t.max() / fcfs.schedule.finish_t.max()
-    print(f"last station ready: critical path {last_cp} vs FCFS {last_fcfs} "
-          f"({(last_fcfs - last_cp).days} days earlier; working-day makespan ratio {ratio:.3f})")  # fmt: skip
-    print(f"mean station ready (days from {START}): critical path {mean_ready(by_path):.0f} vs "
-          f"FCFS {mean_ready(fcfs):.0f}; stations at risk (deadline {by_path.deadline}): "
-          f"{len(by_path.at_risk)} vs {len(fcfs.at_risk)}")  # fmt: skip
+    print(
+        f"last station ready: critical path {last_cp} vs FCFS {last_fcfs} "
+        f"({(last_fcfs - last_cp).days} days earlier; working-day makespan ratio {ratio:.3f})"
+    )
+    print(
+        f"mean station ready (days from {START}): critical path {mean_ready(by_path):.0f} vs "
+        f"FCFS {mean_ready(fcfs):.0f}; stations at risk (deadline {by_path.deadline}): "
+        f"{len(by_path.at_risk)} vs {len(fcfs.at_risk)}"
+    )
 
     folder = Path(tempfile.mkdtemp(prefix="bench-rollout-"))
     url = args.db or f"sqlite:///{folder / 'rollout.db'}"
@@ -95,16 +105,32 @@ def main() -> None:
         out = csv.writer(fh)
         out.writerow(["شناسه", "وضعیت", "تاریخ", "توضیحات"])
         for order_id, status in rows:
-            out.writerow([order_id, "انجام‌شده" if status == "done" else "در حال انجام",
-                          "۱۴۰۵/۰۸/۲۰", "گزارش هفتگی"])  # fmt: skip
+            out.writerow(
+                [
+                    order_id,
+                    "انجام‌شده" if status == "done" else "در حال انجام",
+                    "۱۴۰۵/۰۸/۲۰",
+                    "گزارش هفتگی",
+                ]
+            )
     t = time.perf_counter()
     updates, problems = read_updates(path)
-    outcome = store.update_status(engine, updates, by="bench", agency=None, source=str(path),
-                                  today=START, now=now, problems=problems)  # fmt: skip
+    outcome = store.update_status(
+        engine,
+        updates,
+        by="bench",
+        agency=None,
+        source=str(path),
+        today=START,
+        now=now,
+        problems=problems,
+    )
     t_bulk = time.perf_counter() - t
     print(f"store {len(orders)} work orders: {t_save:.2f} s ({engine.dialect.name}, not counted)")
-    print(f"bulk status file: {len(rows)} rows, {outcome.applied} applied, "
-          f"{len(outcome.changes)} history entries in {t_bulk:.2f} s (target <= 5 s)")  # fmt: skip
+    print(
+        f"bulk status file: {len(rows)} rows, {outcome.applied} applied, "
+        f"{len(outcome.changes)} history entries in {t_bulk:.2f} s (target <= 5 s)"
+    )
 
 
 if __name__ == "__main__":

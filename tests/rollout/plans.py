@@ -15,8 +15,15 @@ from pollnet.plan.model import (
 )
 
 
-def trench(tid: int, edge: int, method: Method = "open_trench", *, street: str = "Valiasr",
-           district: int = 3, length: float = 120.0) -> TrenchSegment:  # fmt: skip
+def trench(
+    tid: int,
+    edge: int,
+    method: Method = "open_trench",
+    *,
+    street: str = "Valiasr",
+    district: int = 3,
+    length: float = 120.0,
+) -> TrenchSegment:
     """One trench segment; ``edge == -1`` makes it a building drop."""
     return TrenchSegment(
         id=tid,
@@ -33,8 +40,14 @@ def trench(tid: int, edge: int, method: Method = "open_trench", *, street: str =
     )
 
 
-def station(code: str, route: tuple[int, ...], *, district: int = 3, loss: float = 20.0,
-            exchange: str = "EX1") -> StationPlan:  # fmt: skip
+def station(
+    code: str,
+    route: tuple[int, ...],
+    *,
+    district: int = 3,
+    loss: float = 20.0,
+    exchange: str = "EX1",
+) -> StationPlan:
     """A connected station whose fiber follows ``route`` (trench ids from the exchange)."""
     return StationPlan(
         code=code,
@@ -50,8 +63,12 @@ def station(code: str, route: tuple[int, ...], *, district: int = 3, loss: float
     )
 
 
-def make_plan(stations: tuple[StationPlan, ...], trenches: tuple[TrenchSegment, ...],
-              runs: tuple[CableRun, ...] = (), plan_id: str = "p1") -> Plan:  # fmt: skip
+def make_plan(
+    stations: tuple[StationPlan, ...],
+    trenches: tuple[TrenchSegment, ...],
+    runs: tuple[CableRun, ...] = (),
+    plan_id: str = "p1",
+) -> Plan:
     """A plan holding exactly the given parts."""
     return Plan(
         id=plan_id,

@@ -30,8 +30,16 @@ def test_friday_is_off_and_thursday_is_half() -> None:
 
 
 def test_default_holidays_include_nowruz_and_the_fixed_days() -> None:
-    for day in ("1406/01/01", "1406/01/04", "1406/01/12", "1406/01/13", "1406/03/14",
-                "1406/03/15", "1406/11/22", "1406/12/29"):  # fmt: skip
+    for day in (
+        "1406/01/01",
+        "1406/01/04",
+        "1406/01/12",
+        "1406/01/13",
+        "1406/03/14",
+        "1406/03/15",
+        "1406/11/22",
+        "1406/12/29",
+    ):
         assert DEFAULT.capacity(j(day)) == 0.0, day
     assert DEFAULT.capacity(j("1406/01/07")) == 1.0  # a Saturday, no holiday
 
@@ -60,8 +68,12 @@ days = st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2029, 12, 31))
 holidays = st.lists(days, max_size=30)
 
 
-@given(start=days, n=st.integers(min_value=0, max_value=400), extra=holidays,
-       thursday=st.sampled_from(["full", "off"]))  # fmt: skip
+@given(
+    start=days,
+    n=st.integers(min_value=0, max_value=400),
+    extra=holidays,
+    thursday=st.sampled_from(["full", "off"]),
+)
 def test_adding_then_counting_back_gives_n(
     start: dt.date, n: int, extra: list[dt.date], thursday: str
 ) -> None:

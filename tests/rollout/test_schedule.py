@@ -26,8 +26,14 @@ def config_with(crews: dict[str, int], by_district: dict[tuple[str, int], int] |
     return dataclasses.replace(load_config(), crews=Crews(crews, by_district or {}))
 
 
-def order(oid: str, days: float, agency: str = "telecom", preds: tuple[str, ...] = (),
-          crew: bool = True, district: int = 1) -> WorkOrder:  # fmt: skip
+def order(
+    oid: str,
+    days: float,
+    agency: str = "telecom",
+    preds: tuple[str, ...] = (),
+    crew: bool = True,
+    district: int = 1,
+) -> WorkOrder:
     return WorkOrder(oid, "trench", agency, district, oid, 1, "m", days, crew, preds)
 
 
@@ -53,11 +59,16 @@ def check_invariants(result: Schedule, crews: Crews) -> None:
 def test_critical_path_beats_first_come_first_served_on_a_constructed_case() -> None:
     # One telecom crew. Four short jobs become ready first; the chain A1 -> A2 (A2 by another
     # agency, 5 days) should start first so A2 runs while the crew does the short jobs.
-    orders = WorkOrderSet(None, validate_dag([
-        *[order(f"B{k}", 1) for k in range(4)],
-        order("A1", 1),
-        order("A2", 5, agency="municipality", preds=("A1",)),
-    ]))  # fmt: skip
+    orders = WorkOrderSet(
+        None,
+        validate_dag(
+            [
+                *[order(f"B{k}", 1) for k in range(4)],
+                order("A1", 1),
+                order("A2", 5, agency="municipality", preds=("A1",)),
+            ]
+        ),
+    )
     config = config_with({"telecom": 1, "municipality": 1})
     by_path = schedule(orders, config, START, priority="critical_path")
     fcfs = schedule(orders, config, START, priority="earliest_start")
@@ -84,14 +95,16 @@ def random_dags(draw: st.DrawFn) -> WorkOrderSet:
     items = []
     for i in range(n):
         preds = draw(st.lists(st.integers(0, max(i - 1, 0)), max_size=3, unique=True)) if i else []
-        items.append(order(
-            f"W{i}",
-            draw(st.sampled_from([0.5, 1.0, 2.0, 3.5])),
-            agency=draw(st.sampled_from(["telecom", "municipality"])),
-            preds=tuple(f"W{p}" for p in preds),
-            crew=draw(st.booleans()),
-            district=draw(st.integers(1, 2)),
-        ))  # fmt: skip
+        items.append(
+            order(
+                f"W{i}",
+                draw(st.sampled_from([0.5, 1.0, 2.0, 3.5])),
+                agency=draw(st.sampled_from(["telecom", "municipality"])),
+                preds=tuple(f"W{p}" for p in preds),
+                crew=draw(st.booleans()),
+                district=draw(st.integers(1, 2)),
+            )
+        )
     return WorkOrderSet(None, validate_dag(items))
 
 
@@ -112,9 +125,16 @@ def test_every_schedule_respects_precedence_and_crews(
 
 
 def test_done_work_keeps_its_date_and_in_progress_goes_first() -> None:
-    orders = WorkOrderSet(None, validate_dag([
-        order("A", 2), order("B", 3), order("C", 1, preds=("A",)),
-    ]))  # fmt: skip
+    orders = WorkOrderSet(
+        None,
+        validate_dag(
+            [
+                order("A", 2),
+                order("B", 3),
+                order("C", 1, preds=("A",)),
+            ]
+        ),
+    )
     config = config_with({"telecom": 1})
     states = {
         "A": OrderState("A", "done", START - dt.timedelta(days=9), START - dt.timedelta(days=5)),
@@ -155,8 +175,9 @@ def test_extra_crews_move_the_forecast_earlier() -> None:
     orders = generate(synthetic_plan(200, exchanges=2, districts=2, seed=5))
     config = load_config()
     before = forecast(orders, config, START, ELECTION)
-    after = forecast(orders, config, START, ELECTION,
-                     crew_changes=(CrewChange.parse("telecom:1=+4"),))  # fmt: skip
+    after = forecast(
+        orders, config, START, ELECTION, crew_changes=(CrewChange.parse("telecom:1=+4"),)
+    )
     b, a = before.schedule.district_ready(), after.schedule.district_ready()
     assert a[1] < b[1]
 

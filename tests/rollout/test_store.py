@@ -40,13 +40,23 @@ def test_generate_store_and_load_back(db_url: str) -> None:
 def test_regeneration_keeps_status_and_cancels_what_left_the_plan(db_url: str) -> None:
     engine = open_store(db_url)
     store.save_work_orders(engine, generate(two_stations()), by="t", now=NOW)
-    store.update_status(engine, [StatusUpdate("PM-03-valiasr", "done", DAY)], by="ali",
-                        agency="municipality", source="cli", today=TODAY, now=NOW)  # fmt: skip
+    store.update_status(
+        engine,
+        [StatusUpdate("PM-03-valiasr", "done", DAY)],
+        by="ali",
+        agency="municipality",
+        source="cli",
+        today=TODAY,
+        now=NOW,
+    )
     plan = two_stations()
     kept = tuple(t for t in plan.trenches if t.id not in (3, 5, 6))
-    replanned = make_plan((plan.stations[0], station("C", (0, 1, 7, 8))),
-                          (*kept, trench(7, 20, street="Azadi"), trench(8, -1)),
-                          plan.cable_runs[:2], plan_id="p2")  # fmt: skip
+    replanned = make_plan(
+        (plan.stations[0], station("C", (0, 1, 7, 8))),
+        (*kept, trench(7, 20, street="Azadi"), trench(8, -1)),
+        plan.cable_runs[:2],
+        plan_id="p2",
+    )
     diff = store.save_work_orders(engine, generate(replanned), by="t", now=NOW)
     assert "ST-C-E2E" in diff.added and "ST-B-E2E" in diff.cancelled
     orders, states = store.load_work_orders(engine)
@@ -54,8 +64,14 @@ def test_regeneration_keeps_status_and_cancels_what_left_the_plan(db_url: str) -
     assert states["ST-B-E2E"].status == "cancelled"
     assert "ST-B-E2E" not in orders.by_id and "ST-C-E2E" in orders.by_id
     with engine.connect() as conn:
-        assert conn.scalar(sa.select(sa.func.count()).select_from(work_orders).where(
-            work_orders.c.id == "ST-B-E2E")) == 1  # fmt: skip
+        assert (
+            conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(work_orders)
+                .where(work_orders.c.id == "ST-B-E2E")
+            )
+            == 1
+        )
     [cancel] = [e for e in store.read_history(engine, "ST-B-E2E") if e.new == "cancelled"]
     assert cancel.old == "planned" and cancel.source == "generate p2"
     back = store.save_work_orders(engine, generate(two_stations()), by="t", now=NOW)
@@ -66,9 +82,15 @@ def test_every_update_is_kept_in_the_history(db_url: str) -> None:
     engine = open_store(db_url)
     store.save_work_orders(engine, generate(two_stations()), by="t", now=NOW)
     for status, note in (("in_progress", "crew on site"), ("done", "finished")):
-        store.update_status(engine, [StatusUpdate("PM-03-valiasr", status, DAY, note=note)],
-                            by="ali", agency="municipality", source="cli", today=TODAY,
-                            now=NOW)  # fmt: skip
+        store.update_status(
+            engine,
+            [StatusUpdate("PM-03-valiasr", status, DAY, note=note)],
+            by="ali",
+            agency="municipality",
+            source="cli",
+            today=TODAY,
+            now=NOW,
+        )
     entries = [e for e in store.read_history(engine, "PM-03-valiasr") if e.source == "cli"]
     statuses = [(e.old, e.new) for e in entries if e.field == "status"]
     assert statuses == [("planned", "in_progress"), ("in_progress", "done")]
@@ -87,13 +109,22 @@ def test_a_bulk_update_with_an_error_changes_nothing(db_url: str) -> None:
     ]
     before = store.read_history(engine)
     with pytest.raises(UserError, match="row 2, column id: unknown work order: NOPE"):
-        store.update_status(engine, updates, by="ali", agency=None, source="f.csv",
-                            today=TODAY, now=NOW)  # fmt: skip
+        store.update_status(
+            engine, updates, by="ali", agency=None, source="f.csv", today=TODAY, now=NOW
+        )
     _, states = store.load_work_orders(engine)
     assert states["PM-03-valiasr"].status == "planned"
     assert store.read_history(engine) == before
-    outcome = store.update_status(engine, updates, by="ali", agency=None, source="f.csv",
-                                  today=TODAY, now=NOW, skip_invalid=True)  # fmt: skip
+    outcome = store.update_status(
+        engine,
+        updates,
+        by="ali",
+        agency=None,
+        source="f.csv",
+        today=TODAY,
+        now=NOW,
+        skip_invalid=True,
+    )
     assert (outcome.applied, outcome.rejected) == (1, 1)
     _, states = store.load_work_orders(engine)
     assert states["PM-03-valiasr"].status == "done"
