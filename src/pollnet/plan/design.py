@@ -161,7 +161,7 @@ def design(
     for x in np.flatnonzero(changed).tolist():
         mine = node[owner == x]
         edge_sets[x] = _forest.exchange_tree_edges(
-            n, u, v, prices.weight, int(exchange_node[x]), mine
+            n, u, v, prices.weight, int(exchange_node[x]), mine, (g.node_x, g.node_y)
         )
     lap("capacity")
 
@@ -191,7 +191,13 @@ def design(
             break
         for x in sorted(changed_now):
             edge_sets[x] = _forest.exchange_tree_edges(
-                n, u, v, prices.weight, int(exchange_node[x]), node[owner == x]
+                n,
+                u,
+                v,
+                prices.weight,
+                int(exchange_node[x]),
+                node[owner == x],
+                (g.node_x, g.node_y),
             )
             layouts.pop(x, None)
         _lay_out_trees(

@@ -30,7 +30,7 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 _REMOVED = np.inf
-_WIDENING = (0.6, 1.2, np.inf)  # search limits, as shares of the first route's full price
+_WIDENING = (0.3, 0.6, 1.2, np.inf)  # search limits, as shares of the first route's full price
 
 
 @dataclass(frozen=True)
