@@ -1,0 +1,411 @@
+"""The plan as one self-contained HTML report: totals, costs, flagged stations and a map.
+
+The map is drawn in the browser on a canvas from the plan's own data (no tiles, no network):
+streets from the :class:`~pollnet.streets.StreetGraph` when one is given, trench segments
+coloured by method, stations coloured by status and the exchanges; it pans and zooms, and a
+station's details show on hover and click. Coordinates travel as integers in units of 1e-5
+degrees (about a metre) relative to the south-west corner, each line delta-encoded; streets are
+simplified (Douglas-Peucker, about 2 m) and joined into long strokes to keep the file small.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from numpy.typing import NDArray
+
+from pollnet.i18n import format_date, format_number, gettext, tr
+from pollnet.plan.export import attribution_for
+from pollnet.plan.model import METHODS, WARNING_CODES, Plan, StationPlan
+from pollnet.plan.worklists import METHOD_LABELS, bom_item
+from pollnet.streets import StreetGraph
+
+__all__ = ["MAJOR_CLASSES", "map_data", "render_report", "write_report"]
+
+SCALE = 1e5
+"""Map coordinates are integer multiples of 1/SCALE degrees."""
+
+MAJOR_CLASSES = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+    }
+)
+"""Street classes drawn at every zoom; the others appear when zoomed in."""
+
+STREET_MARGIN_DEG = 0.005
+"""Streets within this many degrees (about 500 m) of the plan's extent are drawn."""
+
+SIMPLIFY_DEG = 2e-5
+"""Douglas-Peucker tolerance for streets, degrees (about 2 m)."""
+
+STATE_CONNECTED, STATE_WARNING, STATE_FLAGGED = 0, 1, 2
+
+
+def _state(s: StationPlan) -> int:
+    if s.status != "connected":
+        return STATE_FLAGGED
+    return STATE_WARNING if any(f.code in WARNING_CODES for f in s.flags) else STATE_CONNECTED
+
+
+class _Grid:
+    """Quantises (lon, lat) to integers relative to an origin."""
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        self.lon0, self.lat0 = lon0, lat0
+
+    def q(self, lon: float, lat: float) -> tuple[int, int]:
+        return round((lon - self.lon0) * SCALE), round((lat - self.lat0) * SCALE)
+
+    def line(self, coords: Sequence[tuple[float, float]]) -> list[int]:
+        """A polyline as ``[x0, y0, dx1, dy1, ...]``; repeated points are dropped."""
+        out: list[int] = []
+        px = py = 0
+        for i, (lon, lat) in enumerate(coords):
+            x, y = self.q(lon, lat)
+            if i == 0:
+                out += [x, y]
+            elif x != px or y != py:
+                out += [x - px, y - py]
+            px, py = x, y
+        if len(out) == 2:  # a line shorter than the grid: keep it visible as a dot
+            out += [0, 0]
+        return out
+
+
+def _extent(plan: Plan) -> tuple[float, float, float, float]:
+    lons = [s.lon for s in plan.stations] + [x.lon for x in plan.exchanges]
+    lats = [s.lat for s in plan.stations] + [x.lat for x in plan.exchanges]
+    for t in plan.trenches:
+        for lon, lat in (t.coords[0], t.coords[-1]):
+            lons.append(lon)
+            lats.append(lat)
+    pairs = [(a, b) for a, b in zip(lons, lats, strict=True) if math.isfinite(a + b)]
+    if not pairs:
+        return (0.0, 0.0, 0.0, 0.0)
+    xs, ys = zip(*pairs, strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _street_strokes(
+    graph: StreetGraph, grid: _Grid, extent: tuple[float, float, float, float]
+) -> dict[str, list[list[int]]]:
+    """Streets near ``extent`` as delta-encoded strokes: ``major`` and ``minor`` classes."""
+    import shapely
+
+    indptr, lon, lat = graph.geometry_lonlat()
+    lo_lon, lo_lat, hi_lon, hi_lat = extent
+    m = STREET_MARGIN_DEG
+    u_lon, u_lat = graph.node_lon[graph.edge_u], graph.node_lat[graph.edge_u]
+    near = (
+        (u_lon >= lo_lon - m)
+        & (u_lon <= hi_lon + m)
+        & (u_lat >= lo_lat - m)
+        & (u_lat <= hi_lat + m)
+    )
+    major_class = np.array([name in MAJOR_CLASSES for name in graph.class_names], dtype=bool)
+    is_major = major_class[graph.edge_class] if major_class.size else np.zeros(0, dtype=bool)
+    out: dict[str, list[list[int]]] = {}
+    for group, mask in (("major", near & is_major), ("minor", near & ~is_major)):
+        edges = np.flatnonzero(mask)
+        out[group] = [grid.line(c) for c in _strokes(graph, edges, indptr, lon, lat, shapely)]
+    return out
+
+
+def _strokes(
+    graph: StreetGraph,
+    edges: NDArray[np.int64],
+    indptr: NDArray[np.int64],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    shapely: Any,
+) -> list[list[tuple[float, float]]]:
+    """Join ``edges`` into long strokes (each edge used once, walking on through shared
+    nodes), then simplify each stroke."""
+    if edges.size == 0:
+        return []
+    u, v = graph.edge_u[edges], graph.edge_v[edges]
+    ends = np.concatenate([u, v])
+    order = np.argsort(ends, kind="stable")
+    local = np.concatenate([np.arange(edges.size), np.arange(edges.size)])[order]
+    nodes_sorted = ends[order]
+    starts = np.searchsorted(nodes_sorted, ends)  # first incidence of each end's node
+    stops = np.searchsorted(nodes_sorted, ends, side="right")
+    first_of = {int(n): (int(a), int(b)) for n, a, b in zip(ends, starts, stops, strict=True)}
+    used = np.zeros(edges.size, dtype=bool)
+    cursor = {n: a for n, (a, _) in first_of.items()}
+    u_l, v_l = u.tolist(), v.tolist()
+    local_l = local.tolist()
+
+    def next_edge(node: int) -> int:
+        a = cursor[node]
+        b = first_of[node][1]
+        while a < b and used[local_l[a]]:
+            a += 1
+        cursor[node] = a
+        return local_l[a] if a < b else -1
+
+    degree = np.bincount(np.searchsorted(np.unique(ends), ends))
+    odd_first = np.argsort(degree % 2 == 0, kind="stable")  # start walks at odd-degree nodes
+    unique_nodes = np.unique(ends)
+    strokes: list[list[tuple[float, float]]] = []
+    for start in unique_nodes[odd_first].tolist():
+        while True:
+            e = next_edge(start)
+            if e < 0:
+                break
+            points: list[tuple[float, float]] = []
+            node = start
+            while e >= 0:
+                used[e] = True
+                g = int(edges[e])
+                lo, hi = int(indptr[g]), int(indptr[g + 1])
+                xs, ys = lon[lo:hi], lat[lo:hi]
+                if u_l[e] != node:
+                    xs, ys = xs[::-1], ys[::-1]
+                    node = u_l[e]
+                else:
+                    node = v_l[e]
+                seg = list(zip(xs.tolist(), ys.tolist(), strict=True))
+                points.extend(seg if not points else seg[1:])
+                e = next_edge(node)
+            strokes.append(points)
+    strokes = [p if len(p) > 1 else p * 2 for p in strokes]
+    flat = np.array([xy for p in strokes for xy in p], dtype=np.float64)
+    index = np.repeat(np.arange(len(strokes)), [len(p) for p in strokes])
+    lines = shapely.linestrings(flat, indices=index)
+    simple = shapely.simplify(lines, SIMPLIFY_DEG, preserve_topology=False)
+    coords, which = shapely.get_coordinates(simple, return_index=True)
+    bounds = np.searchsorted(which, np.arange(len(strokes) + 1))
+    pts = coords.tolist()
+    return [pts[bounds[k] : bounds[k + 1]] for k in range(len(strokes))]
+
+
+def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
+    """Everything the report's map script draws, JSON-ready (see the module docstring)."""
+    extent = _extent(plan)
+    grid = _Grid(extent[0], extent[1])
+    trenches: dict[str, list[list[int]]] = {m: [] for m in METHODS}
+    for t in plan.trenches:
+        trenches[t.method].append(grid.line(t.coords))
+    stations = plan.stations
+    xy = [grid.q(s.lon, s.lat) if math.isfinite(s.lon + s.lat) else (0, 0) for s in stations]
+    return {
+        "lat0": extent[1],
+        "extent": [
+            0,
+            0,
+            round((extent[2] - extent[0]) * SCALE),
+            round((extent[3] - extent[1]) * SCALE),
+        ],
+        "streets": _street_strokes(graph, grid, extent) if graph is not None else {},
+        "trenches": {m: lines for m, lines in trenches.items() if lines},
+        "stations": {
+            "x": [p[0] for p in xy],
+            "y": [p[1] for p in xy],
+            "state": [_state(s) for s in stations],
+            "code": [s.code for s in stations],
+            "name": [s.name for s in stations],
+            "site": [s.site for s in stations],
+            "district": [s.district for s in stations],
+            "exchange": [s.exchange or "" for s in stations],
+            "route_m": [round(s.route_length_m) for s in stations],
+            "loss": [
+                None if s.budget is None else round(s.budget.total_loss_db, 1) for s in stations
+            ],
+            "headroom": [
+                None if s.budget is None else round(s.budget.headroom_db, 1) for s in stations
+            ],
+            "critical": [1 if s.critical else 0 for s in stations],
+            "second_m": [
+                None if s.redundant is None else round(s.redundant.length_m) for s in stations
+            ],
+            "flags": [" · ".join(f.render(lang) for f in s.flags) for s in stations],
+        },
+        "exchanges": [
+            {
+                "x": grid.q(x.lon, x.lat)[0],
+                "y": grid.q(x.lon, x.lat)[1],
+                "code": x.code,
+                "name": x.name,
+                "ports": f"{x.ports_used}/{x.pon_ports}",
+                "stations": x.stations,
+            }
+            for x in plan.exchanges
+        ],
+    }
+
+
+def _labels(lang: str) -> dict[str, str]:
+    """The map script's texts in ``lang``."""
+    keys = {
+        "connected": "connected",
+        "warning": "connected, with a warning",
+        "flagged": "flagged for review",
+        "exchange": "exchange",
+        "station": "station",
+        "school": "school",
+        "district": "municipal district",
+        "route": "route (m)",
+        "loss": "optical loss (dB)",
+        "headroom": "headroom (dB)",
+        "critical": "critical",
+        "second": "second route (m)",
+        "ports": "PON ports used",
+        "stations": "stations",
+        "streets": "streets",
+        "yes": "yes",
+        "reset": "whole plan",
+        "hint": "drag to pan, wheel or buttons to zoom, click a station for details",
+        "m": "m",
+        "km": "km",
+    }
+    out = {k: gettext(v, lang) for k, v in keys.items()}
+    for m in METHODS:
+        out[f"method_{m}"] = gettext(METHOD_LABELS[m], lang)
+    return out
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe to embed in a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _environment() -> jinja2.Environment:
+    folder = resources.files("pollnet.plan").joinpath("templates")
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
+    t = plan.totals
+    usd = t.usd_rate or 0.0
+
+    def n(value: float, decimals: int = 0) -> str:
+        return format_number(value, lang, decimals=decimals)
+
+    total_bom = sum(b.total_rial for b in plan.bom) or 1.0
+    bom = [
+        {
+            "item": bom_item(b.item, lang),
+            "unit": gettext(b.unit, lang),
+            "quantity": n(b.quantity, 0 if float(b.quantity).is_integer() else 1),
+            "unit_cost": n(b.unit_cost_rial),
+            "total": n(b.total_rial),
+            "usd": n(b.total_rial / usd) if usd else "",
+            "share": round(100.0 * b.total_rial / total_bom, 1),
+            "share_text": n(100.0 * b.total_rial / total_bom, 1),
+        }
+        for b in plan.bom
+    ]
+    by_method: dict[str, list[float]] = {}
+    for seg in plan.trenches:
+        acc = by_method.setdefault(seg.method, [0.0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += seg.length_m
+        acc[2] += seg.cost_rial
+    methods = [
+        {
+            "method": m,
+            "label": gettext(METHOD_LABELS[m], lang),
+            "segments": n(int(by_method[m][0])),
+            "km": n(by_method[m][1] / 1000.0, 2),
+            "cost": n(by_method[m][2]),
+        }
+        for m in METHODS
+        if m in by_method
+    ]
+    review = [s for s in plan.stations if s.flags]
+    review.sort(key=lambda s: (s.status == "connected", s.code))
+    limit = 2000
+    flagged = [
+        {
+            "code": s.code,
+            "name": s.name,
+            "site": s.site,
+            "district": n(s.district),
+            "status": gettext("connected" if s.status == "connected" else "flagged", lang),
+            "warning": s.status == "connected",
+            "reasons": [f.render(lang) for f in s.flags],
+        }
+        for s in review[:limit]
+    ]
+    totals = [
+        ("Stations", n(t.stations)),
+        ("Connected", n(t.connected)),
+        ("Flagged for review", n(t.flagged)),
+        ("Trench (km)", n(t.trench_m / 1000.0, 1)),
+        ("Cable (km)", n(t.cable_m / 1000.0, 1)),
+        ("Total cost (million rials)", n(t.cost_rial / 1e6)),
+        ("Total cost (US dollars)", n(t.cost_usd)),
+        ("of which second routes (million rials)", n(t.redundancy_cost_rial / 1e6)),
+    ]
+    exchanges = [
+        {
+            "code": x.code,
+            "name": x.name,
+            "ports": n(x.pon_ports),
+            "used": n(x.ports_used),
+            "stations": n(x.stations),
+        }
+        for x in plan.exchanges
+    ]
+    attribution = attribution_for(graph)
+    return {
+        "lang": lang,
+        "dir": "rtl" if lang == "fa" else "ltr",
+        "title": gettext("Fiber plan for the polling stations", lang),
+        "plan_id": plan.id or "",
+        "date": format_date(plan.created_at.date(), lang),
+        "digest": plan.inputs_digest[:16],
+        "totals": [(gettext(label, lang), value) for label, value in totals],
+        "total_rial": n(t.cost_rial),
+        "total_usd": n(t.cost_usd),
+        "usd_rate": n(t.usd_rate),
+        "bom": bom,
+        "methods": methods,
+        "flagged": flagged,
+        "flagged_more": max(0, len(review) - limit),
+        "flagged_count": n(len(review)),
+        "exchanges": exchanges,
+        "attribution": attribution,
+        "data_json": _script_json(map_data(plan, graph, lang)),
+        "labels_json": _script_json({**_labels(lang), "lang": lang}),
+        "t": lambda msgid, **params: tr(msgid, lang, **params),
+    }
+
+
+def render_report(plan: Plan, graph: StreetGraph | None = None, lang: str = "fa") -> str:
+    """The report as one HTML document (inline CSS and script, no external resources)."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(**_context(plan, graph, lang))
+
+
+def write_report(
+    plan: Plan, path: Path, graph: StreetGraph | None = None, lang: str = "fa"
+) -> Path:
+    """Write :func:`render_report` to ``path`` (UTF-8) and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(plan, graph, lang), encoding="utf-8")
+    return path
