@@ -156,3 +156,25 @@ def test_the_command_line_mirrors_the_library(tmp_path: Path) -> None:
         cli, ["--lang", "en", "devices", "revoke", "--dir", str(folder), "SN-9"]
     )
     assert missing.exit_code == 1
+
+
+def test_validity_from_the_link_settings(tmp_path: Path) -> None:
+    from pollnet.link.service import link_settings
+    from pollnet.settings import Settings
+
+    settings = Settings(
+        sections={
+            "link": {"valid_from": dt.date(2028, 2, 1), "valid_until": "2028-03-01T00:00:00Z"}
+        }
+    )
+    config = link_settings(settings)
+    assert config.valid_from == dt.datetime(2028, 2, 1, tzinfo=dt.UTC)
+    folder = pki.init_pki(
+        tmp_path / "pki", valid_from=config.valid_from, valid_until=config.valid_until
+    )
+    out = pki.enroll_device(folder, "ST-1", "A")
+    cert = x509.load_pem_x509_certificate((out / "device.crt").read_bytes())
+    assert cert.not_valid_before_utc == dt.datetime(2028, 2, 1, tzinfo=dt.UTC)
+    assert cert.not_valid_after_utc == dt.datetime(2028, 3, 1, tzinfo=dt.UTC)
+    with pytest.raises(UserError):
+        link_settings(Settings(sections={"link": {"valid_from": "soon"}}))

@@ -44,7 +44,13 @@ def pki() -> None:
 @pass_app
 def init(app: App, pki_dir: Path | None) -> None:
     """Create the root CA, the issuing CA, an empty CRL and the ledger key."""
-    folder = link_pki.init_pki(pki_dir_of(app, pki_dir), election_date=app.settings.election_date)
+    config = link_settings(app.settings)
+    folder = link_pki.init_pki(
+        pki_dir if pki_dir is not None else config.pki_dir,
+        election_date=app.settings.election_date,
+        valid_from=config.valid_from,
+        valid_until=config.valid_until,
+    )
     click.echo(tr("PKI created in {folder}", folder=Verbatim(folder)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,10 +24,9 @@ from pollnet.link.service import serve as run_service
 def serve(app: App, pki_dir: Path | None, host: str | None, port: int | None) -> None:
     """Run the check-in and heartbeat service until interrupted."""
     config = link_settings(app.settings)
-    config = type(config)(
+    config = replace(
+        config,
         pki_dir=pki_dir or config.pki_dir,
-        policy=config.policy,
-        heartbeat_seconds=config.heartbeat_seconds,
         host=host or config.host,
         port=config.port if port is None else port,
     )

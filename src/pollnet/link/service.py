@@ -65,6 +65,8 @@ class LinkSettings:
     heartbeat_seconds: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8443
+    valid_from: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
 
 
 def link_settings(settings: Settings) -> LinkSettings:
@@ -84,9 +86,24 @@ def link_settings(settings: Settings) -> LinkSettings:
             heartbeat_seconds=float(section.get("heartbeat_seconds", 30.0)),
             host=str(section.get("host", "127.0.0.1")),
             port=int(section.get("port", 8443)),
+            valid_from=_moment(section.get("valid_from")),
+            valid_until=_moment(section.get("valid_until")),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError.of("bad [link] settings: {reason}", reason=str(exc)) from None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A TOML date, datetime or ISO text as an aware UTC datetime (a bare date: midnight UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime) and isinstance(value, dt.date):
+        value = dt.datetime.combine(value, dt.time())
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"not a date or time: {value!r}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 class LinkService:
@@ -223,7 +240,9 @@ class LinkService:
                 state = self.board.record(beat)
                 answer = Answer(
                     200,
-                    json.dumps({"server_time": now.isoformat(), "state": state}).encode(),
+                    json.dumps(
+                        {"server_time": now.isoformat(), "state": state}, separators=(",", ":")
+                    ).encode(),
                 )
         await _send(send, answer.status_code, answer.body)
 
@@ -391,11 +410,13 @@ def _malformed(message: str) -> Answer:
 
 def _error(status_code: int, reason: str, message: str) -> Answer:
     body = {"status": "refused", "reason": reason, "message": message}
-    return Answer(status_code, json.dumps(body).encode())
+    return Answer(status_code, json.dumps(body, separators=(",", ":")).encode())
 
 
 async def _json(send: Send, status_code: int, body: Mapping[str, Any]) -> None:
-    await _send(send, status_code, json.dumps(body, ensure_ascii=False).encode())
+    await _send(
+        send, status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 async def _send(
