@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, gettext, tr
+
+if TYPE_CHECKING:
+    from pollnet.plan.model import Plan
 
 
 @click.command()
@@ -23,15 +27,23 @@ from pollnet.i18n import format_number, gettext, tr
     type=click.Path(dir_okay=False, path_type=Path),
     help="Cost model (TOML) merged over the defaults.",
 )
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the map layers, work lists and HTML report into this folder.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @pass_app
-def plan(app: App, streets: Path | None, costs: Path | None, as_json: bool) -> None:
+def plan(
+    app: App, streets: Path | None, costs: Path | None, out: Path | None, as_json: bool
+) -> None:
     """Plan fiber routes from the exchanges to every polling station and store the plan."""
     from pollnet.plan import run
 
     result = run(app.engine, app.settings, streets=streets, costs=costs)
+    files = _write_outputs(app, result, streets, out) if out else {}
     if as_json:
-        echo_json(result.summary())
+        echo_json({**result.summary(), **({"files": files} if files else {})})
         return
     t = result.totals
     table = Table(title=tr("Fiber plan {plan_id}", plan_id=result.id or ""), show_header=False)
@@ -54,6 +66,20 @@ def plan(app: App, streets: Path | None, costs: Path | None, as_json: bool) -> N
     console = stdout()
     console.print(table)
     console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
+    for name, path in files.items():
+        console.print(f"{name}: {path}")
+
+
+def _write_outputs(app: App, result: Plan, streets: Path | None, out: Path) -> dict[str, str]:
+    """Write every output of the plan into ``out`` (see :func:`pollnet.plan.outputs.write_all`)."""
+    from pollnet import streets as street_layer
+    from pollnet.plan._inputs import read_inputs
+    from pollnet.plan.outputs import write_all
+
+    cache = streets or street_layer.StreetsConfig.from_settings(app.settings).cache
+    stations = read_inputs(app.engine)[0]
+    files = write_all(result, street_layer.load(cache), out, app.settings.lang, stations=stations)
+    return {name: str(path) for name, path in files.items()}
 
 
 COMMANDS = [plan]
