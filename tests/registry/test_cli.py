@@ -112,8 +112,8 @@ def test_import_json_report(run, tmp_path: Path) -> None:  # type: ignore[no-unt
     ]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson"])
-def test_export_then_reimport_is_unchanged(run, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+def test_export_then_reimport_is_unchanged(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    suffix = ".xlsx"  # the library tests round-trip every format; this one checks the command
     run("--lang", "en", "stations", "import", str(write_csv(tmp_path / "s.csv")))
     out_file = tmp_path / f"all{suffix}"
     code, out, _ = run("--lang", "en", "stations", "export", str(out_file), "--headers", "fa")
