@@ -342,6 +342,10 @@ def build_server(
         log_level=log_level,
         timeout_keep_alive=75,
         backlog=4096,
+        # Devices talk to the service directly: no proxy headers to trust, no extra headers.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
     )
     return uvicorn.Server(config)
 
