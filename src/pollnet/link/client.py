@@ -294,7 +294,8 @@ class DeviceClient:
         }
         async with self._lock:
             item = self.queue.put(payload, voter_hash=self.queue.voter_hash(code) if code else None)
-            caught_up = await self._replay_locked(before_seq=item.seq)
+            backlog = self.queue.depth() > 1
+            caught_up = await self._replay_locked(before_seq=item.seq) if backlog else []
             if caught_up is not None:
                 result = await self._send(item, started, replayed=False)
                 if result is not None:
@@ -378,9 +379,9 @@ class DeviceClient:
     ) -> CheckinResult | None:
         assert item.payload is not None
         payload = item.payload
-        self.queue.attempted(item.idempotency_key)
         sent = await self._post("/v1/checkins", lambda _link: payload)
         if sent is None:
+            self.queue.attempted(item.idempotency_key)
             return None
         stored = self.queue.answer(item.idempotency_key, sent.status_code, sent.body)
         outcome = stored.outcome or outcome_of(sent.status_code, sent.body)

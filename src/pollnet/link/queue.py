@@ -101,6 +101,8 @@ class DurableQueue:
         self._db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT count(*) FROM items WHERE state = ?", (PENDING,))
+            self._depth = int(row.fetchone()[0])
         self._key = self._local_key()
 
     def close(self) -> None:
@@ -128,13 +130,14 @@ class DurableQueue:
         key = idempotency_key or str(uuid.uuid4())
         body = {**payload, "idempotency_key": key}
         now = _now()
-        with self._transaction() as db:
-            cursor = db.execute(
+        with self._lock:  # one statement: its own transaction (autocommit)
+            cursor = self._db.execute(
                 "INSERT INTO items (idempotency_key, voter_hash, payload, taken_at, state)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (key, voter_hash, json.dumps(body), now.isoformat(), PENDING),
             )
             seq = int(cursor.lastrowid or 0)
+            self._depth += 1
         return QueuedCheckin(seq, key, voter_hash, body, now, None, PENDING, None, None, None, 0)
 
     def mark_provisional(self, key: str, at: dt.datetime) -> QueuedCheckin:
@@ -151,29 +154,42 @@ class DurableQueue:
         return self.get(key)
 
     def attempted(self, key: str) -> None:
-        """Count one more sending attempt of ``key``."""
-        with self._transaction() as db:
-            db.execute("UPDATE items SET attempts = attempts + 1 WHERE idempotency_key = ?", (key,))
+        """Count one more sending attempt of ``key`` that got no answer."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE items SET attempts = attempts + 1 WHERE idempotency_key = ?", (key,)
+            )
 
     def answer(self, key: str, status_code: int, body: Mapping[str, Any]) -> QueuedCheckin:
         """Store the service's answer to ``key`` and erase the raw national code of the item."""
         outcome = outcome_of(status_code, body)
-        with self._transaction() as db:
-            db.execute(
+        with self._lock:  # one statement: its own transaction (autocommit)
+            cursor = self._db.execute(
                 "UPDATE items SET state = ?, outcome = ?, status_code = ?, answer = ?,"
-                " answered_at = ?, payload = NULL WHERE idempotency_key = ?",
-                (ANSWERED, outcome, status_code, json.dumps(body), _now().isoformat(), key),
+                " answered_at = ?, payload = NULL, attempts = attempts + 1"
+                " WHERE idempotency_key = ? AND state = ?",
+                (
+                    ANSWERED,
+                    outcome,
+                    status_code,
+                    json.dumps(body),
+                    _now().isoformat(),
+                    key,
+                    PENDING,
+                ),
             )
+            self._depth -= cursor.rowcount
         return self.get(key)
 
     def close_item(self, key: str, outcome: str) -> QueuedCheckin:
         """Close a pending check-in that will never be sent (``link_down``, ``local_duplicate``)."""
-        with self._transaction() as db:
-            db.execute(
+        with self._lock:
+            cursor = self._db.execute(
                 "UPDATE items SET state = ?, outcome = ?, answered_at = ?, payload = NULL"
-                " WHERE idempotency_key = ?",
-                (CLOSED, outcome, _now().isoformat(), key),
+                " WHERE idempotency_key = ? AND state = ?",
+                (CLOSED, outcome, _now().isoformat(), key, PENDING),
             )
+            self._depth -= cursor.rowcount
         return self.get(key)
 
     def get(self, key: str) -> QueuedCheckin:
@@ -191,10 +207,8 @@ class DurableQueue:
             return [_item(r) for r in self._rows(sql, args)]
 
     def depth(self) -> int:
-        """How many check-ins wait to be sent."""
-        with self._lock:
-            row = self._db.execute("SELECT count(*) FROM items WHERE state = ?", (PENDING,))
-            return int(row.fetchone()[0])
+        """How many check-ins wait to be sent (counted in memory: a queue has one process)."""
+        return self._depth
 
     def has_voter(self, voter_hash: str, *, excluding: str | None = None) -> bool:
         """Whether this device already checked the voter in (or holds them provisionally)."""
