@@ -155,7 +155,7 @@ def _updated(state: OrderState, update: StatusUpdate, today: dt.date) -> OrderSt
 
 
 def _problem(update: StatusUpdate, column: str, message: str, **params: object) -> Problem:
-    shown = (update.columns or {}).get(column, column)
+    shown = (update.columns or {}).get(column, column) if update.file else None
     return Problem(message, params, Location(update.file, update.row, shown))
 
 

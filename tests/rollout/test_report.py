@@ -1,0 +1,94 @@
+"""The weekly report: figures, Persian HTML with inline SVG charts, the XLSX workbook."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pollnet.rollout.readiness import readiness, station_stages
+from pollnet.rollout.report import render_html, weekly, write_xlsx
+from pollnet.rollout.schedule import forecast
+from pollnet.rollout.status import OrderState
+from pollnet.rollout.templates import load_config
+from pollnet.rollout.workorders import WorkOrderSet, generate
+from tests.rollout.plans import two_stations
+
+TODAY = dt.date(2026, 11, 29)
+DAY = dt.date(2026, 11, 25)
+
+
+def done(order_id: str) -> OrderState:
+    return OrderState(order_id, "done", DAY, DAY)
+
+
+@pytest.fixture(scope="module")
+def orders() -> WorkOrderSet:
+    return generate(two_stations())
+
+
+def progressed(orders: WorkOrderSet) -> dict[str, OrderState]:
+    """Station A fiber ready; B's permit overdue."""
+    states = {a: done(a) for a in orders.ancestors("ST-A-OTEST")} | {
+        "ST-A-OTEST": done("ST-A-OTEST")
+    }
+    states["PM-03-enghelab"] = OrderState("PM-03-enghelab", due_on=DAY)
+    return states
+
+
+def test_station_stages(orders: WorkOrderSet) -> None:
+    assert station_stages(orders, {}) == {"A": "planned", "B": "planned"}
+    states = progressed(orders)
+    assert station_stages(orders, states) == {"A": "fiber_ready", "B": "in_progress"}
+    states["ST-A-E2E"] = done("ST-A-E2E")
+    assert station_stages(orders, states)["A"] == "device_verified"
+
+
+def test_readiness_by_district(orders: WorkOrderSet) -> None:
+    result = forecast(orders, load_config(), TODAY, dt.date(2028, 2, 25), progressed(orders))
+    [row] = readiness(orders, progressed(orders), result)
+    assert row.district == 3 and row.stations == 2
+    assert row.counts == {"planned": 0, "in_progress": 1, "fiber_ready": 1, "device_verified": 0}
+    assert row.forecast == result.schedule.district_ready()[3]
+
+
+def test_weekly_figures(orders: WorkOrderSet) -> None:
+    states = progressed(orders)
+    config = load_config()
+    result = forecast(orders, config, TODAY, dt.date(2028, 2, 25), states)
+    report = weekly(orders, states, result, config.calendar, TODAY)
+    telecom = next(p for p in report.agencies if p.key == "telecom")
+    assert telecom.done == sum(
+        1 for k, s in states.items() if s.status == "done" and orders.by_id[k].agency == "telecom"
+    )
+    assert telecom.done_last_week == telecom.done  # all done on DAY, within the week
+    [late] = report.overdue
+    assert late.id == "PM-03-enghelab" and late.blocks_stations == 1 and late.blocks_orders > 3
+    assert report.stages["fiber_ready"] == 1
+    this_week = {i.id for items in report.this_week.values() for i in items}
+    assert "ST-A-E2E" not in this_week or result.schedule.finish_date("ST-A-E2E") <= report.week_end
+    assert report.done_curve[0] is not None and report.forecast_curve[-1] == len(orders)
+
+
+def test_persian_html_and_xlsx(orders: WorkOrderSet, tmp_path: Path) -> None:
+    states = progressed(orders)
+    config = load_config()
+    result = forecast(orders, config, TODAY, dt.date(2026, 12, 20), states)
+    report = weekly(orders, states, result, config.calendar, TODAY)
+    assert report.at_risk_count >= 1
+    html = render_html(report, "fa")
+    assert 'dir="rtl"' in html and 'lang="fa"' in html
+    assert "گزارش هفتگی اجرای شبکه" in html
+    assert "۱۴۰۵/۰۹/۰۸" in html  # today in Jalali, Persian digits
+    assert html.count("<svg") == 2 and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "PM-03-enghelab" in html
+    english = render_html(dataclasses.replace(report), "en")
+    assert 'dir="ltr"' in english and "Weekly rollout report" in english and "2026-11-29" in english
+    path = tmp_path / "weekly.xlsx"
+    write_xlsx(report, path, "fa")
+    book = load_workbook(path)
+    assert book.sheetnames == ["دستگاه‌ها", "مناطق", "آمادگی", "این هفته", "گذشته از موعد", "در خطر"]
+    assert book["گذشته از موعد"]["A2"].value == "PM-03-enghelab"
