@@ -66,8 +66,10 @@ def test_persian_rendering_uses_persian_digits() -> None:
         "no such day: {value}", file="a.csv", row=12, column="date", value="1402/13/01"
     )
     (line,) = error.render("fa")
-    assert "ردیف ۱۲" in line and "۱۴۰۲/۱۳/۰۱" in line
-    assert not re.search(r"[0-9]", line.replace("a.csv", ""))
+    assert "ردیف ۱۲" in line
+    # The user's own value stays as written, so it can be found in the file.
+    assert "1402/13/01" in line
+    assert not re.search(r"[0-9]", line.replace("a.csv", "").replace("1402/13/01", ""))
     assert error.render("en") == ["a.csv, row 12, column date: no such day: 1402/13/01"]
 
 

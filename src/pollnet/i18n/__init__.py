@@ -123,14 +123,16 @@ def localise_text(text: str, lang: str | None = None) -> str:
 
 
 def localise_value(value: Any, lang: str | None = None) -> Any:
-    """A message parameter ready for display in ``lang``."""
+    """A message parameter ready for display in ``lang``: numbers and dates localised."""
     lang = lang or current_language()
     if isinstance(value, bool):
         return gettext("yes" if value else "no", lang)
     if isinstance(value, dt.date):
         return format_date(value, lang)
-    if isinstance(value, int | float | str):
+    if isinstance(value, int | float):
         return localise_text(str(value), lang)
+    # Strings are the user's own values (codes, cells, paths): shown exactly as written, so that
+    # they can be found in the file.
     return value
 
 
