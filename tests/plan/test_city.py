@@ -6,10 +6,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from pollnet.cli import cli
+from pollnet.cli import cli, main
 from pollnet.datasets._store import load_into
 from pollnet.datasets.synth import SyntheticCity, generate
-from pollnet.plan import load_plan, plan_city
+from pollnet.plan import load_plan, plan_city, run
+from pollnet.settings import Settings
 from pollnet.store import open_store
 from pollnet.store.schema import core
 from pollnet.streets import from_city, save
@@ -75,7 +76,7 @@ def _load_stations(engine: Engine, city: SyntheticCity) -> None:
         )
 
 
-def test_cli_plan_json_and_text(tmp_path: Path) -> None:
+def test_cli_plan_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     city = generate(80, 2)
     url = f"sqlite:///{tmp_path / 'p.db'}"
     engine = open_store(url)
@@ -93,5 +94,42 @@ def test_cli_plan_json_and_text(tmp_path: Path) -> None:
     text = runner.invoke(cli, ["--db", url, "--lang", "fa", "plan", "--streets", str(cache)])
     assert text.exit_code == 0, text.output
     assert "۸۰" in text.output  # Persian digits
-    missing = runner.invoke(cli, ["--db", url, "plan", "--streets", str(tmp_path / "none.npz")])
-    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", url, "--lang", "en", "plan", "--streets", str(tmp_path / "none.npz")])
+    assert exit_.value.code == 1
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_run_reads_plan_settings_and_a_cost_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    city = generate(60, 4)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    engine = open_store(url)
+    load_into(engine, city)
+    _load_stations(engine, city)
+    cache = save(from_city(city), tmp_path / "streets.npz")
+    costs = tmp_path / "costs.toml"
+    costs.write_text("[equipment]\nont = 0\n", encoding="utf-8")
+    base = run(engine, Settings(db_url=url), streets=cache)
+    cheaper = run(
+        engine,
+        Settings(db_url=url, sections={"plan": {"split": 16, "redundancy": False}}),
+        streets=cache,
+        costs=costs,
+    )
+    assert cheaper.parameters["split"] == 16
+    assert any(line.item == "Splitter 1:16" for line in cheaper.bom)
+    assert not any(s.redundant for s in cheaper.stations)
+    assert cheaper.cost_model["equipment"]["ont"] == 0
+    (ont,) = [line for line in cheaper.bom if line.item == "ONT at a station"]
+    assert ont.quantity == 60 and ont.total_rial == 0
+    assert base.inputs_digest != cheaper.inputs_digest
+    assert {"load", "store", "forest"} <= set(cheaper.phase_seconds)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[cable]\n12 = -5\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", url, "--lang", "en", "plan", "--streets", str(cache), "--costs", str(bad)])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "cable.12 must be a number not below zero" in err and "Traceback" not in err

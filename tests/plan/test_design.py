@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pollnet.errors import UserError
+from pollnet.model import ExistingFiber
 from pollnet.plan import PlanParameters, design, load_costs, plan_network
 from pollnet.plan.model import Plan
 from tests.plan._graphs import exchange, graph, inputs, lonlat, station
@@ -174,3 +177,36 @@ def test_every_reachable_station_is_connected_and_second_routes_are_disjoint(
             assert not first & second
             _check_path(plan, g, s.redundant.trench_ids, code_node[s.redundant.exchange], node)
     assert plan.totals.cost_rial == pytest.approx(sum(b.total_rial for b in plan.bom), rel=1e-9)
+
+
+def test_existing_fiber_is_used_and_an_over_budget_route_moves_to_a_nearer_exchange() -> None:
+    # X0 -- 1 km of street -- S -- 26 km of street carrying existing fiber -- X1
+    g = graph([(0, 0), (1000, 0), (27_000, 0)], [(0, 1), (1, 2)])
+    base = inputs(g, [1], [0, 2])
+    fiber = ExistingFiber(
+        "F1",
+        (
+            (float(g.node_lon[1]), float(g.node_lat[1])),
+            (float(g.node_lon[2]), float(g.node_lat[2])),
+        ),
+    )
+    plan = design(replace(base, fibers=(fiber,)), load_costs(), PlanParameters())
+    (s,) = plan.stations
+    # the free ride along the fiber from X1 is 26 km: too long for the optical budget, so the
+    # station is moved to X0, 1 km away, and passes
+    assert s.status == "connected" and s.exchange == "X0"
+    assert s.budget is not None and s.budget.ok and s.budget.fiber_km < 1.1
+    alone = design(
+        replace(
+            base,
+            exchanges=base.exchanges[1:],
+            exchange_node=base.exchange_node[1:],
+            exchange_drop_m=base.exchange_drop_m[1:],
+            fibers=(fiber,),
+        ),
+        load_costs(),
+        PlanParameters(),
+    )
+    (far,) = alone.stations
+    assert [t.method for t in alone.trenches if t.edge >= 0] == ["existing_fiber"]
+    assert far.status == "flagged" and far.flags[0].code == "budget_exceeded"
