@@ -114,6 +114,46 @@ def healthy(port: int, pki_dir: Path) -> bool:
         return False
 
 
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: bytes, body: bytes
+) -> int:
+    """One HTTP/1.1 POST on a kept-alive connection; returns the status code."""
+    writer.write(
+        b"POST " + path + b" HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+        b"content-type: application/json\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = re.search(rb"content-length: (\d+)", head, re.I)
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return int(head[9:12])
+
+
+async def heartbeat_loop(port: int, ctx: ssl.SSLContext, per_s: float, until: float) -> int:
+    """Heartbeats at ``per_s`` a second on one connection until ``until``; returns how many."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+    sent, start = 0, time.perf_counter()
+    try:
+        while time.perf_counter() < until:
+            body = json.dumps(
+                {
+                    "link": "fiber",
+                    "queue_depth": 0,
+                    "device_time": dt.datetime.now(dt.UTC).isoformat(),
+                    "software_version": "1.0.0",
+                    "battery": 90,
+                }
+            ).encode()
+            await exchange(reader, writer, b"/v1/heartbeats", body)
+            sent += 1
+            await asyncio.sleep(max(0.0, start + sent / per_s - time.perf_counter()))
+    finally:
+        writer.close()
+    return sent
+
+
 async def device_loop(
     port: int,
     ctx: ssl.SSLContext,
@@ -140,17 +180,7 @@ async def device_loop(
             ).encode()
             n += 1
             started = time.perf_counter()
-            writer.write(
-                b"POST /v1/checkins HTTP/1.1\r\nhost: 127.0.0.1\r\n"
-                b"content-type: application/json\r\ncontent-length: "
-                + str(len(body)).encode()
-                + b"\r\n\r\n"
-                + body
-            )
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
-            await reader.readexactly(length)
+            status = await exchange(reader, writer, b"/v1/checkins", body)
             done = time.perf_counter()
             if started >= measure_from:
                 latencies.append(done - started)
@@ -172,6 +202,8 @@ async def drive(
     warmup: float,
     base: int,
     service_pid: int,
+    beat_contexts: list[ssl.SSLContext],
+    beats_per_s: float,
 ) -> tuple[list[float], dict[int, int], float, float, float]:
     """Latencies, answers by status, elapsed seconds, service and load-generator CPU seconds."""
     now = time.perf_counter()
@@ -186,12 +218,19 @@ async def drive(
         return cpu_seconds(service_pid) - service0, time.process_time() - own0
 
     window = asyncio.ensure_future(cpu_window())
-    await asyncio.gather(
+    beats = [
+        heartbeat_loop(port, ctx, beats_per_s / len(beat_contexts), until)
+        for ctx in beat_contexts
+        if beats_per_s > 0
+    ]
+    results = await asyncio.gather(
         *(
             device_loop(port, ctx, base + i * 1_000_000, until, measure_from, latencies, statuses)
             for i, ctx in enumerate(contexts)
-        )
+        ),
+        *beats,
     )
+    statuses[-1] = sum(r for r in results if isinstance(r, int))  # heartbeats answered
     service_cpu, own_cpu = await window
     return latencies, statuses, seconds, service_cpu, own_cpu
 
@@ -204,6 +243,8 @@ def run_backend(
     folder: Path,
     seconds: float,
     raw: float,
+    beat_contexts: list[ssl.SSLContext],
+    beats_per_s: float,
 ) -> dict[str, float]:
     open_store(db_url).dispose()
     proc, port = start_service(pki_dir, db_url, folder / f"serve-{name}.log")
@@ -215,7 +256,7 @@ def run_backend(
         except ImportError:
             runner = asyncio.run
         latencies, statuses, elapsed, service_cpu, own_cpu = runner(
-            drive(port, contexts, seconds, 3.0, 0, proc.pid)
+            drive(port, contexts, seconds, 3.0, 0, proc.pid, beat_contexts, beats_per_s)
         )
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -229,7 +270,9 @@ def run_backend(
 
     print(
         f"{name}: {rate:,.0f} accepted check-ins/s over mTLS ({accepted:,} in {elapsed:.0f} s, "
-        f"{len(contexts)} devices), p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, "
+        f"{len(contexts)} devices, heartbeats {statuses.pop(-1, 0) / (elapsed + 3):,.0f}/s "
+        f"of {beats_per_s:,.0f}/s asked), "
+        f"p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, "
         f"other answers { ({k: v for k, v in statuses.items() if k != 201}) }"
     )
     per = service_cpu / max(accepted, 1) * 1e6
@@ -251,6 +294,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL run")
+    parser.add_argument(
+        "--heartbeat-devices",
+        type=int,
+        default=0,
+        help="also send the heartbeats of this many devices (every 30 s) on 16 connections",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-checkins-"))  # /tmp: the same disk as the repo
@@ -263,6 +312,11 @@ def main() -> None:
             bundle = pki.enroll_device(pki_dir, f"ST-{i // 4}", f"D-{i}")
             ctx = pki.device_ssl_context(bundle)
             contexts.append(ctx)
+        beat_contexts = []
+        for i in range(16 if args.heartbeat_devices else 0):
+            bundle = pki.enroll_device(pki_dir, f"HB-{i // 4}", f"HB-{i}")
+            beat_contexts.append(pki.device_ssl_context(bundle))
+        beats_per_s = args.heartbeat_devices / 30
         print(f"machine: {os.cpu_count()} cores; load generator and service on the same host")
         raw = raw_sqlite_limit(folder, 3.0)
         run_backend(
@@ -273,6 +327,8 @@ def main() -> None:
             folder,
             args.seconds,
             raw,
+            beat_contexts,
+            beats_per_s,
         )
         if not args.no_pg:
             from tests.pgserver import PostgresServer, find_pg_bin
@@ -294,6 +350,8 @@ def main() -> None:
                     folder,
                     args.seconds,
                     raw_pg,
+                    beat_contexts,
+                    beats_per_s,
                 )
             finally:
                 server.stop()
