@@ -286,9 +286,11 @@ def progress_chart(report: WeeklyReport, lang: str) -> str:
             f'<text x="{x:.1f}" y="{h - bottom + 18}" text-anchor="middle" '
             f'font-size="11">{format_date(d, lang)}</text>'
         )
-    for day, colour, label in (
-        (report.deadline, "#e67e22", gettext("deadline", lang)),
-        (report.election_date, "#c0392b", gettext("election day", lang)),
+    for row, (day, colour, label) in enumerate(
+        (
+            (report.deadline, "#e67e22", gettext("deadline", lang)),
+            (report.election_date, "#c0392b", gettext("election day", lang)),
+        )
     ):
         x = _x(day, first, last, left, pw)
         parts.append(
@@ -296,7 +298,8 @@ def progress_chart(report: WeeklyReport, lang: str) -> str:
             f'stroke="{colour}" stroke-dasharray="4 3"/>'
         )
         parts.append(
-            f'<text x="{x + 4:.1f}" y="{top + 12}" font-size="11" fill="{colour}">{label}</text>'
+            f'<text x="{x + 4:.1f}" y="{top + 12 + 14 * row}" font-size="11" '
+            f'fill="{colour}">{label}</text>'
         )
     if fore:
         parts.append(
@@ -324,7 +327,7 @@ def progress_chart(report: WeeklyReport, lang: str) -> str:
 def forecast_chart(report: WeeklyReport, lang: str) -> str:
     """An SVG bar chart: each district's forecast ready date against the deadline and election."""
     rows = [r for r in report.readiness if r.forecast]
-    bar, gap, left, right, top = 16.0, 6.0, 70.0, 20.0, 24.0
+    bar, gap, left, right, top = 16.0, 6.0, 70.0, 90.0, 24.0
     w = 900.0
     h = top + len(rows) * (bar + gap) + 40
     pw = w - left - right
