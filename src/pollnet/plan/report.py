@@ -206,6 +206,7 @@ def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
     stations = plan.stations
     xy = [grid.q(s.lon, s.lat) if math.isfinite(s.lon + s.lat) else (0, 0) for s in stations]
     return {
+        "lon0": extent[0],
         "lat0": extent[1],
         "extent": [
             0,

@@ -1,0 +1,129 @@
+"""Per-agency XLSX work lists: headers in both languages, right-to-left Persian, totals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from pollnet.i18n import gettext
+from pollnet.plan.worklists import AGENCIES, restoration_rial, write_worklists
+from tests.plan._outputs import FAR_CODE, city_plan
+
+PERSIAN = re.compile("[\u0600-\u06ff]")
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    plan, _, stations = city_plan()
+    folder = tmp_path_factory.mktemp("worklists")
+    return {lang: write_worklists(plan, folder, lang, stations) for lang in ("fa", "en")}
+
+
+def sheet(path: Path, title: str, lang: str) -> list[tuple[Any, ...]]:
+    wb = load_workbook(path)
+    ws = wb[gettext(title, lang)]
+    assert bool(ws.sheet_view.rightToLeft) is (lang == "fa")
+    return list(ws.iter_rows(values_only=True))
+
+
+def test_files_per_agency_and_language(books: dict[str, dict[str, Path]]) -> None:
+    for lang, files in books.items():
+        assert list(files) == list(AGENCIES)
+        for agency, path in files.items():
+            assert path.name == f"{agency}-{lang}.xlsx" and path.stat().st_size > 0
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_headers_in_the_language_and_right_to_left_in_persian(
+    books: dict[str, dict[str, Path]], lang: str
+) -> None:
+    expected = {
+        ("municipality", "Street works"): ["municipal district", "street", "method", "length (m)"],
+        ("telecom", "Bill of materials"): [
+            "item",
+            "quantity",
+            "total (rials)",
+            "total (US dollars)",
+        ],
+        ("telecom", "Cable runs"): ["cable run", "cores", "stations downstream"],
+        ("education", "Schools"): ["school", "ONTs", "devices", "power outlets"],
+    }
+    for (agency, title), headers in expected.items():
+        wb = load_workbook(books[lang][agency])
+        for ws in wb.worksheets:
+            assert bool(ws.sheet_view.rightToLeft) is (lang == "fa"), ws.title
+        header = sheet(books[lang][agency], title, lang)[0]
+        for msgid in headers:
+            assert gettext(msgid, lang) in header
+        if lang == "fa":
+            assert all(PERSIAN.search(str(h)) for h in header if h not in ("ONTs",)), header
+        else:
+            assert not any(PERSIAN.search(str(h)) for h in header)
+
+
+def test_municipality_totals_match_the_plan(books: dict[str, dict[str, Path]]) -> None:
+    plan, _, _ = city_plan()
+    works = [t for t in plan.trenches if t.method not in ("existing_fiber", "drop")]
+    rows = sheet(books["en"]["municipality"], "Street works", "en")
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    col = {name: header.index(name) for name in header}
+    assert total[col["street"]] == "total"
+    assert total[col["length (m)"]] == pytest.approx(sum(t.length_m for t in works), abs=0.1)
+    assert total[col["cost (rials)"]] == pytest.approx(sum(t.cost_rial for t in works), abs=1)
+    assert total[col["segments"]] == len(works)
+    restoration = sum(restoration_rial(t, plan.cost_model) for t in works)
+    assert total[col["restoration (rials)"]] == pytest.approx(restoration, abs=1)
+    assert restoration > 0 or not any(t.method == "open_trench" for t in works)
+    detail = [r for r in body if not str(r[col["street"]]).startswith("total")]
+    subtotals = [r for r in body if str(r[col["street"]]).startswith("total of district")]
+    assert sum(r[col["segments"]] for r in detail) == len(works)
+    assert sum(r[col["length (m)"]] for r in subtotals) == pytest.approx(
+        total[col["length (m)"]], abs=0.5
+    )
+    districts = [r[col["municipal district"]] for r in detail]
+    assert districts == sorted(districts)  # by district, then street
+    segments = sheet(books["en"]["municipality"], "Segments", "en")
+    assert len(segments) == len(works) + 2  # header and totals row
+
+
+def test_telecom_totals_match_the_plan(books: dict[str, dict[str, Path]]) -> None:
+    plan, _, _ = city_plan()
+    for lang in ("en", "fa"):
+        rows = sheet(books[lang]["telecom"], "Bill of materials", lang)
+        assert len(rows) == len(plan.bom) + 2
+        total = rows[-1]
+        assert total[0] == gettext("total", lang)
+        assert total[4] == pytest.approx(plan.totals.cost_rial, abs=len(plan.bom))
+        assert total[5] == pytest.approx(plan.totals.cost_usd, abs=1.0)
+    runs = sheet(books["en"]["telecom"], "Cable runs", "en")
+    assert len(runs) == len(plan.cable_runs) + 2
+    assert runs[-1][4] == pytest.approx(sum(r.length_m for r in plan.cable_runs), abs=0.1)
+    exchanges = sheet(books["en"]["telecom"], "Exchanges", "en")
+    assert exchanges[-1][4] == sum(x.stations for x in plan.exchanges)
+    totals = {r[0]: r[1] for r in sheet(books["en"]["telecom"], "Totals", "en")[1:]}
+    assert totals["Stations"] == plan.totals.stations
+    assert totals["Connected"] == plan.totals.connected
+    assert totals["total cost (rials)"] == round(plan.totals.cost_rial)
+
+
+def test_education_lists_every_school_and_station(books: dict[str, dict[str, Path]]) -> None:
+    plan, _, stations = city_plan()
+    rows = sheet(books["en"]["education"], "Schools", "en")
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    col = {name: header.index(name) for name in header}
+    assert len(body) == len({s.site for s in plan.stations})
+    assert total[col["stations"]] == plan.totals.stations
+    assert total[col["ONTs"]] == plan.totals.connected
+    served = {s.code for s in plan.stations if s.status == "connected"}
+    devices = sum(s.devices for s in stations if s.code in served)
+    assert total[col["devices"]] == devices
+    assert total[col["power outlets"]] == plan.totals.connected + devices
+    far = next(r for r in body if FAR_CODE in r[col["station codes"]])
+    assert far[col["status"]] == "needs review" and far[col["ONTs"]] == 0
+    assert FAR_CODE in far[col["needs review"]]
+    each = sheet(books["fa"]["education"], "Stations", "fa")
+    assert len(each) == plan.totals.stations + 1
