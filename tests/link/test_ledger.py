@@ -176,3 +176,22 @@ def test_no_raw_national_code_in_the_database_file(tmp_path: Path) -> None:
     assert all(code.encode() not in data for code in codes)
     with open_store(f"sqlite:///{tmp_path / 'l.db'}").connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(checkins)) == 30
+
+
+def test_the_writer_survives_a_dropped_postgresql_connection(pg_url: str) -> None:
+    engine = open_store(pg_url)
+    with Ledger(engine, "e1") as ledger:
+        assert ledger.record(_checkin(national_code(1))).status_code == 201
+        with engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        item = _checkin(national_code(2))
+        first = ledger.record(item)
+        # Either the batch failed (503, not acknowledged) or it went through after reconnecting.
+        assert first.status_code in (201, 503)
+        retried = ledger.record(item)
+        assert retried.status_code == 201
+        assert ledger.record(item) == retried
+    assert checkin_count(engine, "e1") == 2

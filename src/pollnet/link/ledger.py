@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -33,6 +34,7 @@ from pollnet.link.national_code import normalise_national_code
 from pollnet.store.schema.link import checkins, voter_roll
 
 ROLL_RECHECK_S = 10.0
+log = logging.getLogger("pollnet.link.ledger")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ class Answer:
     def json(self) -> dict[str, Any]:
         value: dict[str, Any] = json.loads(self.body)
         return value
+
+
+UNAVAILABLE = Answer(
+    503,
+    b'{"status":"unavailable","reason":"ledger_unavailable",'
+    b'"message":"the ledger cannot write now; retry with the same idempotency key"}',
+)
 
 
 @dataclass
@@ -74,7 +83,6 @@ class Ledger:
         self._thread: threading.Thread | None = None
         self._roll_loaded = False
         self._roll_checked_at = -1e18
-        self._error: BaseException | None = None
         self._next_ids: dict[str, int] = {}
 
     def __enter__(self) -> Ledger:
@@ -102,8 +110,6 @@ class Ledger:
 
     def submit(self, checkin: Checkin, deliver: Callable[[Answer], None]) -> None:
         """Queue ``checkin``; the writer thread calls ``deliver`` once it is committed."""
-        if self._error is not None:
-            raise RuntimeError("the ledger writer has failed") from self._error
         with self._wake:
             self._queue.append(_Pending(checkin, deliver))
             self._wake.notify()
@@ -134,25 +140,43 @@ class Ledger:
         return await future
 
     def _run(self) -> None:
-        with self.engine.connect() as conn:
-            _make_durable(conn)
-            self._read_next_ids(conn)
-            while True:
-                with self._wake:
-                    while not self._queue and not self._stopping:
-                        self._wake.wait()
-                    if not self._queue and self._stopping:
+        failures = 0
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    _make_durable(conn)
+                    self._read_next_ids(conn)
+                    failures = 0
+                    if self._drain(conn):
                         return
-                    count = min(len(self._queue), self.max_batch)
-                    batch = [self._queue.popleft() for _ in range(count)]
-                try:
-                    answers = self._write(conn, batch)
-                except BaseException as exc:  # the service must see it, not hang
-                    self._error = exc
-                    raise
-                self.batches += 1
-                for pending, answer in zip(batch, answers, strict=True):
-                    pending.deliver(answer)
+            except Exception:
+                # The database went away (a dropped PostgreSQL connection, a full disk): what
+                # was in flight got 503 and was not acknowledged; reconnect and go on.
+                failures += 1
+                log.exception(
+                    "the ledger writer lost its database connection (attempt %d)", failures
+                )
+                time.sleep(min(5.0, 0.1 * 2**failures))
+
+    def _drain(self, conn: Connection) -> bool:
+        """Write batches until stopped (returns True) or the database fails (raises)."""
+        while True:
+            with self._wake:
+                while not self._queue and not self._stopping:
+                    self._wake.wait()
+                if not self._queue and self._stopping:
+                    return True
+                count = min(len(self._queue), self.max_batch)
+                batch = [self._queue.popleft() for _ in range(count)]
+            try:
+                answers = self._write(conn, batch)
+            except Exception:
+                for pending in batch:
+                    pending.deliver(UNAVAILABLE)
+                raise
+            self.batches += 1
+            for pending, answer in zip(batch, answers, strict=True):
+                pending.deliver(answer)
 
     def _write(self, conn: Connection, batch: Sequence[_Pending]) -> list[Answer]:
         items = [p.checkin for p in batch]

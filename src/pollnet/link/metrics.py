@@ -18,7 +18,7 @@ from pollnet.link.heartbeat import STATES, StationReadiness
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-_STATUS = {201: "accepted", 200: "conflict", 409: "duplicate", 422: "refused"}
+_STATUS = {201: "accepted", 200: "conflict", 409: "duplicate", 422: "refused", 503: "unavailable"}
 
 
 class LinkMetrics:
@@ -28,7 +28,7 @@ class LinkMetrics:
         self.registry = CollectorRegistry()
         self.checkins = Counter(
             "pollnet_checkins",
-            "Check-in answers by outcome (accepted, conflict, duplicate, refused, malformed).",
+            "Check-in answers by outcome (accepted, conflict, duplicate, refused, unavailable...).",
             ["outcome"],
             registry=self.registry,
         )
