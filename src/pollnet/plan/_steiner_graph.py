@@ -1,0 +1,247 @@
+"""The graph machinery of the Steiner solver: a simple CSR graph, MSTs, trees, Mehlhorn's tree.
+
+Every function works on whole arrays (numpy/scipy); a loop here runs once per *level* of a tree
+or of a shortest-path chain, never once per edge of the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse import csgraph
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class SimpleGraph:
+    """The input graph without self loops, unusable edges and all but the cheapest parallel edge.
+
+    Simple edges are numbered ``0..m-1`` in ``(lo, hi)`` order; ``edge_id`` maps them back to the
+    caller's edge indices and ``rank`` orders them by (weight, caller's index), which is how every
+    MST here breaks ties (so the solver is deterministic). ``matrix`` is the symmetric CSR
+    adjacency (explicit zeros are edges, as :mod:`scipy.sparse.csgraph` reads them).
+    """
+
+    num_nodes: int
+    lo: IntArray
+    hi: IntArray
+    weight: FloatArray
+    edge_id: IntArray
+    rank: FloatArray
+    key: IntArray
+    matrix: sparse.csr_array
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.lo.size)
+
+    def lookup(self, a: IntArray, b: IntArray) -> IntArray:
+        """Simple-edge numbers of the node pairs ``(a, b)`` (every pair must be an edge)."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        return np.searchsorted(self.key, lo * self.num_nodes + hi).astype(np.int64)
+
+    def cost(self, edges: IntArray) -> float:
+        return float(self.weight[edges].sum())
+
+
+def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> SimpleGraph:
+    """The :class:`SimpleGraph` of the caller's edges (infinite weights mean "no edge")."""
+    index = np.flatnonzero(np.isfinite(w) & (u != v))
+    a, b, ww = u[index], v[index], w[index]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = lo * num_nodes + hi
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    if np.any(sorted_key[1:] == sorted_key[:-1]):  # parallel edges: the cheapest, then first
+        start = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+        group = np.cumsum(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])) - 1
+        cheapest = np.minimum.reduceat(ww[order], start)
+        candidates = np.flatnonzero(ww[order] == cheapest[group])
+        _groups, first = np.unique(group[candidates], return_index=True)
+        order = order[candidates[first]]
+    lo, hi, ww, index, key = lo[order], hi[order], ww[order], index[order], key[order]
+    by_weight = np.argsort(ww)
+    rank = np.empty(lo.size, dtype=np.float64)
+    rank[by_weight] = np.arange(1, lo.size + 1, dtype=np.float64)
+    m = lo.size
+    # scipy's COO -> CSR conversion (a counting sort) tells where each arc lands.
+    arc_number = np.arange(2 * m, dtype=np.float64) + 1.0
+    placed = sparse.coo_array(
+        (arc_number, (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+        shape=(num_nodes, num_nodes),
+    ).tocsr()
+    arcs = placed.data.astype(np.int64) - 1
+    matrix = sparse.csr_array(
+        (np.concatenate([ww, ww])[arcs], placed.indices, placed.indptr),
+        shape=(num_nodes, num_nodes),
+    )
+    return SimpleGraph(
+        num_nodes=num_nodes,
+        lo=lo,
+        hi=hi,
+        weight=ww,
+        edge_id=index,
+        rank=rank,
+        key=key,
+        matrix=matrix,
+    )
+
+
+def mst(num_nodes: int, a: IntArray, b: IntArray, rank: FloatArray) -> IntArray:
+    """Positions of the minimum spanning forest's edges among the edges ``(a, b)``.
+
+    The node pairs must be distinct and ``rank`` positive and distinct (a strict preference
+    order): Kruskal's choice depends only on the order, so zero weights and ties cannot confuse
+    scipy (which reads a stored 0 as "no edge").
+    """
+    if a.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    graph = sparse.coo_array((rank, (a, b)), shape=(num_nodes, num_nodes))
+    tree = sparse.coo_array(csgraph.minimum_spanning_tree(graph.tocsr()))
+    by_rank = np.argsort(rank)
+    position = np.searchsorted(rank[by_rank], tree.data)
+    return np.sort(by_rank[position]).astype(np.int64)
+
+
+def climb(parent: IntArray, start: IntArray, marked: BoolArray) -> None:
+    """Mark ``start`` and all their ancestors along ``parent`` (-1 or negative ends a chain).
+
+    Stops at already marked nodes, so the work is linear in what gets marked; one numpy step per
+    level of the deepest chain.
+    """
+    front = np.unique(start[start >= 0])
+    front = front[~marked[front]]
+    while front.size:
+        marked[front] = True
+        up = parent[front]
+        up = up[up >= 0]
+        front = np.unique(up[~marked[up]])
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A tree of simple edges oriented from ``root`` (``parent``, ``parent_edge``: -1 off it)."""
+
+    root: int
+    edges: IntArray
+    nodes: IntArray
+    parent: IntArray
+    parent_edge: IntArray
+    cost: float
+
+
+def orient(g: SimpleGraph, edges: IntArray, root: int) -> Tree:
+    """Orient the tree (or the part of a forest holding ``root``) made of simple ``edges``."""
+    n = g.num_nodes
+    a, b = g.lo[edges], g.hi[edges]
+    position = np.arange(edges.size, dtype=np.float64) + 1.0
+    adjacency = sparse.csr_array(
+        (np.concatenate([position, position]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+        shape=(n, n),
+    )
+    order, pred = csgraph.breadth_first_order(
+        adjacency, root, directed=True, return_predecessors=True
+    )
+    parent = np.full(n, -1, dtype=np.int64)
+    parent_edge = np.full(n, -1, dtype=np.int64)
+    children = order[1:]
+    parent[children] = pred[children]
+    parent_edge[children] = g.lookup(children, parent[children])
+    used = parent_edge[children]
+    return Tree(
+        root=root,
+        edges=np.sort(used),
+        nodes=np.sort(order).astype(np.int64),
+        parent=parent,
+        parent_edge=parent_edge,
+        cost=g.cost(used),
+    )
+
+
+def prune(g: SimpleGraph, tree: Tree, terminals: IntArray) -> Tree:
+    """Drop every branch of ``tree`` that holds no terminal (non-terminal leaves, repeatedly)."""
+    keep = np.zeros(g.num_nodes, dtype=bool)
+    climb(tree.parent, terminals[tree.parent[terminals] >= 0], keep)
+    keep[tree.root] = True
+    cut = ~keep
+    parent = np.where(keep, tree.parent, -1)
+    parent_edge = np.where(keep, tree.parent_edge, -1)
+    if not cut[tree.nodes].any():
+        return tree
+    used = parent_edge[parent_edge >= 0]
+    nodes = tree.nodes[keep[tree.nodes]]
+    return Tree(tree.root, np.sort(used), nodes, parent, parent_edge, g.cost(used))
+
+
+def mst_prune(g: SimpleGraph, nodes: IntArray, terminals: IntArray, root: int) -> Tree:
+    """The MST of the subgraph induced by ``nodes``, oriented from ``root``, then pruned.
+
+    ``nodes`` must induce a connected subgraph holding every terminal.
+    """
+    inside = np.zeros(g.num_nodes, dtype=bool)
+    inside[nodes] = True
+    induced = np.flatnonzero(inside[g.lo] & inside[g.hi])
+    chosen = induced[mst(g.num_nodes, g.lo[induced], g.hi[induced], g.rank[induced])]
+    return prune(g, orient(g, chosen, root), terminals)
+
+
+def voronoi(g: SimpleGraph, sources: IntArray) -> tuple[FloatArray, IntArray, IntArray]:
+    """Distance to, predecessor towards and the nearest of ``sources`` for every node (-1: none)."""
+    dist, pred, base = csgraph.dijkstra(
+        g.matrix, directed=True, indices=sources, return_predecessors=True, min_only=True
+    )
+    pred = np.where(pred < 0, -1, pred).astype(np.int64)
+    base = np.where(base < 0, -1, base).astype(np.int64)
+    return np.asarray(dist, dtype=np.float64), pred, base
+
+
+def boundary(
+    g: SimpleGraph, dist: FloatArray, base: IntArray
+) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+    """The cheapest edge between each pair of Voronoi regions, in (cost, edge) order.
+
+    Returns the two regions' sources ``(p, q)`` with ``p < q``, the simple edge and the length
+    of the path source-edge-source.
+    """
+    bl, bh = base[g.lo], base[g.hi]
+    cross = np.flatnonzero((bl != bh) & (bl >= 0) & (bh >= 0))
+    length = dist[g.lo[cross]] + g.weight[cross] + dist[g.hi[cross]]
+    p, q = np.minimum(bl[cross], bh[cross]), np.maximum(bl[cross], bh[cross])
+    pair = p * g.num_nodes + q
+    order = np.lexsort((length, pair))
+    p, q, cross, length, pair = p[order], q[order], cross[order], length[order], pair[order]
+    first = np.ones(p.size, dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    p, q, cross, length = p[first], q[first], cross[first], length[first]
+    again = np.argsort(length, kind="stable")
+    return p[again], q[again], cross[again], length[again]
+
+
+def expand(g: SimpleGraph, pred: IntArray, cross: IntArray) -> IntArray:
+    """The nodes of the paths source-...-edge-...-source through the boundary edges ``cross``."""
+    marked = np.zeros(g.num_nodes, dtype=bool)
+    climb(pred, np.concatenate([g.lo[cross], g.hi[cross]]), marked)
+    return np.flatnonzero(marked).astype(np.int64)
+
+
+def mehlhorn(g: SimpleGraph, terminals: IntArray, root: int) -> Tree:
+    """Mehlhorn's 2-approximation, its MST on the induced subgraph, pruned.
+
+    The terminals must lie in one connected component of ``g``.
+    """
+    if terminals.size == 1:
+        return orient(g, np.zeros(0, dtype=np.int64), root)
+    dist, pred, base = voronoi(g, terminals)
+    p, q, cross, _length = boundary(g, dist, base)
+    where = np.searchsorted(terminals, np.concatenate([p, q]))
+    a, b = where[: p.size], where[p.size :]
+    rank = np.arange(1, p.size + 1, dtype=np.float64)
+    chosen = mst(terminals.size, a, b, rank)
+    nodes = np.union1d(expand(g, pred, cross[chosen]), terminals)
+    return mst_prune(g, nodes, terminals, root)
