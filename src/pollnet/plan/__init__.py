@@ -10,6 +10,7 @@ with its inputs digest and cost model so it can be reproduced.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,14 +67,11 @@ def plan_network(
     params = params or PlanParameters()
     start = clock()
     inputs = prepare(graph, stations, exchanges, fibers, params, bbox)
-    snapped = clock() - start
+    snapped = clock()
+    inputs_digest = digest(graph, stations, exchanges, fibers, costs, params)
+    seconds = {"snap": snapped - start, "digest": clock() - snapped}
     return design(
-        inputs,
-        costs,
-        params,
-        inputs_digest=digest(graph, stations, exchanges, fibers, costs, params),
-        clock=clock,
-        phase_seconds={"snap": snapped},
+        inputs, costs, params, inputs_digest=inputs_digest, clock=clock, phase_seconds=seconds
     )
 
 
@@ -117,5 +115,5 @@ def run(
         start = time.perf_counter()
         plan_id = save_plan(engine, plan)
         seconds["store"] = time.perf_counter() - start
-        return Plan(**{**plan.__dict__, "id": plan_id, "phase_seconds": seconds})
-    return Plan(**{**plan.__dict__, "phase_seconds": seconds})
+        return dataclasses.replace(plan, id=plan_id, phase_seconds=seconds)
+    return dataclasses.replace(plan, phase_seconds=seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -90,12 +91,11 @@ class Assembler:
         counts = stop - start
         index = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         lon, lat = to_lonlat(g.geom_x[index], g.geom_y[index], g.crs)
+        pairs = list(zip(np.round(lon, 7).tolist(), np.round(lat, 7).tolist(), strict=True))
         out: dict[int, Coords] = {}
         at = 0
         for e, c in zip(edges.tolist(), counts.tolist(), strict=True):
-            out[e] = tuple(
-                (_r(a), _r(b)) for a, b in zip(lon[at : at + c], lat[at : at + c], strict=True)
-            )
+            out[e] = tuple(pairs[at : at + c])
             at += c
         return out
 
@@ -371,13 +371,13 @@ class Assembler:
             )
         for drop, n_st in drop_counts.items():
             t = self.trenches[drop]
-            self.trenches[drop] = TrenchSegment(**{**t.__dict__, "stations_behind": n_st})
+            self.trenches[drop] = dataclasses.replace(t, stations_behind=n_st)
         for x, d in self.exchange_drop.items():
             t = self.trenches[d]
             n_st = int(np.count_nonzero(owner == x)) + sum(
                 1 for r in routes.values() if r.exchange == x
             )
-            self.trenches[d] = TrenchSegment(**{**t.__dict__, "stations_behind": n_st})
+            self.trenches[d] = dataclasses.replace(t, stations_behind=n_st)
 
         bom, totals = self._bom(
             cable_runs,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,13 +111,17 @@ class Layout:
         """Fusion splices on a station's fiber inside the network: closures and the splitter."""
         return int(self.splices_above[local]) + int(self.closure[local]) + 2
 
+    @cached_property
+    def _lists(self) -> tuple[list[int], list[int]]:
+        return self.tree.parent.tolist(), self.tree.edge.tolist()
+
     def path_edges(self, local: int) -> list[int]:
         """The street edges from the root down to local node ``local``."""
         out: list[int] = []
-        parent, edge = self.tree.parent, self.tree.edge
+        parent, edge = self._lists
         while local > 0:
-            out.append(int(edge[local]))
-            local = int(parent[local])
+            out.append(edge[local])
+            local = parent[local]
         out.reverse()
         return out
 

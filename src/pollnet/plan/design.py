@@ -21,6 +21,7 @@ stations on street components without an exchange are left out of the network an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
@@ -239,7 +240,7 @@ def design(
         created_at=dt.datetime.now(dt.UTC),
     )
     lap("assemble")
-    return Plan(**{**plan.__dict__, "phase_seconds": seconds})
+    return dataclasses.replace(plan, phase_seconds=seconds)
 
 
 def fiber_edges(
