@@ -186,6 +186,7 @@ class _Builder:
     trench_key: dict[int, str] = field(default_factory=dict)
     trench_order: dict[int, str] = field(default_factory=dict)
     run_splice: dict[int, str] = field(default_factory=dict)
+    run_tags: dict[str, int] = field(default_factory=dict)
 
     def add(
         self,
@@ -329,7 +330,10 @@ class _Builder:
 
     def _cable(self, run: CableRun, trenches: Mapping[int, TrenchSegment]) -> None:
         keys = tuple(self.trench_key[t] for t in run.trench_ids)
-        tag = f"{run.exchange}-{_digest(run.exchange, keys)}"
+        tag = f"{run.exchange}-{_digest(run.exchange, keys, run.redundant)}"
+        count = self.run_tags[tag] = self.run_tags.get(tag, 0) + 1
+        if count > 1:  # parallel cables in the same trenches
+            tag = f"{tag}-{count}"
         streets = [trenches[t] for t in run.trench_ids if trenches[t].edge >= 0] or [
             trenches[t] for t in run.trench_ids
         ]
