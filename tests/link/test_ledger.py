@@ -195,3 +195,26 @@ def test_the_writer_survives_a_dropped_postgresql_connection(pg_url: str) -> Non
         assert retried.status_code == 201
         assert ledger.record(item) == retried
     assert checkin_count(engine, "e1") == 2
+
+
+def test_roll_load_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pollnet.cli import cli
+    from pollnet.link import pki
+
+    folder = pki.init_pki(tmp_path / "pki")
+    url = f"sqlite:///{tmp_path / 'roll.db'}"
+    good = tmp_path / "roll.csv"
+    good.write_text("national_code\n0499370899\n۰۰۱۳۵۴۲۴۱۹\n", encoding="utf-8")
+    runner = CliRunner()
+    base = ["--db", url, "--lang", "en", "roll", "load", "--dir", str(folder)]
+    result = runner.invoke(cli, [*base, str(good)])
+    assert result.exit_code == 0, result.output
+    assert "2 voters added to the roll (2 read)" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("national_code\n0499370899\n1111111111\n", encoding="utf-8")
+    result = runner.invoke(cli, [*base, str(bad)])
+    assert result.exit_code == 1
+    assert "row 2, column national_code: not a valid national code" in str(result.exception)
+    assert b"0499370899" not in (tmp_path / "roll.db").read_bytes()

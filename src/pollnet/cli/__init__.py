@@ -50,6 +50,7 @@ def _register() -> None:
         plan,
         readiness,
         report,
+        roll,
         schedule,
         serve,
         simulate,
@@ -76,6 +77,7 @@ def _register() -> None:
         report,
         device,
         simulate,
+        roll,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
