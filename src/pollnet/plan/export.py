@@ -347,7 +347,6 @@ def _metadata(plan: Plan, attribution: str | None) -> dict[str, Any]:
         "plan_id": plan.id,
         "created_at": plan.created_at.isoformat(),
         "inputs_digest": plan.inputs_digest,
-        "crs": "EPSG:4326",
     }
     if attribution:
         meta["attribution"] = attribution
