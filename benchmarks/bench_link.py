@@ -203,6 +203,32 @@ async def phase(
     return checkins, beats, elapsed
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    if pid is None or not Path(f"/proc/{pid}/stat").exists():
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    runner: object, work: object, service: ServiceProcess
+) -> tuple[Samples, Samples, float]:
+    """Run one phase; print the CPU the service and this load generator spent on it."""
+    service_cpu, own_cpu, wall = cpu_seconds(service.pid), time.process_time(), time.perf_counter()
+    result: tuple[Samples, Samples, float] = runner(work)  # type: ignore[operator]
+    wall = time.perf_counter() - wall
+    service_cpu = cpu_seconds(service.pid) - service_cpu
+    own_cpu = time.process_time() - own_cpu
+    requests = len(result[0].latencies) + len(result[1].latencies)
+    print(
+        f"  CPU over {wall:.0f} s: service {service_cpu:.1f} s "
+        f"({1000 * service_cpu / max(1, requests):.2f} ms per measured request), "
+        f"load generator {own_cpu:.1f} s"
+    )
+    return result
+
+
 def report(name: str, checkins: Samples, beats: Samples, seconds: float) -> None:
     accepted = checkins.statuses.get(201, 0)
     line = (
@@ -273,9 +299,11 @@ def main() -> None:
             for rate, needed in zip(args.rates, sizes, strict=True):
                 args.rate = rate
                 mine, codes = codes[: 2 * needed], codes[2 * needed :]
-                alone = runner(phase(port, checkin_ctx, [], args, mine[:needed]))
+                alone = measured(runner, phase(port, checkin_ctx, [], args, mine[:needed]), service)
                 report(f"{rate:g}/s offered, check-ins alone", *alone)
-                loaded = runner(phase(port, checkin_ctx, heartbeat_ctx, args, mine[needed:]))
+                loaded = measured(
+                    runner, phase(port, checkin_ctx, heartbeat_ctx, args, mine[needed:]), service
+                )
                 report(f"{rate:g}/s offered, with {args.devices:,} devices heartbeating", *loaded)
                 base_p99, load_p99 = alone[0].pct(0.99), loaded[0].pct(0.99)
                 verdict = "within" if load_p99 <= 100 else "ABOVE"

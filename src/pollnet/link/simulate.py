@@ -209,6 +209,11 @@ class ServiceProcess:
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the service did not start:\n{tail}")
 
+    @property
+    def pid(self) -> int | None:
+        """The service's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop the service the way an operator does (SIGINT), then wait for it."""
         proc, self._proc = self._proc, None
