@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Engine
 from pollnet.cli import cli, main
 from pollnet.datasets._store import load_into
 from pollnet.datasets.synth import SyntheticCity, generate
+from pollnet.model import Station
 from pollnet.plan import load_plan, plan_city, run
 from pollnet.settings import Settings
 from pollnet.store import open_store
@@ -40,6 +42,36 @@ def test_synthetic_city_end_to_end() -> None:
     assert again.inputs_digest == plan.inputs_digest
     assert again.trenches == plan.trenches and again.stations == plan.stations
     assert again.totals == plan.totals
+
+
+def _add_station(engine: Engine, station: Station) -> None:
+    """One station in a site of its own."""
+    with engine.begin() as conn:
+        site = conn.execute(
+            core.sites.insert(),
+            {
+                "name": station.site,
+                "address": "",
+                "lat": station.lat,
+                "lon": station.lon,
+                "district": station.district,
+            },
+        ).inserted_primary_key[0]
+        conn.execute(
+            core.stations.insert(),
+            {
+                "code": station.code,
+                "name": station.name,
+                "site_id": site,
+                "district": station.district,
+                "lat": station.lat,
+                "lon": station.lon,
+                "voters": station.voters,
+                "devices": station.devices,
+                "critical": station.critical,
+                "updated_at": dt.datetime.now(dt.UTC),
+            },
+        )
 
 
 def _load_stations(engine: Engine, city: SyntheticCity) -> None:
@@ -85,18 +117,27 @@ def test_cli_plan_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[st
     engine = open_store(url)
     load_into(engine, city)
     _load_stations(engine, city)
+    # one more station in a village 20 km north of the city: outside the streets' area
+    far = dataclasses.replace(
+        city.stations[0], code="Z-99999", site="village school", lat=city.stations[0].lat + 0.2
+    )
+    _add_station(engine, far)
     cache = save(from_city(city), tmp_path / "streets.npz")
     runner = CliRunner()
     result = runner.invoke(cli, ["--db", url, "plan", "--streets", str(cache), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["stations"] == 80 and summary["connected"] + summary["flagged"] == 80
+    assert summary["stations"] == 81 and summary["connected"] + summary["flagged"] == 81
+    assert summary["flagged"] >= 1
     assert summary["cost_rial"] > 0 and "forest" in summary["seconds"]
     plan = load_plan(open_store(url), summary["plan_id"])
-    assert plan.totals.stations == 80
+    assert plan.totals.stations == 81
+    (village,) = [s for s in plan.stations if s.code == "Z-99999"]
+    assert [f.code for f in village.flags] == ["outside_area"]
     text = runner.invoke(cli, ["--db", url, "--lang", "fa", "plan", "--streets", str(cache)])
     assert text.exit_code == 0, text.output
-    assert "۸۰" in text.output  # Persian digits
+    assert "۸۱" in text.output  # Persian digits
+    assert "بیرون از محدودهٔ شبکه" in text.output  # the flag reasons, in Persian
     with pytest.raises(SystemExit) as exit_:
         main(["--db", url, "--lang", "en", "plan", "--streets", str(tmp_path / "none.npz")])
     assert exit_.value.code == 1

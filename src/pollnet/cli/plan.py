@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, gettext, tr
+from pollnet.plan.model import FLAG_LABELS
 
 if TYPE_CHECKING:
     from pollnet.plan.model import Plan
@@ -65,6 +67,13 @@ def plan(
     seconds = sum(result.phase_seconds.values())
     console = stdout()
     console.print(table)
+    reasons = Counter(f.code for s in result.stations for f in s.flags)
+    if reasons:
+        flags = Table(title=gettext("Stations flagged, by reason"), show_header=False)
+        for code, label in FLAG_LABELS.items():
+            if reasons[code]:
+                flags.add_row(gettext(label), format_number(reasons[code]))
+        console.print(flags)
     console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
     for name, path in files.items():
         console.print(f"{name}: {path}")

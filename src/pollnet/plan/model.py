@@ -59,6 +59,17 @@ carrying only those is still connected; the others mean the station is not serve
 
 WARNING_CODES: frozenset[str] = frozenset({FLAG_DUPLICATE, FLAG_NO_SECOND_ROUTE})
 
+FLAG_LABELS: dict[str, str] = {
+    FLAG_FAR_FROM_STREET: "too far from a street",
+    FLAG_UNREACHABLE: "no exchange reaches its streets",
+    FLAG_DUPLICATE: "duplicate coordinates",
+    FLAG_OUTSIDE_AREA: "outside the network's area",
+    FLAG_NO_CAPACITY: "no free PON port",
+    FLAG_BUDGET: "over the optical budget",
+    FLAG_NO_SECOND_ROUTE: "no second route",
+}
+"""A short English msgid naming each flag code, for tables and legends."""
+
 
 @dataclass(frozen=True)
 class Flag:
