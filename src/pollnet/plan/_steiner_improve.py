@@ -235,20 +235,22 @@ def vertex_moves(
 ) -> tuple[Tree, int]:
     """Steiner-vertex insertion and elimination, first improvement, within ``budget`` trials.
 
-    Insertion tries every non-tree node next to the tree; elimination every Steiner node of the
-    tree; each trial is the MST of the changed node set's induced subgraph, pruned. Returns the
-    best tree found and the trials left.
+    Insertion tries every node off the tree as one more terminal of Mehlhorn's construction
+    (with the tree's Steiner key nodes kept as terminals too), which can replace several Steiner
+    nodes at once; elimination drops one Steiner node and takes the MST of the rest's induced
+    subgraph. Every candidate is pruned. Returns the best tree found and the trials left.
     """
-    inside = np.zeros(g.num_nodes, dtype=bool)
-    inside[tree.nodes] = True
-    touching = np.concatenate(
-        [g.hi[inside[g.lo] & ~inside[g.hi]], g.lo[inside[g.hi] & ~inside[g.lo]]]
-    )
-    for v in np.unique(touching).tolist():
+    key = key_nodes(g, tree, is_terminal)
+    kept = np.union1d(terminals, tree.nodes[key[tree.nodes]])
+    outside = np.setdiff1d(np.arange(g.num_nodes), tree.nodes)
+    for v in outside.tolist():
         if budget <= 0:
             return tree, budget
         budget -= 1
-        candidate = mst_prune(g, np.union1d(tree.nodes, [v]), terminals, tree.root)
+        grown = mehlhorn(g, np.union1d(kept, [v]), tree.root)
+        if not spans(grown, terminals):
+            continue
+        candidate = mst_prune(g, grown.nodes, terminals, tree.root)
         if spans(candidate, terminals) and improves(candidate, tree):
             return candidate, budget
     steiner = tree.nodes[~is_terminal[tree.nodes]]

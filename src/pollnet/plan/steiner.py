@@ -37,7 +37,7 @@ __all__ = ["SteinerResult", "solve"]
 
 IntArray = NDArray[np.int64]
 
-_SMALL_GRAPH = 2000  # nodes: below this, Steiner-vertex insertion/elimination also run
+_SMALL_GRAPH = 500  # nodes: below this, Steiner-vertex insertion/elimination also run
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def solve(
     improve: bool = True,
     max_rounds: int = 50,
     min_gain: float = 5e-3,
-    vertex_trials: int = 20_000,
+    vertex_trials: int = 2_000,
 ) -> SteinerResult:
     """A cheap tree joining ``terminals`` in an undirected graph (Mehlhorn + local search).
 
@@ -126,8 +126,9 @@ def solve(
         Stop after an improving round that saved less than this fraction of the cost (each
         round on a large graph costs about one Dijkstra; the last rounds save little).
     vertex_trials
-        At most this many Steiner-vertex insertion/elimination trials, on graphs of at most
-        2,000 nodes (each trial is an MST of the tree's induced subgraph).
+        At most this many Steiner-vertex insertion/elimination trials (and exact key-path
+        exchange rounds), on graphs of at most 500 nodes (a trial costs about one Mehlhorn
+        construction on the graph).
 
     Returns
     -------

@@ -1,0 +1,57 @@
+"""The exact MIP reference against brute force, and its input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pollnet.plan.exact import solve_exact
+from tests.plan._steiner_cases import brute_force
+
+
+@st.composite
+def tiny_graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n = draw(st.integers(2, 9))
+    chain = [(i, draw(st.integers(0, i - 1))) for i in range(1, n)]  # connected
+    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=12))
+    pairs = chain + extra
+    w = draw(st.lists(st.integers(0, 9), min_size=len(pairs), max_size=len(pairs)))
+    terminals = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+    u = np.array([a for a, _ in pairs], dtype=np.int64)
+    v = np.array([b for _, b in pairs], dtype=np.int64)
+    return n, u, v, np.array(w, dtype=np.float64), np.array(terminals, dtype=np.int64)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(tiny_graphs())
+def test_exact_equals_brute_force(case: tuple[int, np.ndarray, ...]) -> None:
+    n, u, v, w, terminals = case
+    result = solve_exact(n, u, v, w, terminals)
+    assert result.optimal
+    assert result.cost == pytest.approx(brute_force(n, u, v, w, terminals), abs=1e-9)
+    assert result.cost == pytest.approx(float(w[result.edges].sum()), abs=1e-9)
+
+
+def test_exact_square_with_centre() -> None:
+    # Corners 0-3 joined through centre 4 (weight 1 each) or along the sides (1.9 each).
+    u = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    v = np.array([4, 4, 4, 4, 1, 2, 3, 0])
+    w = np.array([1, 1, 1, 1, 1.9, 1.9, 1.9, 1.9])
+    result = solve_exact(5, u, v, w, [0, 1, 2, 3])
+    assert result.optimal and result.cost == pytest.approx(4.0)
+    assert result.edges.tolist() == [0, 1, 2, 3]
+    assert result.bound == pytest.approx(4.0)
+
+
+def test_exact_rejects_disconnected_terminals_and_negative_weights() -> None:
+    with pytest.raises(ValueError, match="different connected components"):
+        solve_exact(4, [0, 2], [1, 3], [1.0, 1.0], [0, 3])
+    with pytest.raises(ValueError, match="negative"):
+        solve_exact(2, [0], [1], [-1.0], [0, 1])
+
+
+def test_exact_single_terminal_is_empty() -> None:
+    result = solve_exact(3, [0, 1], [1, 2], [1.0, 1.0], [2])
+    assert result.edges.size == 0 and result.cost == 0.0 and result.optimal
