@@ -127,9 +127,8 @@ def validate_dag(orders: Iterable[WorkOrder]) -> tuple[WorkOrder, ...]:
         if order.id in by_id:
             raise UserError.of("duplicate work order: {id}", id=order.id)
         by_id[order.id] = order
-    position = {o.id: i for i, o in enumerate(items)}
-    if all(position.get(p, i) < i for i, o in enumerate(items) for p in o.predecessors):
-        return tuple(items)  # already in a topological order (as generate() builds them)
+    if _topologically_sorted(items):
+        return tuple(items)  # as generate() builds them
     waiting = {o.id: len(o.predecessors) for o in items}
     after: dict[str, list[str]] = defaultdict(list)
     for order in items:
@@ -154,6 +153,18 @@ def validate_dag(orders: Iterable[WorkOrder]) -> tuple[WorkOrder, ...]:
             "work order dependencies form a cycle through {id}", id=stuck[0], count=len(stuck)
         )
     return tuple(ordered)
+
+
+def _topologically_sorted(items: list[WorkOrder]) -> bool:
+    """Whether every predecessor comes before its work order (so there is no cycle)."""
+    seen: set[str] = set()
+    add = seen.add
+    for order in items:
+        for pred in order.predecessors:
+            if pred not in seen:
+                return False
+        add(order.id)
+    return True
 
 
 def generate(plan: Plan, config: RolloutConfig | None = None) -> WorkOrderSet:
@@ -198,18 +209,20 @@ class _Builder:
         quantity: float,
         predecessors: Iterable[str | None] = (),
         rate: float | None = None,
-        **extra: object,
+        station: str | None = None,
+        method: str | None = None,
+        min_rx_dbm: float | None = None,
     ) -> str | None:
         template = self.config.templates[kind]
         if not template.enabled:
             return None
-        rate = rate if rate is not None else template.rate
         if template.lead_days is not None:
             duration = template.lead_days
         else:
-            assert rate is not None
-            duration = self.config.duration(quantity, rate)
-        preds = tuple(dict.fromkeys(p for p in predecessors if p is not None))
+            per_day = rate if rate is not None else template.rate
+            assert per_day is not None
+            duration = self.config.duration(quantity, per_day)
+        preds = tuple(dict.fromkeys([p for p in predecessors if p is not None]))
         self.orders.append(
             WorkOrder(
                 order_id,
@@ -220,9 +233,11 @@ class _Builder:
                 round(quantity, 1),
                 template.unit,
                 duration,
-                template.crew,
+                template.lead_days is None,
                 preds,
-                **extra,  # type: ignore[arg-type]
+                station,
+                method,
+                min_rx_dbm,
             )
         )
         return order_id
@@ -400,7 +415,8 @@ class _Builder:
         return index
 
     def _runs_ending_on(self, route: Iterable[int]) -> list[CableRun]:
-        return [r for t in route for r in self._runs_by_last_trench.get(t, ())]
+        index = self._runs_by_last_trench
+        return [r for t in route if t in index for r in index[t]]
 
 
 @dataclass(frozen=True)
