@@ -64,7 +64,7 @@ def _state(s: StationPlan) -> int:
 
 
 class _Grid:
-    """Quantises (lon, lat) to integers relative to an origin."""
+    """Quantises (lon, lat) to integers of 1/SCALE degree relative to an origin."""
 
     def __init__(self, lon0: float, lat0: float) -> None:
         self.lon0, self.lat0 = lon0, lat0
@@ -72,20 +72,41 @@ class _Grid:
     def q(self, lon: float, lat: float) -> tuple[int, int]:
         return round((lon - self.lon0) * SCALE), round((lat - self.lat0) * SCALE)
 
-    def line(self, coords: Sequence[tuple[float, float]]) -> list[int]:
-        """A polyline as ``[x0, y0, dx1, dy1, ...]``; repeated points are dropped."""
-        out: list[int] = []
-        px = py = 0
-        for i, (lon, lat) in enumerate(coords):
-            x, y = self.q(lon, lat)
-            if i == 0:
-                out += [x, y]
-            elif x != px or y != py:
-                out += [x - px, y - py]
-            px, py = x, y
-        if len(out) == 2:  # a line shorter than the grid: keep it visible as a dot
-            out += [0, 0]
+    def lines(
+        self,
+        lon: NDArray[np.float64],
+        lat: NDArray[np.float64],
+        which: NDArray[np.int64],
+        count: int,
+    ) -> list[list[int]]:
+        """Polylines given flat (``which`` numbers the line of every point, non-decreasing) as
+        ``[x0, y0, dx1, dy1, ...]`` each; repeated points are dropped, and a line shorter than
+        the grid keeps a zero step so that it still draws as a dot."""
+        x = np.rint((lon - self.lon0) * SCALE).astype(np.int64)
+        y = np.rint((lat - self.lat0) * SCALE).astype(np.int64)
+        first = np.ones(x.size, dtype=bool)
+        first[1:] = which[1:] != which[:-1]
+        dx = np.where(first, x, x - np.roll(x, 1))
+        dy = np.where(first, y, y - np.roll(y, 1))
+        keep = first | (dx != 0) | (dy != 0)
+        dx, dy, which = dx[keep], dy[keep], which[keep]
+        bounds = np.searchsorted(which, np.arange(count + 1))
+        flat = np.column_stack([dx, dy]).ravel().tolist()
+        out: list[list[int]] = []
+        for k in range(count):
+            line = flat[2 * bounds[k] : 2 * bounds[k + 1]]
+            out.append([*line, 0, 0] if len(line) == 2 else line)
         return out
+
+
+def _flat(
+    coords: Sequence[Sequence[tuple[float, float]]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Polylines as flat ``lon``, ``lat`` and line-number arrays."""
+    lengths = [len(c) for c in coords]
+    points = np.array([p for c in coords for p in c], dtype=np.float64).reshape(-1, 2)
+    which = np.repeat(np.arange(len(coords), dtype=np.int64), lengths)
+    return points[:, 0], points[:, 1], which
 
 
 def _extent(plan: Plan) -> tuple[float, float, float, float]:
@@ -122,8 +143,15 @@ def _street_strokes(
     is_major = major_class[graph.edge_class] if major_class.size else np.zeros(0, dtype=bool)
     out: dict[str, list[list[int]]] = {}
     for group, mask in (("major", near & is_major), ("minor", near & ~is_major)):
-        edges = np.flatnonzero(mask)
-        out[group] = [grid.line(c) for c in _strokes(graph, edges, indptr, lon, lat, shapely)]
+        xs, ys, lengths = _strokes(graph, np.flatnonzero(mask), indptr, lon, lat)
+        if not lengths:
+            out[group] = []
+            continue
+        which = np.repeat(np.arange(len(lengths)), lengths)
+        lines = shapely.linestrings(np.column_stack([xs, ys]), indices=which)
+        simple = shapely.simplify(lines, SIMPLIFY_DEG, preserve_topology=False)
+        coords, which = shapely.get_coordinates(simple, return_index=True)
+        out[group] = grid.lines(coords[:, 0], coords[:, 1], which, len(lengths))
     return out
 
 
@@ -133,76 +161,70 @@ def _strokes(
     indptr: NDArray[np.int64],
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
-    shapely: Any,
-) -> list[list[tuple[float, float]]]:
-    """Join ``edges`` into long strokes (each edge used once, walking on through shared
-    nodes), then simplify each stroke."""
-    if edges.size == 0:
-        return []
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
+    """Join ``edges`` into long strokes: each edge used once, a walk going on through the node
+    it reaches while that node has an unused edge. Returns the strokes' points flat (``lon``,
+    ``lat``) and the number of points of each stroke."""
+    m = edges.size
+    if m == 0:
+        return np.zeros(0), np.zeros(0), []
     u, v = graph.edge_u[edges], graph.edge_v[edges]
     ends = np.concatenate([u, v])
-    order = np.argsort(ends, kind="stable")
-    local = np.concatenate([np.arange(edges.size), np.arange(edges.size)])[order]
-    nodes_sorted = ends[order]
-    starts = np.searchsorted(nodes_sorted, ends)  # first incidence of each end's node
-    stops = np.searchsorted(nodes_sorted, ends, side="right")
-    first_of = {int(n): (int(a), int(b)) for n, a, b in zip(ends, starts, stops, strict=True)}
-    used = np.zeros(edges.size, dtype=bool)
-    cursor = {n: a for n, (a, _) in first_of.items()}
-    u_l, v_l = u.tolist(), v.tolist()
-    local_l = local.tolist()
-
-    def next_edge(node: int) -> int:
-        a = cursor[node]
-        b = first_of[node][1]
-        while a < b and used[local_l[a]]:
-            a += 1
-        cursor[node] = a
-        return local_l[a] if a < b else -1
-
-    degree = np.bincount(np.searchsorted(np.unique(ends), ends))
-    odd_first = np.argsort(degree % 2 == 0, kind="stable")  # start walks at odd-degree nodes
-    unique_nodes = np.unique(ends)
-    strokes: list[list[tuple[float, float]]] = []
-    for start in unique_nodes[odd_first].tolist():
+    counts = np.bincount(ends, minlength=graph.num_nodes)
+    ptr = np.zeros(graph.num_nodes + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    incident = np.concatenate([np.arange(m), np.arange(m)])[np.argsort(ends, kind="stable")]
+    incident_l = incident.tolist()
+    cursor, stop = ptr[:-1].tolist(), ptr[1:].tolist()
+    u_l, v_l, edges_l, ind = u.tolist(), v.tolist(), edges.tolist(), indptr.tolist()
+    used = bytearray(m)
+    nodes = np.flatnonzero(counts)
+    starts = nodes[np.argsort(counts[nodes] % 2 == 0, kind="stable")].tolist()  # odd first
+    pieces: list[int] = []  # shape-point index ranges, negative length for a reversed edge
+    lengths: list[int] = []
+    for start in starts:
         while True:
-            e = next_edge(start)
-            if e < 0:
+            a = cursor[start]
+            while a < stop[start] and used[incident_l[a]]:
+                a += 1
+            cursor[start] = a
+            if a == stop[start]:
                 break
-            points: list[tuple[float, float]] = []
-            node = start
+            e, node, points = incident_l[a], start, 0
             while e >= 0:
-                used[e] = True
-                g = int(edges[e])
-                lo, hi = int(indptr[g]), int(indptr[g + 1])
-                xs, ys = lon[lo:hi], lat[lo:hi]
-                if u_l[e] != node:
-                    xs, ys = xs[::-1], ys[::-1]
-                    node = u_l[e]
-                else:
+                used[e] = 1
+                g = edges_l[e]
+                lo, hi = ind[g], ind[g + 1]
+                skip = 1 if points else 0  # the joint is already there
+                if u_l[e] == node:
+                    pieces += [lo + skip, hi, 1]
                     node = v_l[e]
-                seg = list(zip(xs.tolist(), ys.tolist(), strict=True))
-                points.extend(seg if not points else seg[1:])
-                e = next_edge(node)
-            strokes.append(points)
-    strokes = [p if len(p) > 1 else p * 2 for p in strokes]
-    flat = np.array([xy for p in strokes for xy in p], dtype=np.float64)
-    index = np.repeat(np.arange(len(strokes)), [len(p) for p in strokes])
-    lines = shapely.linestrings(flat, indices=index)
-    simple = shapely.simplify(lines, SIMPLIFY_DEG, preserve_topology=False)
-    coords, which = shapely.get_coordinates(simple, return_index=True)
-    bounds = np.searchsorted(which, np.arange(len(strokes) + 1))
-    pts = coords.tolist()
-    return [pts[bounds[k] : bounds[k + 1]] for k in range(len(strokes))]
+                else:
+                    pieces += [hi - 1 - skip, lo - 1, -1]
+                    node = u_l[e]
+                points += hi - lo - skip
+                a = cursor[node]
+                while a < stop[node] and used[incident_l[a]]:
+                    a += 1
+                cursor[node] = a
+                e = incident_l[a] if a < stop[node] else -1
+            lengths.append(points)
+    take = np.concatenate(
+        [np.arange(pieces[i], pieces[i + 1], pieces[i + 2]) for i in range(0, len(pieces), 3)]
+    )
+    return lon[take], lat[take], lengths
 
 
 def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
     """Everything the report's map script draws, JSON-ready (see the module docstring)."""
     extent = _extent(plan)
     grid = _Grid(extent[0], extent[1])
-    trenches: dict[str, list[list[int]]] = {m: [] for m in METHODS}
-    for t in plan.trenches:
-        trenches[t.method].append(grid.line(t.coords))
+    trenches: dict[str, list[list[int]]] = {}
+    for method in METHODS:
+        lines = [t.coords for t in plan.trenches if t.method == method]
+        if lines:
+            lon, lat, which = _flat(lines)
+            trenches[method] = grid.lines(lon, lat, which, len(lines))
     stations = plan.stations
     xy = [grid.q(s.lon, s.lat) if math.isfinite(s.lon + s.lat) else (0, 0) for s in stations]
     return {
@@ -215,7 +237,7 @@ def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
             round((extent[3] - extent[1]) * SCALE),
         ],
         "streets": _street_strokes(graph, grid, extent) if graph is not None else {},
-        "trenches": {m: lines for m, lines in trenches.items() if lines},
+        "trenches": trenches,
         "stations": {
             "x": [p[0] for p in xy],
             "y": [p[1] for p in xy],

@@ -121,12 +121,19 @@ class _Sheet:
         return cell
 
     def row(self, values: Sequence[Any], *, total: bool = False) -> None:
-        self.ws.append(
-            [
-                self._cell(v, c.number_format, total=total)
+        if total:
+            cells = [
+                self._cell(v, c.number_format, total=True)
                 for v, c in zip(values, self.columns, strict=True)
             ]
-        )
+        else:  # plain values where no number format applies: a styled cell costs more
+            cells = [
+                self._cell(v, c.number_format)
+                if c.number_format and isinstance(v, int | float)
+                else v
+                for v, c in zip(values, self.columns, strict=True)
+            ]
+        self.ws.append(cells)
 
 
 def _save(wb: Workbook, path: Path) -> Path:
