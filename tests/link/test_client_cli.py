@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from pollnet.cli import cli
 from pollnet.link import pki
 from pollnet.link.service import RunningService, start_in_thread
 from pollnet.store import open_store
@@ -29,16 +28,11 @@ def running(tmp_path: Path) -> Iterator[tuple[Path, RunningService]]:
         engine.dispose()
 
 
-def device_run(bundle: Path, lines: list[str], *options: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLLNET_")}
-    command = [sys.executable, "-m", "pollnet", "--lang", "en", "device", "run"]
-    return subprocess.run(
-        [*command, "--bundle", str(bundle), *options],
+def device_run(bundle: Path, lines: list[str], *options: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["--lang", "en", "device", "run", "--bundle", str(bundle), *options],
         input="".join(line + "\n" for line in lines),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
     )
 
 
@@ -62,7 +56,7 @@ def test_device_run_prints_each_answer(
     )
     lines = [voter_line(1), voter_line(1), "not json", voter_line(2, card_read="yes")]
     done = device_run(bundle, lines, "--json")
-    assert done.returncode == 1  # two lines could not be read
+    assert done.exit_code == 1  # two lines could not be read
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(a["row"], a["outcome"], a["link"]) for a in answers] == [
         (1, "accepted", "fiber"),
@@ -81,5 +75,5 @@ def test_device_run_refuses_when_no_link_answers(
         pki_dir, "ST-9", "CLI-2", tmp_path / "bundle", endpoints={"fiber": "https://127.0.0.1:9"}
     )
     done = device_run(bundle, [voter_line(3)], "--policy", "refuse")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert done.stdout.strip() == "row 1: no link to the service: refuse the voter for now"

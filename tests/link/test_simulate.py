@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pollnet.cli import cli
 from pollnet.link._sim_plan import ScenarioSettings, make_scenario
 from pollnet.link.national_code import normalise_national_code
 
@@ -50,15 +49,12 @@ def test_duplicates_and_outages_are_injected() -> None:
     assert scenario.skew_s  # some devices have a skewed clock
 
 
-def test_a_small_simulation_loses_nothing(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLLNET_")}
-    command = [sys.executable, "-m", "pollnet", "--lang", "en", "simulate"]
-    command += ["--stations", "3", "--devices-per-station", "2", "--voters", "300"]
-    command += ["--duration", "6", "--seed", "3", "--json"]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr
+def test_a_small_simulation_loses_nothing() -> None:
+    """The command as a user runs it (its own service in a subprocess), 3 × 2 devices."""
+    command = ["--lang", "en", "simulate", "--stations", "3", "--devices-per-station", "2"]
+    command += ["--voters", "300", "--duration", "5", "--seed", "3", "--json"]
+    done = CliRunner().invoke(cli, command)
+    assert done.exit_code == 0, done.output
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["lost"] == 0 and report["counted_twice"] == 0
     assert report["unsent"] == 0
