@@ -39,6 +39,8 @@ STAGE_LABELS: Mapping[str, str] = {
     "device_verified": "device verified",
 }
 LIST_LIMIT = 15
+BLOCKS_LIMIT = 500
+"""What an overdue work order blocks is counted for the oldest this many (a graph walk each)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def weekly(
     districts = tuple(pace(str(d), m) for d, m in sorted(by_district.items()))
 
     this_week: dict[str, list[Item]] = {a: [] for a in by_agency}
-    overdue: list[Item] = []
+    late: list[tuple[dt.date, str]] = []
     for order in orders:
         state = states.get(order.id) or OrderState(order.id)
         if state.status not in OPEN:
@@ -159,21 +161,26 @@ def weekly(
                 )
             )
         if state.due_on and state.due_on < today:
-            after = orders.descendants([order.id])
-            stations = sum(1 for a in after if orders.by_id[a].kind == READY_KIND)
-            overdue.append(
-                Item(
-                    order.id,
-                    order.agency,
-                    order.kind,
-                    order.subject,
-                    order.district,
-                    state.due_on,
-                    state.status,
-                    len(after),
-                    stations,
-                )
+            late.append((state.due_on, order.id))
+    late.sort()
+    overdue: list[Item] = []
+    for due, order_id in late[:BLOCKS_LIMIT]:
+        order, state = orders.by_id[order_id], states[order_id]
+        after = orders.descendants([order_id])
+        stations = sum(1 for a in after if orders.by_id[a].kind == READY_KIND)
+        overdue.append(
+            Item(
+                order_id,
+                order.agency,
+                order.kind,
+                order.subject,
+                order.district,
+                due,
+                state.status,
+                len(after),
+                stations,
             )
+        )
     overdue.sort(key=lambda x: (-x.blocks_stations, -x.blocks_orders, x.id))
     rows = readiness(orders, states, forecast)
     stage_totals = {s: sum(r.counts[s] for r in rows) for s in STAGES}
@@ -194,7 +201,7 @@ def weekly(
         },
         this_week_counts={a: len(v) for a, v in this_week.items()},
         overdue=tuple(overdue[: LIST_LIMIT * 2]),
-        overdue_count=len(overdue),
+        overdue_count=len(late),
         at_risk=forecast.at_risk[: LIST_LIMIT * 2],
         at_risk_count=len(forecast.at_risk),
         readiness=tuple(rows),
