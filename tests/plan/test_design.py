@@ -4,10 +4,12 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from networkx.algorithms.connectivity import local_edge_connectivity
 
 from pollnet.errors import UserError
 from pollnet.model import ExistingFiber
 from pollnet.plan import PlanParameters, design, load_costs, plan_network
+from pollnet.plan.design import MSG_NO_SECOND_ROUTE
 from pollnet.plan.model import Plan
 from tests.plan._graphs import exchange, graph, inputs, lonlat, station
 
@@ -176,6 +178,16 @@ def test_every_reachable_station_is_connected_and_second_routes_are_disjoint(
             second = {plan.trenches[i].edge for i in s.redundant.trench_ids} - {-1}
             assert not first & second
             _check_path(plan, g, s.redundant.trench_ids, code_node[s.redundant.exchange], node)
+        elif node not in exchanges:
+            # flagged: the reason says whether the streets allow two disjoint routes at all
+            (flag,) = [f for f in s.flags if f.code == "no_second_route"]
+            flow = full.copy()
+            for x in exchanges:
+                flow.add_edges_from(
+                    [("src", ("a", x)), (("a", x), x), ("src", ("b", x)), (("b", x), x)]
+                )
+            pairs = local_edge_connectivity(flow, "src", node) >= 2
+            assert (flag.message == MSG_NO_SECOND_ROUTE) == pairs
     assert plan.totals.cost_rial == pytest.approx(sum(b.total_rial for b in plan.bom), rel=1e-9)
 
 

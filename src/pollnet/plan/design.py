@@ -69,7 +69,14 @@ MSG_BUDGET_NONE = (
     "optical loss {loss} dB plus margin {margin} dB exceeds the {budget} dB budget; "
     "no nearer exchange or smaller split passes (consider a class C+ OLT port)"
 )
-MSG_NO_SECOND_ROUTE = "no second route that shares no trench with the first was found"
+MSG_NO_SECOND_ROUTE = (
+    "no affordable second route avoids the first route's trenches; a trench-disjoint pair of "
+    "routes exists if the first route is changed"
+)
+MSG_NO_DISJOINT_PAIR = (
+    "the streets allow no two routes without a shared trench to this station "
+    "(a dead end or a single bridge on the way)"
+)
 
 _BUDGET_ROUNDS = 3
 _REUSE_SHARE = 0.3  # search weight of an already dug trench for second routes, share of full
@@ -435,9 +442,17 @@ def _second_routes(
         inputs.exchange_node.astype(np.int64),
     )
     out: dict[int, redundancy.SecondRoute] = {}
-    for s, (_node, first), route in zip(wanted, requests, found, strict=True):
+    usable = np.isfinite(prices.weight)
+    pairs: redundancy.DisjointPairs | None = None
+    for s, (node, first), route in zip(wanted, requests, found, strict=True):
         if route is not None:
             out[s] = route
         elif first:
-            state.flags[s].append(Flag(FLAG_NO_SECOND_ROUTE, MSG_NO_SECOND_ROUTE))
+            if pairs is None:
+                pairs = redundancy.DisjointPairs(
+                    g.num_nodes, g.edge_u, g.edge_v, usable, inputs.exchange_node
+                )
+            pair = pairs.exists(node)
+            message = MSG_NO_SECOND_ROUTE if pair else MSG_NO_DISJOINT_PAIR
+            state.flags[s].append(Flag(FLAG_NO_SECOND_ROUTE, message))
     return out

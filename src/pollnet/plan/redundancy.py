@@ -12,8 +12,9 @@ price of the first route: a station with no disjoint route within that reach is 
 
 The building drop is shared by both routes (one building entry); disjointness is over street
 trenches. Removing the first route and searching again can miss a disjoint pair that exists
-only if the first route itself were moved (Suurballe's algorithm would find it); such a station
-is flagged rather than re-routed.
+only if the first route itself were moved (a "trap"); :func:`disjoint_pair_exists` (a flow of
+two, Suurballe's feasibility test) then tells such a station, flagged for re-routing by hand,
+from one the streets cannot give two disjoint routes at all.
 """
 
 from __future__ import annotations
@@ -112,8 +113,10 @@ def second_routes(
     current = np.where(in_plan, reuse_w, full_w)
     graph = _Graph(num_nodes, u, v, current)
     is_exchange = np.zeros(num_nodes, dtype=bool)
-    is_exchange[exchange_node] = True
-    exchange_of = {int(node): i for i, node in reversed(list(enumerate(exchange_node.tolist())))}
+    is_exchange[exchange_node[exchange_node >= 0]] = True
+    exchange_of = {
+        int(node): i for i, node in reversed(list(enumerate(exchange_node.tolist()))) if node >= 0
+    }
     out: list[SecondRoute | None] = []
     for node, first in requests:
         first_edges = np.asarray(first, dtype=np.int64)
@@ -159,3 +162,62 @@ def second_routes(
             )
         )
     return out
+
+
+class DisjointPairs:
+    """Whether two street-edge-disjoint routes join a node to exchanges (the same or two).
+
+    A unit-capacity flow of 2 from a source feeding every exchange twice (one building may
+    take two cable entries) to the node: one augmenting path by breadth-first search, then
+    another in the residual graph, where the first path's edges may only be walked backwards.
+    This is Suurballe's feasibility test without the costs. The arcs are built once.
+    """
+
+    def __init__(
+        self,
+        num_nodes: int,
+        u: IntArray,
+        v: IntArray,
+        usable: NDArray[np.bool_],
+        exchange_node: IntArray,
+    ) -> None:
+        attached = exchange_node[exchange_node >= 0]
+        k = attached.size
+        self.source = num_nodes
+        entries = num_nodes + 1 + np.arange(2 * k)
+        a, b = u[usable], v[usable]
+        rows = np.concatenate([a, b, np.full(2 * k, self.source), entries])
+        cols = np.concatenate([b, a, entries, np.repeat(attached, 2)])
+        size = num_nodes + 1 + 2 * k
+        self.arcs = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(size, size))
+        self.arcs.sum_duplicates()
+        self.arcs.sort_indices()
+        self.order, self.pred = csgraph.breadth_first_order(
+            self.arcs, self.source, directed=True, return_predecessors=True
+        )
+
+    def exists(self, node: int) -> bool:
+        """Whether ``node`` has two edge-disjoint routes from the exchanges."""
+        if self.pred[node] < 0:
+            return False
+        path = [node]
+        while path[-1] != self.source:
+            path.append(int(self.pred[path[-1]]))
+        residual = self.arcs.copy()
+        for x, y in zip(path[:0:-1], path[-2::-1], strict=True):  # arcs x -> y, source first
+            # the first path used one unit of x -> y: one less that way, one more back
+            _add(residual, x, y, -1.0)
+            _add(residual, y, x, 1.0)
+        residual.eliminate_zeros()
+        reached = csgraph.breadth_first_order(
+            residual, self.source, directed=True, return_predecessors=False
+        )
+        return bool(np.isin(node, reached))
+
+
+def _add(matrix: sparse.csr_matrix, row: int, col: int, amount: float) -> None:
+    """Add ``amount`` to an entry that exists (entries that do not are left alone)."""
+    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+    at = lo + int(np.searchsorted(matrix.indices[lo:hi], col))
+    if at < hi and matrix.indices[at] == col:
+        matrix.data[at] += amount
