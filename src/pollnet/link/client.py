@@ -311,8 +311,10 @@ class DeviceClient:
         """Report link, queue depth, clock, version and battery; ``None`` when no link answers."""
         depth = self.queue.depth()
         sent_at: dict[str, dt.datetime] = {}
+        started: list[float] = []
 
-        def body(link: str) -> dict[str, Any]:
+        def body(link: str) -> dict[str, Any]:  # called once per link tried: the last one counts
+            started[:] = [time.perf_counter()]
             sent_at["t"] = self._clock()
             return {
                 "link": link if link in LINKS else "lte",
@@ -322,11 +324,10 @@ class DeviceClient:
                 "battery": self._battery(),
             }
 
-        started = time.perf_counter()
         sent = await self._post("/v1/heartbeats", body)
         if sent is None or sent.status_code != 200:
             return None
-        round_trip = time.perf_counter() - started
+        round_trip = time.perf_counter() - started[0]
         try:
             server_time = dt.datetime.fromisoformat(sent.body["server_time"])
         except (KeyError, TypeError, ValueError):
