@@ -16,6 +16,7 @@ import httpx
 import sqlalchemy as sa
 
 from pollnet.link import pki
+from pollnet.link.audit import verify_audit
 from pollnet.link.checkin import CheckinPolicy, parse_checkin
 from pollnet.link.ledger import Ledger
 from pollnet.link.pki import DeviceIdentity
@@ -121,6 +122,9 @@ def test_kill_9_under_load_loses_no_acknowledged_checkin(db_url: str, tmp_path: 
         rows = {r.id: r.device for r in conn.execute(sa.select(checkins.c.id, checkins.c.device))}
     missing = [i for i in acknowledged if i not in rows]
     assert missing == []
+    audit = verify_audit(engine)
+    assert audit.ok, audit.problems
+    assert audit.checkins == len(rows)
     assert all(rows[i] == device for i, (device, _body) in acknowledged.items())
 
     # A retry of an acknowledged check-in still gets its answer back, not a duplicate.

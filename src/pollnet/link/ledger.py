@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from pollnet.i18n import tr
+from pollnet.link import audit
 from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.national_code import normalise_national_code
 from pollnet.store.schema.link import checkins, voter_roll
@@ -84,6 +85,7 @@ class Ledger:
         self._roll_loaded = False
         self._roll_checked_at = -1e18
         self._next_ids: dict[str, int] = {}
+        self._chain: list[str] = [audit.GENESIS]
 
     def __enter__(self) -> Ledger:
         self.start()
@@ -183,7 +185,13 @@ class Ledger:
         self._refresh_roll(conn)
         try:
             answers = _write_batch(
-                conn, items, self.election, self._roll_loaded, self.lang, self._next_ids
+                conn,
+                items,
+                self.election,
+                self._roll_loaded,
+                self.lang,
+                self._next_ids,
+                self._chain,
             )
             conn.commit()
             return answers
@@ -203,6 +211,7 @@ class Ledger:
                             self._roll_loaded,
                             self.lang,
                             self._next_ids,
+                            self._chain,
                         )
                     )
                     conn.commit()
@@ -216,7 +225,11 @@ class Ledger:
 
     def _read_next_ids(self, conn: Connection) -> None:
         sql = _Sql(conn)
-        self._next_ids = {t: sql.max_id(t) + 1 for t in ("checkins", "checkin_conflicts")}
+        self._next_ids = {
+            t: sql.max_id(t) + 1 for t in ("checkins", "checkin_conflicts", "ledger_audit")
+        }
+        last = sql.fetch("SELECT chain FROM ledger_audit ORDER BY id DESC LIMIT 1", ())
+        self._chain = [last[0][0] if last else audit.GENESIS]
         conn.commit()
 
     def _refresh_roll(self, conn: Connection) -> None:
@@ -248,10 +261,12 @@ def _write_batch(
     roll_loaded: bool,
     lang: str,
     next_ids: dict[str, int],
+    chain: list[str],
 ) -> list[Answer]:
     """Plan and write one batch inside the open transaction; answers in the order of ``items``.
 
-    ``next_ids`` holds the next free id of ``checkins`` and ``checkin_conflicts``.
+    ``next_ids`` holds the next free id of ``checkins``, ``checkin_conflicts`` and
+    ``ledger_audit``; ``chain`` (one element) the audit chain so far. Both advance.
     """
     now = dt.datetime.now(dt.UTC)
     sql = _Sql(conn)
@@ -305,8 +320,9 @@ def _write_batch(
                 "recorded_at": _iso(row["recorded_at"]),
             },
         )
+    conflict_rows: list[dict[str, Any]] = []
+    conflict_ids: list[int] = []
     if conflicts:
-        conflict_rows = []
         for _i, row in conflicts:
             voter = row["voter_hash"]
             first_id = first[voter][0] if voter in first else new_ids[batch_first[voter]]
@@ -322,6 +338,8 @@ def _write_batch(
                     "first": _where(first, batch_first, new_rows, row["voter_hash"]),
                 },
             )
+    if new_rows or conflicts:
+        _audit(sql, now, new_ids, new_rows, conflict_ids, conflict_rows, next_ids, chain)
     for i, item in enumerate(items):
         if answers[i] is None:  # a repeat within the batch
             answers[i] = answers[seen_keys[(item.device, item.idempotency_key)]]
@@ -437,6 +455,52 @@ def _insert_rows(
         table,
         columns,
         [[sql.time(r[c]) if c in times else r[c] for c in columns] for r in rows],
+    )
+
+
+def _audit(
+    sql: _Sql,
+    now: dt.datetime,
+    new_ids: list[int],
+    new_rows: list[dict[str, Any]],
+    conflict_ids: list[int],
+    conflict_rows: list[dict[str, Any]],
+    next_ids: dict[str, int],
+    chain: list[str],
+) -> None:
+    """Add the batch's audit row: its id ranges, their digest, the chain (see ``audit``)."""
+    lines = [audit.row_line("checkin", r) for r in new_rows]
+    lines += [audit.row_line("conflict", r) for r in conflict_rows]
+    batch_digest = audit.digest(lines)
+    chain[0] = audit.chain_next(chain[0], batch_digest)
+    audit_id = next_ids["ledger_audit"]
+    next_ids["ledger_audit"] = audit_id + 1
+    checkin_from = new_ids[0] if new_ids else next_ids["checkins"]
+    conflict_from = conflict_ids[0] if conflict_ids else next_ids["checkin_conflicts"]
+    sql.insert(
+        "ledger_audit",
+        (
+            "id",
+            "recorded_at",
+            "first_checkin",
+            "last_checkin",
+            "first_conflict",
+            "last_conflict",
+            "digest",
+            "chain",
+        ),
+        [
+            (
+                audit_id,
+                sql.time(now),
+                checkin_from,
+                checkin_from + len(new_ids) - 1,
+                conflict_from,
+                conflict_from + len(conflict_ids) - 1,
+                batch_digest,
+                chain[0],
+            )
+        ],
     )
 
 

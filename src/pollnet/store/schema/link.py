@@ -104,3 +104,18 @@ station_states = Table(
     Column("state", String(16), nullable=False),
     Column("since", DateTime(timezone=True), nullable=False),
 )
+
+ledger_audit = Table(
+    "ledger_audit",
+    metadata,
+    # One row per committed batch: the ids it wrote, a digest of those rows, and a hash chain
+    # over all digests so far (see pollnet.link.audit).
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("first_checkin", Integer, nullable=False),
+    Column("last_checkin", Integer, nullable=False),
+    Column("first_conflict", Integer, nullable=False),
+    Column("last_conflict", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("chain", String(64), nullable=False),
+)
