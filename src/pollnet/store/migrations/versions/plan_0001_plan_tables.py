@@ -14,7 +14,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("plan",)
 depends_on: str | Sequence[str] | None = "core_0001"
 
-_CHILDREN: dict[str, list[sa.Column]] = {
+_CHILDREN: dict[str, list[sa.Column[object]]] = {
     "plan_stations": [
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
