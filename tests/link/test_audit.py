@@ -55,3 +55,22 @@ def test_a_removed_audit_row_breaks_the_chain(db_url: str) -> None:
     problems = verify_audit(engine).problems
     assert any("chain is broken" in p for p in problems)
     assert any("covered by the audit" in p for p in problems)
+
+
+def test_audit_command(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from pollnet.cli import cli
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'audit.db'}"
+    engine = open_store(url)
+    _traffic(engine)
+    result = CliRunner().invoke(cli, ["--db", url, "--lang", "en", "audit"])
+    assert result.exit_code == 0, result.output
+    assert "audit intact: 14 batches, 13 check-ins, 1 conflicts" in result.output
+    with engine.begin() as conn:
+        conn.execute(sa.delete(checkins).where(checkins.c.id == 1))
+    result = CliRunner().invoke(cli, ["--db", url, "--lang", "en", "audit"])
+    assert "covered by the audit" in str(result.exception)

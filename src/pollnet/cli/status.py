@@ -8,7 +8,9 @@ from collections import Counter
 import click
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.errors import Problem, UserError
 from pollnet.i18n import format_number, tr
+from pollnet.link.audit import verify_audit
 from pollnet.link.heartbeat import STATES, readiness
 from pollnet.link.service import link_settings
 
@@ -48,4 +50,21 @@ def status(app: App, as_json: bool) -> None:
         console.print(tr("no station has reported yet"))
 
 
-COMMANDS = [status]
+@click.command("audit")
+@pass_app
+def audit(app: App) -> None:
+    """Verify the ledger against its hash-chained audit (exit 1 on any problem)."""
+    report = verify_audit(app.engine)
+    if not report.ok:
+        raise UserError([Problem(p) for p in report.problems])
+    click.echo(
+        tr(
+            "audit intact: {batches} batches, {checkins} check-ins, {conflicts} conflicts",
+            batches=report.batches,
+            checkins=report.checkins,
+            conflicts=report.conflicts,
+        )
+    )
+
+
+COMMANDS = [status, audit]
