@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from pollnet.datasets.synth import generate
@@ -28,3 +30,39 @@ def test_plan_round_trip(db_url: str) -> None:
     assert back.parameters == plan.parameters
     with pytest.raises(NotFoundError):
         load_plan(engine, "missing")
+
+
+def test_migration_matches_the_plan_tables(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from pollnet.store.schema import metadata
+
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    mine = [d for d in diff if _table_of(d) in PLAN_TABLES]
+    assert mine == []
+
+
+PLAN_TABLES = {
+    "plans",
+    "plan_stations",
+    "plan_trenches",
+    "plan_cable_runs",
+    "plan_splices",
+    "plan_exchanges",
+    "plan_bom",
+}
+
+
+def _table_of(change: Any) -> str:
+    """The table an Alembic autogenerate change is about."""
+    if isinstance(change, list):
+        change = change[0]
+    target = change[1]
+    if hasattr(target, "table"):  # an index or a constraint
+        return str(target.table.name)
+    if hasattr(target, "name") and change[0].endswith("_table"):
+        return str(target.name)
+    return str(change[2])
