@@ -152,23 +152,32 @@ def schedule(
     districts = {o.district for o in items}
     crews = config.crews.changed(crew_changes, districts) if crew_changes else config.crews
     pools: dict[tuple[str, int], int] = {}
-    pool = np.full(n, -1, dtype=np.int64)
-    duration = np.empty(n, dtype=np.float64)
-    done = np.zeros(n, dtype=np.bool_)
-    started = np.zeros(n, dtype=np.bool_)
+    pool_of = [-1] * n
+    dur = [0.0] * n
+    done_list = [False] * n
+    started_list = [False] * n
     succ: list[list[int]] = [[] for _ in range(n)]
-    waiting = np.zeros(n, dtype=np.int64)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    waiting = [0] * n
     for i, order in enumerate(items):
         state = states.get(order.id)
         status = state.status if state else "planned"
-        done[i] = status == "done"
-        started[i] = status == "in_progress"
-        duration[i] = 0.0 if done[i] else order.duration_days
-        if order.crew and not done[i]:
-            pool[i] = pools.setdefault((order.agency, order.district), len(pools))
-        waiting[i] = len(order.predecessors)
-        for pred in order.predecessors:
-            succ[index[pred]].append(i)
+        finished = status == "done"
+        done_list[i] = finished
+        started_list[i] = status == "in_progress"
+        if not finished:
+            dur[i] = order.duration_days
+            if order.crew:
+                pool_of[i] = pools.setdefault((order.agency, order.district), len(pools))
+        before = [index[p] for p in order.predecessors]
+        preds[i] = before
+        waiting[i] = len(before)
+        for p in before:
+            succ[p].append(i)
+    pool = np.asarray(pool_of, dtype=np.int64)
+    duration = np.asarray(dur, dtype=np.float64)
+    done = np.asarray(done_list, dtype=np.bool_)
+    started = np.asarray(started_list, dtype=np.bool_)
     capacity = [crews.count(agency, district) for agency, district in pools]
     for (agency, district), count in zip(pools, capacity, strict=True):
         if count <= 0:
@@ -176,11 +185,11 @@ def schedule(
                 "no crews of {agency} in district {district}", agency=agency, district=district
             )
     if priority == "critical_path":
-        key = _latest_starts(duration, pool, capacity, succ, started)
+        key = _latest_starts(duration, pool, capacity, succ, preds, started)
     else:
         key = None
     start_t, finish_t, driver, ready_t = _list_schedule(
-        duration, pool, capacity, succ, waiting.tolist(), key, started
+        duration, pool, capacity, succ, waiting, key, started
     )
     timeline = config.calendar.timeline(start, 30)
     horizon = float(finish_t.max()) if n else 0.0
@@ -191,9 +200,9 @@ def schedule(
         timeline = config.calendar.timeline(start, days)
     start_day = timeline.start_days(start_t)
     finish_day = np.where(finish_t > 0, timeline.finish_days(finish_t), start_day)
-    for i, order in enumerate(items):
-        state = states.get(order.id)
-        if done[i] and state and state.done_on:
+    for i in np.flatnonzero(done).tolist():
+        state = states.get(items[i].id)
+        if state and state.done_on:
             finish_day[i] = start_day[i] = (state.done_on - start).days
     waited = start_t > ready_t + 1e-9
     return Schedule(
@@ -206,6 +215,7 @@ def _latest_starts(
     pool: npt.NDArray[np.int64],
     capacity: list[int],
     succ: list[list[int]],
+    pred: list[list[int]],
     started: npt.NDArray[np.bool_],
 ) -> list[float]:
     """Latest starts from a backward, crew-limited schedule of the reversed DAG.
@@ -215,16 +225,12 @@ def _latest_starts(
     scheduling); the forward pass then starts the work with the earliest latest start first.
     """
     n = len(duration)
-    pred: list[list[int]] = [[] for _ in range(n)]
-    for i, after in enumerate(succ):
-        for s in after:
-            pred[s].append(i)
     dur = duration.tolist()
     # Longest path from the start to the end of each work order (the reversed DAG's tail).
     head = list(dur)
     for i in range(n):
         if pred[i]:
-            head[i] += max(head[p] for p in pred[i])
+            head[i] += max([head[p] for p in pred[i]])
     n_succ = [len(a) for a in succ]
     order = list(range(n - 1, -1, -1))
     back_key = [-h for h in head]
