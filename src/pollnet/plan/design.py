@@ -182,10 +182,17 @@ def design(
     )
     lap("layout")
 
+    found: list[tuple[FloatArray, IntArray]] = []
+
+    def nearest() -> tuple[FloatArray, IntArray]:
+        if not found:
+            found.append(_nearest_exchange(g, exchange_node))
+        return found[0]
+
     # 5. budget, and up to three rounds of repair: a failing station whose nearest exchange by
     # street (with a free port) would pass moves there, and the trees of the exchanges involved
     # are solved and laid out again.
-    budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, exchange_node)
+    budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, nearest)
     for _round in range(_BUDGET_ROUNDS):
         load = np.bincount(owner[owner >= 0], minlength=len(inputs.exchanges))
         changed_now: set[int] = set()
@@ -220,9 +227,7 @@ def design(
             station_local,
             flags,
         )
-        budgets, failing, moves = _budgets(
-            inputs, params, layouts, station_local, owner, exchange_node
-        )
+        budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, nearest)
     for s, flag in failing.items():
         flags[s].append(flag)
     state = _State(flags, owner, budgets)
@@ -291,7 +296,7 @@ def _budgets(
     layouts: dict[int, Layout],
     station_local: IntArray,
     owner: IntArray,
-    exchange_node: IntArray,
+    nearest_exchange: Callable[[], tuple[FloatArray, IntArray]],
 ) -> tuple[list[OpticalBudget | None], dict[int, Flag], list[tuple[int, int]]]:
     """Each served station's optical budget; a failing one is flagged with an alternative.
 
@@ -300,7 +305,6 @@ def _budgets(
     """
     optics = params.optics
     budgets: list[OpticalBudget | None] = [None] * len(inputs.stations)
-    nearest: tuple[FloatArray, IntArray] | None = None
     failing: dict[int, Flag] = {}
     moves: list[tuple[int, int]] = []
     for s, x in enumerate(owner.tolist()):
@@ -320,8 +324,7 @@ def _budgets(
             "budget": budget.budget_db,
         }
         flag: Flag | None = None
-        if nearest is None:
-            nearest = _nearest_exchange(inputs.graph, exchange_node)
+        nearest = nearest_exchange()
         node = int(inputs.station_node[s])
         k = int(nearest[1][node])
         if k >= 0:
