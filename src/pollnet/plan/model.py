@@ -224,7 +224,12 @@ class BomLine:
 
 @dataclass(frozen=True)
 class PlanTotals:
-    """The headline figures of a plan; ``cost_rial`` includes ``redundancy_cost_rial``."""
+    """The headline figures of a plan; ``cost_rial`` includes ``redundancy_cost_rial``.
+
+    ``trench_m`` is the street route built (every method but existing fiber, second routes
+    included) plus the building drops; ``cable_m`` is new cable, drops and second routes
+    included (spare cores of existing fiber are not new cable).
+    """
 
     stations: int
     connected: int
