@@ -24,7 +24,7 @@ def tiny_graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
     return n, u, v, np.array(w, dtype=np.float64), np.array(terminals, dtype=np.int64)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(tiny_graphs())
 def test_exact_equals_brute_force(case: tuple[int, np.ndarray, ...]) -> None:
     n, u, v, w, terminals = case

@@ -33,7 +33,6 @@ class SimpleGraph:
     hi: IntArray
     weight: FloatArray
     edge_id: IntArray
-    rank: FloatArray
     key: IntArray
     matrix: sparse.csr_array
 
@@ -66,9 +65,6 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
         _groups, first = np.unique(group[candidates], return_index=True)
         order = order[candidates[first]]
     lo, hi, ww, index, key = lo[order], hi[order], ww[order], index[order], key[order]
-    by_weight = np.argsort(ww)
-    rank = np.empty(lo.size, dtype=np.float64)
-    rank[by_weight] = np.arange(1, lo.size + 1, dtype=np.float64)
     m = lo.size
     # scipy's COO -> CSR conversion (a counting sort) tells where each arc lands.
     arc_number = np.arange(2 * m, dtype=np.float64) + 1.0
@@ -87,26 +83,26 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
         hi=hi,
         weight=ww,
         edge_id=index,
-        rank=rank,
         key=key,
         matrix=matrix,
     )
 
 
-def mst(num_nodes: int, a: IntArray, b: IntArray, rank: FloatArray) -> IntArray:
+def mst(num_nodes: int, a: IntArray, b: IntArray, weight: FloatArray) -> IntArray:
     """Positions of the minimum spanning forest's edges among the edges ``(a, b)``.
 
-    The node pairs must be distinct and ``rank`` positive and distinct (a strict preference
-    order): Kruskal's choice depends only on the order, so zero weights and ties cannot confuse
-    scipy (which reads a stored 0 as "no edge").
+    The node pairs must be distinct. Ties break by position: scipy gets each edge's rank in
+    (weight, position) order instead of its weight, so zero weights (which scipy would read as
+    "no edge") and ties cannot change the result, and the solver stays deterministic.
     """
     if a.size == 0:
         return np.zeros(0, dtype=np.int64)
+    by_weight = np.argsort(weight, kind="stable")
+    rank = np.empty(a.size, dtype=np.float64)
+    rank[by_weight] = np.arange(1, a.size + 1, dtype=np.float64)
     graph = sparse.coo_array((rank, (a, b)), shape=(num_nodes, num_nodes))
     tree = sparse.coo_array(csgraph.minimum_spanning_tree(graph.tocsr()))
-    by_rank = np.argsort(rank)
-    position = np.searchsorted(rank[by_rank], tree.data)
-    return np.sort(by_rank[position]).astype(np.int64)
+    return np.sort(by_weight[tree.data.astype(np.int64) - 1]).astype(np.int64)
 
 
 def climb(parent: IntArray, start: IntArray, marked: BoolArray) -> None:
@@ -115,13 +111,13 @@ def climb(parent: IntArray, start: IntArray, marked: BoolArray) -> None:
     Stops at already marked nodes, so the work is linear in what gets marked; one numpy step per
     level of the deepest chain.
     """
-    front = np.unique(start[start >= 0])
+    front = start[start >= 0]
     front = front[~marked[front]]
     while front.size:
         marked[front] = True
         up = parent[front]
-        up = up[up >= 0]
-        front = np.unique(up[~marked[up]])
+        front = up[up >= 0]
+        front = front[~marked[front]]
 
 
 @dataclass(frozen=True)
@@ -187,7 +183,7 @@ def mst_prune(g: SimpleGraph, nodes: IntArray, terminals: IntArray, root: int) -
     inside = np.zeros(g.num_nodes, dtype=bool)
     inside[nodes] = True
     induced = np.flatnonzero(inside[g.lo] & inside[g.hi])
-    chosen = induced[mst(g.num_nodes, g.lo[induced], g.hi[induced], g.rank[induced])]
+    chosen = induced[mst(g.num_nodes, g.lo[induced], g.hi[induced], g.weight[induced])]
     return prune(g, orient(g, chosen, root), terminals)
 
 
@@ -230,18 +226,38 @@ def expand(g: SimpleGraph, pred: IntArray, cross: IntArray) -> IntArray:
     return np.flatnonzero(marked).astype(np.int64)
 
 
-def mehlhorn(g: SimpleGraph, terminals: IntArray, root: int) -> Tree:
-    """Mehlhorn's 2-approximation, its MST on the induced subgraph, pruned.
+def construct(g: SimpleGraph, terminals: IntArray, anchor: int | None) -> tuple[Tree, IntArray]:
+    """Mehlhorn's tree over the terminals that can be joined, and the terminals left out.
 
-    The terminals must lie in one connected component of ``g``.
+    The tree spans the terminals connected to ``anchor`` (itself a terminal) or, without one,
+    the largest group of connected terminals (ties: the group of the smallest terminal); the
+    smallest of them is then the root. Mehlhorn's 2-approximation is followed by the MST of the
+    subgraph its nodes induce, pruned.
     """
-    if terminals.size == 1:
-        return orient(g, np.zeros(0, dtype=np.int64), root)
     dist, pred, base = voronoi(g, terminals)
-    p, q, cross, _length = boundary(g, dist, base)
+    p, q, cross, length = boundary(g, dist, base)
     where = np.searchsorted(terminals, np.concatenate([p, q]))
     a, b = where[: p.size], where[p.size :]
-    rank = np.arange(1, p.size + 1, dtype=np.float64)
-    chosen = mst(terminals.size, a, b, rank)
-    nodes = np.union1d(expand(g, pred, cross[chosen]), terminals)
-    return mst_prune(g, nodes, terminals, root)
+    k = terminals.size
+    _count, labels = csgraph.connected_components(
+        sparse.coo_array((np.ones(a.size), (a, b)), shape=(k, k)), directed=False
+    )
+    if anchor is None:
+        counts = np.bincount(labels)
+        main = labels[np.flatnonzero(counts[labels] == counts.max())[0]]
+    else:
+        main = labels[np.searchsorted(terminals, anchor)]
+    inside = labels == main
+    reached = terminals[inside]
+    root = int(reached[0]) if anchor is None else anchor
+    if reached.size == 1:
+        return orient(g, np.zeros(0, dtype=np.int64), root), terminals[~inside]
+    chosen = mst(k, a, b, length)
+    chosen = chosen[inside[a[chosen]]]
+    nodes = np.union1d(expand(g, pred, cross[chosen]), reached)
+    return mst_prune(g, nodes, reached, root), terminals[~inside]
+
+
+def mehlhorn(g: SimpleGraph, terminals: IntArray, root: int) -> Tree:
+    """Mehlhorn's tree (see :func:`construct`) over connected ``terminals``, from ``root``."""
+    return construct(g, terminals, root)[0]

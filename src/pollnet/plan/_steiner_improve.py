@@ -96,6 +96,8 @@ def key_path_exchange(
 
     dist, pred, base = voronoi(g, keys)
     p, q, cross, length = boundary(g, dist, base)
+    useful = int(np.searchsorted(length, path_cost.max(), side="left"))  # sorted by length
+    p, q, cross, length = p[:useful], q[:useful], cross[:useful], length[:useful]
     best = _cheapest_reconnections(keys, top, tree.root, p, q)
     has = best >= 0
     paths = keys[has]
@@ -107,7 +109,8 @@ def key_path_exchange(
     order = np.lexsort((paths[good], -gain[good]))
     paths, replacement = paths[good][order], replacement[good][order]
 
-    position = np.searchsorted(keys, np.arange(n)).clip(0, keys.size - 1)
+    position = np.zeros(n, dtype=np.int64)
+    position[keys] = np.arange(keys.size)
     kp, kq = position[p[replacement]], position[q[replacement]]
     kself = position[paths]
     key_edges_from = position[lower]
@@ -116,13 +119,13 @@ def key_path_exchange(
 
     removed = np.zeros(n, dtype=bool)
     removed[paths[chosen]] = True
-    keep = nodes[~(np.isin(nodes, inner) & removed[low[nodes]])]
+    keep = nodes[key[nodes] | ~removed[low[nodes]]]
     added = expand(g, pred, cross[replacement[chosen]])
     candidate = mst_prune(g, np.union1d(keep, added), terminals, tree.root)
     if spans(candidate, terminals) and improves(candidate, tree):
         return candidate
     if chosen.size > 1:  # the batch interfered: the single best exchange always helps
-        keep = nodes[~(np.isin(nodes, inner) & (low[nodes] == paths[0]))]
+        keep = nodes[key[nodes] | (low[nodes] != paths[0])]
         added = expand(g, pred, cross[replacement[:1]])
         candidate = mst_prune(g, np.union1d(keep, added), terminals, tree.root)
         if spans(candidate, terminals) and improves(candidate, tree):

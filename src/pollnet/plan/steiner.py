@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csgraph
 
 from pollnet.plan import _steiner_graph as sg
 from pollnet.plan import _steiner_improve as si
@@ -152,28 +151,28 @@ def solve(
         wa = np.concatenate([wa, np.zeros(source.size)])
         n += 1
     g = sg.simple_graph(n, ua, va, wa)
-    anchor = n - 1 if source is not None else (int(wanted[0]) if wanted.size else -1)
-    reach, left_out = _reachable(g, wanted, anchor, forest=source is not None)
     phases = {"graph": clock() - started}
 
     started = clock()
-    required = np.union1d(reach, [anchor]) if source is not None else reach
-    required = required.astype(np.int64)
-    if required.size < 2:
-        phases["mehlhorn"] = clock() - started
-        phases["improve"] = 0.0
-        return _result(g, m, None, wanted, left_out, phases, 0, 0.0, forest=source is not None)
-    root = anchor if source is not None else int(required[0])
-    tree = sg.mehlhorn(g, required, root)
+    forest = source is not None
+    required = np.append(wanted, n - 1) if forest else wanted
+    if required.size == 0:
+        phases["mehlhorn"] = phases["improve"] = 0.0
+        return _result(g, m, None, wanted, wanted, phases, 0, 0.0, forest=forest)
+    tree, left_out = sg.construct(g, required, n - 1 if forest else None)
+    required = np.setdiff1d(required, left_out)
     initial = tree.cost
     phases["mehlhorn"] = clock() - started
+    if tree.edges.size == 0:
+        phases["improve"] = 0.0
+        return _result(g, m, None, wanted, left_out, phases, 0, initial, forest=forest)
 
     started = clock()
     rounds = 0
     if improve:
         tree, rounds = _improve(g, tree, required, max_rounds, min_gain, vertex_trials)
     phases["improve"] = clock() - started
-    return _result(g, m, tree, wanted, left_out, phases, rounds, initial, forest=source is not None)
+    return _result(g, m, tree, wanted, left_out, phases, rounds, initial, forest=forest)
 
 
 def _improve(
@@ -239,26 +238,6 @@ def _nodes(n: int, nodes: ArrayLike, name: str) -> IntArray:
     if array.size and (array[0] < 0 or array[-1] >= n):
         raise ValueError(f"{name} hold a node outside 0..{n - 1}")
     return array
-
-
-def _reachable(
-    g: sg.SimpleGraph, wanted: IntArray, anchor: int, *, forest: bool
-) -> tuple[IntArray, IntArray]:
-    """Split the terminals into those the solver can join and those it cannot."""
-    if wanted.size == 0:
-        return wanted, wanted
-    _count, labels = csgraph.connected_components(g.matrix, directed=True, connection="weak")
-    if forest:
-        main = labels[anchor]
-    else:
-        counts = np.bincount(labels[wanted])
-        best = np.flatnonzero(counts == counts.max())
-        first = {
-            int(lab): int(t) for t, lab in zip(wanted[::-1], labels[wanted][::-1], strict=True)
-        }
-        main = min(best.tolist(), key=lambda lab: first[lab])
-    inside = labels[wanted] == main
-    return wanted[inside], wanted[~inside]
 
 
 def _result(
