@@ -142,3 +142,39 @@ def test_due_dates_and_no_work_orders(db_url: str) -> None:
     assert dataclasses.replace(states["TR-10"], due_on=None).due_on is None
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(history)) == len(orders)
+
+
+def test_reopening_checks_the_stored_successors(db_url: str) -> None:
+    engine = open_store(db_url)
+    store.save_work_orders(engine, generate(two_stations()), by="t", now=NOW)
+    for order_id in ("PM-03-valiasr", "TR-10"):
+        store.update_status(
+            engine,
+            [StatusUpdate(order_id, "done", DAY)],
+            by="ali",
+            agency="telecom",
+            source="cli",
+            today=TODAY,
+            now=NOW,
+        )
+    with pytest.raises(UserError, match="cannot reopen PM-03-valiasr: TR-10 after it is done"):
+        store.update_status(
+            engine,
+            [StatusUpdate("PM-03-valiasr", "in_progress", DAY)],
+            by="ali",
+            agency=None,
+            source="cli",
+            today=TODAY,
+            now=NOW,
+        )
+    store.update_status(
+        engine,
+        [StatusUpdate("TR-10", "in_progress", DAY)],
+        by="ali",
+        agency=None,
+        source="cli",
+        today=TODAY,
+        now=NOW,
+    )
+    _, states = store.load_work_orders(engine)
+    assert states["TR-10"].status == "in_progress" and states["TR-10"].done_on is None

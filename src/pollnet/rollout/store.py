@@ -217,24 +217,32 @@ def _load_around(engine: Engine, ids: set[str]) -> tuple[WorkOrderSet, dict[str,
     city (a bulk file touches a few thousand of tens of thousands).
     """
     c = work_orders.c
-    with engine.connect() as conn:
-        links = conn.execute(sa.select(c.id, c.predecessors, c.status)).all()
-        if not links:
-            raise UserError.of("no work orders yet: run pollnet work generate first")
-        relevant = set(ids)
-        done = {i for i, _, status in links if status == "done" and i in ids}
-        for order_id, preds, _ in links:
-            if preds:
-                before = preds.split()
-                if order_id in ids:
-                    relevant.update(before)
-                elif done and not done.isdisjoint(before):
-                    relevant.add(order_id)  # a successor: reopening needs its status
-        wanted = sorted(relevant)
-        query = sa.select(*_COLUMNS).where(c.id.in_(sa.bindparam("ids", expanding=True)))
-        rows: list[Any] = []
+    query = sa.select(*_COLUMNS).where(c.id.in_(sa.bindparam("ids", expanding=True)))
+
+    def fetch(conn: Connection, wanted: Sequence[str]) -> list[Any]:
+        found: list[Any] = []
         for start in range(0, len(wanted), 5000):
-            rows += conn.execute(query, {"ids": wanted[start : start + 5000]}).all()
+            found += conn.execute(query, {"ids": wanted[start : start + 5000]}).all()
+        return found
+
+    with engine.connect() as conn:
+        if conn.scalar(sa.select(c.id).limit(1)) is None:
+            raise UserError.of("no work orders yet: run pollnet work generate first")
+        rows = fetch(conn, sorted(ids))
+        have = {r[0] for r in rows}
+        before = {p for r in rows if r[16] for p in r[16].split()} - have
+        rows += fetch(conn, sorted(before))
+        have |= before
+        done = {r[0] for r in rows if r[1] == "done" and r[0] in ids}
+        if done:  # reopening done work needs the status of what follows it
+            after = [
+                order_id
+                for order_id, preds in conn.execute(
+                    sa.select(c.id, c.predecessors).where(c.predecessors != "")
+                )
+                if order_id not in have and not done.isdisjoint(preds.split())
+            ]
+            rows += fetch(conn, after)
     orders, states = _from_rows(rows)
     return orders, states
 
