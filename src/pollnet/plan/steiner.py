@@ -9,11 +9,14 @@ graphs", 1988): a multi-source Dijkstra from the terminals gives each node its n
 (Voronoi regions); the cheapest edge between each pair of regions gives a distance graph on the
 terminals; its MST, expanded back into shortest paths, spans the terminals. The MST of the
 subgraph those paths' nodes induce, with non-terminal leaves pruned, is the starting tree (a
-2-approximation). Local search then improves it while it can: key-path exchange (all key paths
-at once, from one Voronoi diagram of the key nodes), Mehlhorn again with the tree's Steiner key
-nodes as extra terminals, and on small graphs Steiner-vertex insertion and elimination. Every
-step is numpy/scipy on whole arrays; the result is deterministic for a given input (ties break by
-weight, then by the caller's edge index; no clock or randomness decides anything).
+2-approximation). Local search then improves it: key-path exchange on the whole tree at once
+(from one Voronoi diagram of the tree's key nodes, after Uchoa and Werneck 2010), round after
+round while a round saves at least ``min_gain`` of the cost; on graphs of at most 500 nodes also
+Mehlhorn again with the tree's Steiner key nodes as terminals, exact key-path exchange (one
+bounded Dijkstra per key path), Steiner-vertex insertion (Mehlhorn with one more terminal) and
+elimination. Every step on a large graph is numpy/scipy on whole arrays. The result is
+deterministic for a given input: of parallel edges the cheapest (then the lowest index) is
+used, MST ties break by node pair, and no clock or randomness decides anything.
 
 A Steiner *forest* from many sources (telecom exchanges feeding stations) is one Steiner tree on
 the graph plus a virtual root joined to every source by a zero-weight edge; cutting the root off
@@ -36,7 +39,7 @@ __all__ = ["SteinerResult", "solve"]
 
 IntArray = NDArray[np.int64]
 
-_SMALL_GRAPH = 500  # nodes: below this, Steiner-vertex insertion/elimination also run
+_SMALL_GRAPH = 500  # nodes: up to this, the small-graph moves run too (see the module doc)
 
 
 @dataclass(frozen=True)
