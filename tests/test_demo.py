@@ -30,6 +30,12 @@ def test_demo_builds_a_fresh_database(tmp_path: Path) -> None:
     assert exchanges == summary["counts"]["exchanges"] >= 2
     assert districts == 22
     assert Path(summary["files"]["streets_cache"]).is_file()
+    plan = summary["plan"]
+    assert plan["stations"] == 120
+    assert plan["connected"] + plan["flagged"] == 120
+    assert plan["trench_m"] > 0 and plan["cost_rial"] > 0
+    report = Path(summary["files"]["plan:report"]).read_text(encoding="utf-8")
+    assert 'dir="rtl"' in report or "rtl" in report
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:

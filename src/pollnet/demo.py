@@ -1,8 +1,9 @@
-"""The main job on the bundled data: a fresh database in a folder, filled and summarised.
+"""The main job on the bundled data: a fresh database in a folder, filled, planned, reported.
 
 The bundled data is the deterministic synthetic city (:mod:`pollnet.datasets`): its station file
 goes through the registry exactly as an agency's spreadsheet would, its streets become the street
-cache, and its exchanges, towers and existing fiber go into the store.
+cache, and its exchanges, towers and existing fiber go into the store. Then the fiber network is
+planned and stored, and the plan's report, map and per-agency work lists are written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pollnet import datasets, registry, streets
+from pollnet import datasets, plan, registry, streets
+from pollnet.plan.outputs import write_all
 from pollnet.settings import Settings
 from pollnet.store import open_store
 
@@ -25,6 +27,8 @@ STAGES = (
     "importing the station file",
     "loading exchanges, towers and fiber",
     "building the street graph",
+    "planning the fiber network",
+    "writing the plan's report and work lists",
 )
 """The demo's stages in order (English msgids, reported to ``on_stage``)."""
 
@@ -38,6 +42,7 @@ class DemoResult:
     counts: dict[str, int]
     files: dict[str, Path]
     seconds: dict[str, float] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +51,7 @@ class DemoResult:
             "counts": self.counts,
             "files": {name: str(path) for name, path in self.files.items()},
             "seconds": {stage: round(s, 3) for stage, s in self.seconds.items()},
+            "plan": self.plan,
         }
 
 
@@ -90,6 +96,13 @@ def run(
     graph = streets.from_city(city)
     files["streets_cache"] = streets.save(graph, folder / "streets.npz")
 
+    stage(STAGES[4])
+    network = plan.run(engine, settings, streets=files["streets_cache"])
+
+    stage(STAGES[5])
+    outputs = write_all(network, graph, folder / "plan", settings.lang, stations=city.stations)
+    files.update({f"plan:{name}": path for name, path in outputs.items()})
+
     end = time.perf_counter()
     starts = list(seconds.items())
     for i, (name, start) in enumerate(starts):
@@ -102,4 +115,4 @@ def run(
         "street_edges": int(graph.num_edges),
         **loaded,
     }
-    return DemoResult(folder, db_url, counts, files, seconds)
+    return DemoResult(folder, db_url, counts, files, seconds, network.summary())

@@ -44,6 +44,19 @@ def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:
     for name, count in result.counts.items():
         table.add_row(gettext(name.replace("_", " ")), format_number(count))
     console.print(table)
+    plan = result.plan
+    console.print(
+        tr(
+            "plan: {connected} of {stations} stations connected, {flagged} flagged, "
+            "{trench_km} km of trench, {cost} rials",
+            connected=plan["connected"],
+            stations=plan["stations"],
+            flagged=plan["flagged"],
+            trench_km=format_number(plan["trench_m"] / 1000, decimals=1),
+            cost=format_number(plan["cost_rial"]),
+        )
+    )
+    console.print(tr("report: {path}", path=result.files["plan:report"]))
     for name, seconds in result.seconds.items():
         console.print(
             tr(
