@@ -123,3 +123,27 @@ def test_no_work_orders_yet_is_one_clear_line(
     code, _, err = run(capsys, "--lang", "en", "readiness")
     assert code == 1
     assert err.strip() == "error: no work orders yet: run pollnet work generate first"
+
+
+def test_schedule_text_what_if_and_baseline(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "work", "generate", "--today", "2026-11-01")[0] == 0
+    code, out, _ = run(capsys, "work", "list", "--overdue", "--today", "2030-01-01")
+    assert code == 0 and out.strip()
+    code, out, _ = run(
+        capsys,
+        "--lang",
+        "en",
+        "schedule",
+        "--today",
+        "2030-01-01",
+        "--crews",
+        "telecom:1=+2",
+        "--baseline",
+    )
+    assert code == 0
+    assert "Election day 2028-02-25" in out and "With telecom:1=+2" in out
+    assert "district 1:" in out and "→" in out
+    code, out, _ = run(capsys, "work", "list", "--overdue", "--today", "2030-01-01")
+    assert out == ""  # re-baselined from 2030: nothing is late yet
+    code, out, _ = run(capsys, "schedule", "--today", "1405/09/08")
+    assert "روز انتخابات ۱۴۰۶/۱۲/۰۶" in out
