@@ -96,8 +96,12 @@ def key_path_exchange(
 
     dist, pred, base = voronoi(g, keys)
     p, q, cross, length = boundary(g, dist, base)
-    useful = int(np.searchsorted(length, path_cost.max(), side="left"))  # sorted by length
-    p, q, cross, length = p[:useful], q[:useful], cross[:useful], length[:useful]
+    # A pair of neighbouring key nodes crosses only the key path between them: it matters only
+    # when shorter. (Pairs come sorted by length, so a skipped pair's path has no better one.)
+    lower_end = np.where(top[p] == q, p, np.where(top[q] == p, q, -1))
+    useful = (lower_end < 0) | (length < path_cost[np.maximum(lower_end, 0)])
+    useful &= length < path_cost.max()
+    p, q, cross, length = p[useful], q[useful], cross[useful], length[useful]
     best = _cheapest_reconnections(keys, top, tree.root, p, q)
     has = best >= 0
     paths = keys[has]
