@@ -147,3 +147,5 @@ def test_schedule_text_what_if_and_baseline(city: Path, capsys: pytest.CaptureFi
     assert out == ""  # re-baselined from 2030: nothing is late yet
     code, out, _ = run(capsys, "schedule", "--today", "1405/09/08")
     assert "روز انتخابات ۱۴۰۶/۱۲/۰۶" in out
+    code, out, _ = run(capsys, "schedule", "--json", "--stations")
+    assert len(json.loads(out)["stations"]) == 40

@@ -23,6 +23,7 @@ from pollnet.rollout.templates import CrewChange
 @click.option("--priority", type=click.Choice(PRIORITIES), default="critical_path")
 @click.option("--baseline", is_flag=True, help="Record the forecast finish dates as due dates.")
 @click.option("--at-risk", "at_risk_limit", type=int, default=20, help="Stations at risk shown.")
+@click.option("--stations", "per_station", is_flag=True, help="With --json: every station's date.")
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
 @pass_app
@@ -32,6 +33,7 @@ def schedule_cmd(
     priority: str,
     baseline: bool,
     at_risk_limit: int,
+    per_station: bool,
     today: str | None,
     as_json: bool,
 ) -> None:
@@ -79,6 +81,10 @@ def schedule_cmd(
                 for a in before.at_risk[:at_risk_limit]
             ],
         }
+        if per_station:
+            result["stations"] = {
+                k: v.isoformat() for k, v in before.schedule.station_ready().items()
+            }
         if after is not None:
             result["what_if"] = {"crews": list(crews), "forecast": after.summary()}
         echo_json(result)
