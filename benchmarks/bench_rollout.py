@@ -19,6 +19,7 @@ import argparse
 import csv
 import datetime as dt
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -144,6 +145,8 @@ def main() -> None:
         f"bulk status file: {len(rows)} rows, {outcome.applied} applied, "
         f"{len(outcome.changes)} history entries in {t_bulk:.2f} s (target <= 5 s)"
     )
+    engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
