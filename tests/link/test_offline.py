@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from pollnet.link._sim_proxy import LinkProxy
+from pollnet.link.checkin import voter_hash
+from pollnet.link.pki import read_ledger_key
 from pollnet.link.client import Bundle, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
+from pollnet.link.queue import QueuedCheckin
 from pollnet.link.service import start_in_thread
 from pollnet.store import open_store
 from pollnet.store.schema.link import checkin_conflicts, checkins
@@ -187,3 +195,100 @@ def test_the_run_loop_replays_once_a_link_returns(offline_pki: Path, tmp_path: P
         service.stop()
     assert checkin_count(engine, ELECTION) == 1
     engine.dispose()
+
+
+_next_voter = iter(range(1_000, 10**9, 100))
+
+
+@pytest.fixture(scope="module")
+def shared_service(offline_pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('shared') / 'link.db'}")
+    service = start_in_thread(engine, offline_pki, policy(), heartbeat_seconds=1.0)
+    try:
+        yield service
+    finally:
+        service.stop()
+        engine.dispose()
+
+
+Step = tuple[str, int, int]  # ("in", device 0|1, voter 0..5) or ("cut"|"restore", device, 0)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("in"), st.integers(0, 1), st.integers(0, 5)),
+            st.tuples(st.sampled_from(["cut", "restore"]), st.integers(0, 1), st.just(0)),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+@example([("cut", 0, 0), ("in", 0, 1), ("in", 1, 1), ("in", 0, 1), ("in", 1, 2)])
+@example([("cut", 0, 0), ("cut", 1, 0), ("in", 0, 3), ("in", 1, 3), ("restore", 1, 0)])
+def test_a_voter_is_counted_at_most_once_whatever_the_cuts(
+    offline_pki: Path, shared_service: Any, steps: list[Step]
+) -> None:
+    """Any sequence of check-ins and cuts at two stations: once the links are back and the
+    queues replayed, each voter is in the ledger at most once, every extra admission offline is
+    a recorded conflict, and nothing is left behind."""
+    base = next(_next_voter)
+    folder = Path(tempfile.mkdtemp(prefix="pollnet-prop-"))
+
+    async def scenario() -> list[list[QueuedCheckin]]:
+        proxies = [await LinkProxy("127.0.0.1", shared_service.port).start() for _ in range(2)]
+        clients = [
+            DeviceClient(
+                dataclasses.replace(
+                    Bundle.load(offline_pki / "bundles" / serial), endpoints={"fiber": proxy.url}
+                ),
+                policy="provisional",
+                queue=folder / f"{serial}.db",
+                retry_s=0.0,
+            )
+            for serial, proxy in zip(("O-1", "O-2"), proxies, strict=True)
+        ]
+        for client in clients:
+            client.open()
+        for action, device, n in steps:
+            if action == "in":
+                await clients[device].check_in(voter(base + n))
+            elif action == "cut":
+                await proxies[device].cut()
+            else:
+                await proxies[device].restore()
+        for proxy in proxies:
+            await proxy.restore()
+        for client in clients:
+            await client.replay()
+        items = [client.queue.items() for client in clients]
+        for client in clients:
+            await client.aclose()
+        for proxy in proxies:
+            await proxy.close()
+        return items
+
+    items = [i for per_device in asyncio.run(scenario()) for i in per_device]
+    engine = shared_service.service.engine
+    voters = {base + n for action, _d, n in steps if action == "in"}
+    hashes = {voter_hash(read_ledger_key(offline_pki), national_code(n)) for n in voters}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(checkins.c.voter_hash, sa.func.count())
+            .where(checkins.c.voter_hash.in_(hashes))
+            .group_by(checkins.c.voter_hash)
+        ).all()
+        conflicts = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(checkin_conflicts)
+            .where(checkin_conflicts.c.voter_hash.in_(hashes))
+        )
+    assert all(count == 1 for _h, count in rows)  # at most once
+    assert all(i.state != "pending" for i in items)  # everything replayed
+    outcomes = [i.outcome for i in items]
+    assert len(rows) == outcomes.count("accepted")
+    assert conflicts == outcomes.count("conflict")
+    assert all(i.provisional for i in items if i.outcome == "conflict")
