@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.checkin import voter_hash
-from pollnet.link.pki import read_ledger_key
 from pollnet.link.client import Bundle, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
+from pollnet.link.pki import read_ledger_key
 from pollnet.link.queue import QueuedCheckin
 from pollnet.link.service import start_in_thread
 from pollnet.store import open_store
