@@ -42,3 +42,23 @@ def test_user_error_exits_1_with_one_translated_line(tmp_path: Path) -> None:
     persian = pollnet("--config", str(bad), "stations", "list", cwd=tmp_path)
     assert persian.returncode == 1
     assert persian.stderr.startswith("خطا: ")
+
+
+def test_lazy_command_table_matches_the_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import pollnet.cli
+    from pollnet.cli import LAZY_COMMANDS, cli
+
+    from_modules = {}
+    for info in pkgutil.iter_modules(pollnet.cli.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"pollnet.cli.{info.name}")
+        for command in module.COMMANDS:
+            from_modules[command.name] = f"{info.name}:{command.callback.__name__}"
+    assert set(from_modules) == set(LAZY_COMMANDS)
+    for name in LAZY_COMMANDS:
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.name == name

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a user error (one clear line per problem, never a trace
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -16,8 +17,45 @@ from pollnet.errors import UserError
 from pollnet.i18n import set_language
 from pollnet.settings import LANGUAGES, load
 
+# Each command is imported only when it runs (``pollnet --help`` imports them all), so that a
+# command pays the start-up time of its own dependencies only. Every module also lists its
+# commands in ``COMMANDS``; a test checks this table against them.
+LAZY_COMMANDS: dict[str, str] = {
+    "audit": "status:audit",
+    "demo": "demo:demo",
+    "device": "device:device",
+    "devices": "devices:devices",
+    "pki": "pki:pki",
+    "plan": "plan:plan",
+    "readiness": "readiness:readiness_cmd",
+    "report": "report:report",
+    "roll": "roll:roll",
+    "schedule": "schedule:schedule_cmd",
+    "serve": "serve:serve",
+    "simulate": "simulate:simulate_command",
+    "stations": "stations:stations",
+    "status": "status:status",
+    "streets": "streets:streets",
+    "synth": "synth:synth",
+    "work": "work:work",
+}
+"""Command name -> ``module:attribute`` inside :mod:`pollnet.cli`."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return self.commands.get(cmd_name)
+        module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+        module = importlib.import_module(f"pollnet.cli.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db", "db_url", envvar="POLLNET_DB", help="Database URL (sqlite:///… or postgresql://…)."
 )
@@ -39,51 +77,6 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
     settings = load(config).with_overrides(db_url=db_url, lang=lang)
     set_language(settings.lang)
     ctx.obj = App(settings)
-
-
-def _register() -> None:
-    from pollnet.cli import (
-        demo,
-        device,
-        devices,
-        pki,
-        plan,
-        readiness,
-        report,
-        roll,
-        schedule,
-        serve,
-        simulate,
-        stations,
-        status,
-        streets,
-        synth,
-        work,
-    )
-
-    for module in (
-        demo,
-        stations,
-        synth,
-        pki,
-        devices,
-        serve,
-        status,
-        streets,
-        plan,
-        work,
-        schedule,
-        readiness,
-        report,
-        device,
-        simulate,
-        roll,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:
