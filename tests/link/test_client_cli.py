@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
 
 from pollnet.cli import cli
+from pollnet.i18n import to_jalali, to_persian_digits
 from pollnet.link import pki
 from pollnet.link.service import RunningService, start_in_thread
 from pollnet.store import open_store
@@ -63,8 +66,17 @@ def test_device_run_prints_each_answer(
         (2, "duplicate", "fiber"),
     ]
     assert answers[1]["answer"]["first"]["station"] == "ST-9"
-    assert "row 3" in done.stderr and "row 4: not a voter line (card_read)" in done.stderr
+    assert "row 3: not a voter line (JSON)" in done.stderr
+    assert "row 4: not a voter line (card_read)" in done.stderr
     assert national_code(1) not in done.stdout + done.stderr
+    # In Persian: Persian digits, and when the voter voted as a Jalali date in Tehran time.
+    persian = CliRunner().invoke(
+        cli, ["--lang", "fa", "device", "run", "--bundle", str(bundle)], input=voter_line(1)
+    )
+    first_at = dt.datetime.fromisoformat(answers[1]["answer"]["first"]["at"])
+    day = to_persian_digits(to_jalali(first_at.astimezone(ZoneInfo("Asia/Tehran")).date()))
+    assert persian.stdout.startswith("ردیف ۱: ") and "ST-9" in persian.stdout
+    assert day in persian.stdout
 
 
 def test_device_run_refuses_when_no_link_answers(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 
 from pollnet.cli._common import App, echo_error, echo_json, pass_app
-from pollnet.i18n import tr
+from pollnet.i18n import current_language, format_date, localise_text, tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
+
+TEHRAN = ZoneInfo("Asia/Tehran")
 
 # The service's refusal reasons, as the service words them (same msgids).
 REASONS = {
@@ -132,18 +136,28 @@ def _line(row: int, result: CheckinResult) -> str:
         text = tr(
             "refused: already voted at station {station} at {at}",
             station=first.get("station", "?"),
-            at=first.get("at", "?"),
+            at=_when(first.get("at")),
         )
     elif result.outcome == "conflict":
         text = tr(
             "CONFLICT: accepted offline, but first recorded at station {station} at {at}",
             station=first.get("station", "?"),
-            at=first.get("at", "?"),
+            at=_when(first.get("at")),
         )
     else:
         reason = REASONS.get(result.outcome)
         text = tr("refused: {reason}", reason=tr(reason) if reason else result.outcome)
     return f"{where}: {text}"
+
+
+def _when(text: Any) -> str:
+    """A service time (ISO 8601) as Tehran local date and time in the active language."""
+    try:
+        moment = dt.datetime.fromisoformat(str(text)).astimezone(TEHRAN)
+    except ValueError:
+        return str(text)
+    day = format_date(moment.date(), current_language())
+    return f"{day} {localise_text(moment.strftime('%H:%M:%S'))}"
 
 
 COMMANDS = [device]

@@ -520,9 +520,12 @@ async def run_device(
                 continue
             row += 1
             try:
-                data = json.loads(line)
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    raise ValueError("JSON") from None
                 if not isinstance(data, dict):
-                    raise ValueError("a JSON object")
+                    raise ValueError("JSON object")
                 voter = Voter.from_mapping(data)
             except ValueError as exc:
                 bad += 1
