@@ -10,7 +10,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from pollnet.errors import UserError
-from pollnet.streets.geojson import read_geojson_file
+from pollnet.streets.geojson import parse_district, read_geojson_file
 from pollnet.streets.graph import StreetGraph
 from pollnet.streets.projection import to_lonlat
 
@@ -71,24 +71,7 @@ def read_districts(path: str | Path, *, id_property: str | None = "district") ->
             number = row
         else:
             value = (feature.get("properties") or {}).get(id_property)
-            try:
-                number = int(str(value).strip())
-            except ValueError:
-                raise UserError.of(
-                    "a district must be a whole number, not {value}",
-                    file=where,
-                    row=row,
-                    column=id_property,
-                    value=str(value),
-                ) from None
-        if not 1 <= number <= 32767:
-            raise UserError.of(
-                "a district must be a whole number, not {value}",
-                file=where,
-                row=row,
-                column=id_property,
-                value=str(number),
-            )
+            number = parse_district(value, where, row, id_property, minimum=1)
         numbers.append(number)
         polygons.append(shapely.make_valid(polygon))
     if not polygons:

@@ -106,7 +106,7 @@ def read_geojson(
             raise UserError.of("coordinates are not a list", file=where, row=row)
         native = _text(props.get("name:fa") or props.get("name"))
         english = _text(props.get("name:en"))
-        district = _district(props.get(district_property), where, row, district_property)
+        district = parse_district(props.get(district_property), where, row, district_property)
         for line in lines:
             points = _points(line, where, row)
             for x, y in points:
@@ -181,21 +181,21 @@ def _text(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _district(value: Any, where: str, row: int, column: str) -> int:
-    """A district number from a property (0 when absent)."""
-    if value is None or value == "":
+def parse_district(
+    value: Any, where: str, row: int, column: str | None, *, minimum: int = 0
+) -> int:
+    """A district number from a property or cell; 0 for an empty one when ``minimum`` is 0.
+
+    Raises :class:`UserError` naming file, row and column for anything but a whole number from
+    ``minimum`` to 32767 (the range of the graph's int16 district array).
+    """
+    if minimum == 0 and (value is None or value == ""):
         return 0
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise UserError.of(
-            "a district must be a whole number, not {value}",
-            file=where,
-            row=row,
-            column=column,
-            value=str(value),
-        ) from None
-    if not 0 <= number <= 32767:
+        number = minimum - 1
+    if not minimum <= number <= 32767:
         raise UserError.of(
             "a district must be a whole number, not {value}",
             file=where,
