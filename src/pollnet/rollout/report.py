@@ -9,7 +9,7 @@ Charts are inline SVG drawn here, so the HTML needs nothing from the network.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -429,56 +429,28 @@ def write_xlsx(report: WeeklyReport, path: Path, lang: str = "fa") -> None:
     def g(message: str) -> str:
         return gettext(message, lang)
 
+    def pace_section(
+        title: str, first: str, paces: Sequence[Pace], label: Callable[[str], object]
+    ) -> tuple[str, list[str], list[list[object]]]:
+        headers = ["Total", "Done", "Done last week", "Remaining", "Required per week", "On pace"]
+        rows: list[list[object]] = [
+            [
+                label(p.key),
+                p.total,
+                p.done,
+                p.done_last_week,
+                p.remaining,
+                p.required_per_week,
+                g("yes" if p.on_pace else "no"),
+            ]
+            for p in paces
+        ]
+        return g(title), [g(first), *map(g, headers)], rows
+
     book = Workbook()
     sections: list[tuple[str, list[str], list[list[object]]]] = [
-        (
-            g("Agencies"),
-            [
-                g("Agency"),
-                g("Total"),
-                g("Done"),
-                g("Done last week"),
-                g("Remaining"),
-                g("Required per week"),
-                g("On pace"),
-            ],
-            [
-                [
-                    g(AGENCY_LABELS.get(p.key, p.key)),
-                    p.total,
-                    p.done,
-                    p.done_last_week,
-                    p.remaining,
-                    p.required_per_week,
-                    g("yes" if p.on_pace else "no"),
-                ]
-                for p in report.agencies
-            ],
-        ),
-        (
-            g("Districts"),
-            [
-                g("District"),
-                g("Total"),
-                g("Done"),
-                g("Done last week"),
-                g("Remaining"),
-                g("Required per week"),
-                g("On pace"),
-            ],
-            [
-                [
-                    int(p.key),
-                    p.total,
-                    p.done,
-                    p.done_last_week,
-                    p.remaining,
-                    p.required_per_week,
-                    g("yes" if p.on_pace else "no"),
-                ]
-                for p in report.districts
-            ],
-        ),
+        pace_section("Agencies", "Agency", report.agencies, lambda k: g(AGENCY_LABELS.get(k, k))),
+        pace_section("Districts", "District", report.districts, int),
         (
             g("Readiness"),
             [
