@@ -33,6 +33,13 @@ from pollnet.link.simulate import SimulationConfig, SimulationReport, simulate
 @click.option("--pki", "pki_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--policy", type=click.Choice(POLICIES), default="provisional", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes driving the devices (stations are split between them).",
+)
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the figures.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the devices do (never a code).")
@@ -47,6 +54,7 @@ def simulate_command(
     pki_dir: Path | None,
     policy: str,
     seed: int,
+    workers: int,
     work_dir: Path | None,
     as_json: bool,
     verbose: bool,
@@ -61,6 +69,7 @@ def simulate_command(
         duration_s=duration,
         seed=seed,
         policy=policy,
+        workers=workers,
     )
     if url is not None:
         link = link_settings(app.settings)

@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import ssl
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -350,9 +351,12 @@ class DeviceClient:
         While check-ins wait offline, links are retried every ``retry_s`` seconds instead.
         """
         while not stop.is_set():
-            await self.heartbeat()
-            if self.queue.depth() and self.link is not None:
-                await self.replay()
+            try:
+                await self.heartbeat()
+                if self.queue.depth() and self.link is not None:
+                    await self.replay()
+            except Exception:  # a device keeps reporting whatever one round did
+                log.exception("device %s: heartbeat round failed", self.bundle.serial)
             wait = self.bundle.heartbeat_seconds
             if self.queue.depth():
                 wait = min(wait, self.retry_s)
@@ -450,7 +454,7 @@ class DeviceClient:
                 response = await link.client.post(
                     path, content=content, headers={"content-type": "application/json"}
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, ssl.SSLError, OSError) as exc:
                 self._failed(link, type(exc).__name__)
                 continue
             if response.status_code >= 500:

@@ -16,6 +16,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
+import multiprocessing
 import os
 import re
 import signal
@@ -26,6 +28,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +73,7 @@ class SimulationConfig:
     heartbeat_seconds: float | None = None
     drain_timeout_s: float = 30.0
     queue_sync: str = "NORMAL"
+    workers: int = 1
     duplicate_share: float = 0.05
     under_age_share: float = 0.03
     fiber_cut_share: float = 0.34
@@ -149,7 +153,7 @@ def simulate(config: SimulationConfig, work_dir: Path | None = None) -> Simulati
             url = config.url.rstrip("/")
         try:
             _wait_healthy(url, bundles[0])
-            run = asyncio.run(_drive(config, scenario, bundles, url, folder / "queues"))
+            run = _run_devices(config, scenario, bundles, url, folder / "queues")
         finally:
             if service is not None:
                 service.stop()
@@ -297,18 +301,67 @@ def _wait_healthy(url: str, bundle: Bundle, timeout_s: float = 30.0) -> None:
             time.sleep(0.1)
 
 
+def _run_devices(
+    config: SimulationConfig, scenario: Scenario, bundles: list[Bundle], url: str, queues: Path
+) -> _Run:
+    """Drive the devices from this process, or split by station over ``config.workers``."""
+    workers = max(1, min(config.workers, config.stations))
+    if workers == 1:
+        return asyncio.run(_drive(config, scenario, bundles, url, queues, time.time()))
+    level = logging.getLogger("pollnet.link.device").getEffectiveLevel()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(time.sleep, [0.5] * workers))  # every worker up and imported first
+        start_at = time.time() + 0.5
+        jobs = []
+        for k in range(workers):
+            mine = set(range(k, config.stations, workers))
+            part = Scenario(
+                tuple(a for a in scenario.arrivals if a.station in mine),
+                tuple(c for c in scenario.cuts if c.station in mine),
+                scenario.skew_s,
+            )
+            devices = [b for b in bundles if _position(b.serial)[0] in mine]
+            jobs.append(
+                pool.submit(_drive_in_worker, config, part, devices, url, queues, start_at, level)
+            )
+        runs = [job.result() for job in jobs]
+    return _Run(
+        [pair for r in runs for pair in r.live],
+        [item for r in runs for item in r.items],
+        sum(r.failovers for r in runs),
+        sum(r.heartbeats for r in runs),
+        max(r.elapsed_s for r in runs),
+    )
+
+
+def _drive_in_worker(
+    config: SimulationConfig,
+    scenario: Scenario,
+    bundles: list[Bundle],
+    url: str,
+    queues: Path,
+    start_at: float,
+    log_level: int,
+) -> _Run:
+    logging.getLogger("pollnet.link.device").setLevel(log_level)
+    return asyncio.run(_drive(config, scenario, bundles, url, queues, start_at))
+
+
 async def _drive(
     config: SimulationConfig,
     scenario: Scenario,
     bundles: list[Bundle],
     url: str,
     queues: Path,
+    start_at: float,
 ) -> _Run:
-    """Run the scenario: device workers, link cuts, heartbeat loops; then drain the queues."""
+    """Run the scenario from ``start_at`` (epoch seconds): device workers, link cuts, heartbeat
+    loops; then drain the queues. Only the stations of ``bundles`` are driven."""
     target = httpx.URL(url)
     host, port = target.host, target.port or 443
+    stations = sorted({_position(b.serial)[0] for b in bundles})
     outage = {c.station for c in scenario.cuts if c.links == "both"}
-    fiber = {s: await LinkProxy(host, port).start() for s in range(config.stations)}
+    fiber = {s: await LinkProxy(host, port).start() for s in stations}
     lte = {s: await LinkProxy(host, port).start() for s in outage}
     retry_s = min(1.0, max(0.1, config.duration_s / 20))
     clients: dict[tuple[int, int], DeviceClient] = {}
@@ -331,7 +384,7 @@ async def _drive(
 
     loop = asyncio.get_running_loop()
     live: list[tuple[Arrival, CheckinResult]] = []
-    started = loop.time()
+    started = loop.time() + max(0.0, start_at - time.time())
     stop = asyncio.Event()
     beating = [asyncio.create_task(c.run(stop)) for c in clients.values()]
     by_device: dict[tuple[int, int], list[Arrival]] = {}
@@ -366,9 +419,11 @@ async def _drive(
                 await asyncio.sleep(retry_s)
     except TimeoutError:
         pass  # bounded in time: whatever is still queued is reported as unsent
-    elapsed = loop.time() - started
+    elapsed = max(0.0, loop.time() - started)
     stop.set()
-    await asyncio.gather(*beating, return_exceptions=True)
+    for failure in await asyncio.gather(*beating, return_exceptions=True):
+        if isinstance(failure, BaseException):
+            logging.getLogger("pollnet.link.device").error("heartbeat loop died: %r", failure)
     items = [item for c in clients.values() for item in c.queue.items()]
     run = _Run(
         live,
