@@ -127,7 +127,10 @@ def test_a_configured_bounding_box_replaces_tehran(tmp_path: Path) -> None:
 
 
 def test_the_default_box_covers_the_five_counties() -> None:
-    path = Path("/work/shared/data/tehran-electoral-district/counties.geojson")
+    path = (
+        Path(__file__).resolve().parents[3]
+        / "shared/data/tehran-electoral-district/counties.geojson"
+    )
     if not path.exists():
         pytest.skip(f"real county boundaries not present at {path}")
     document = json.loads(path.read_text(encoding="utf-8"))

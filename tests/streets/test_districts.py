@@ -12,7 +12,9 @@ from pollnet.errors import UserError
 from pollnet.streets import assign_districts, read, read_districts
 from tests.streets.conftest import write_osm_xml
 
-COUNTIES = Path("/work/shared/data/tehran-electoral-district/counties.geojson")
+COUNTIES = (
+    Path(__file__).resolve().parents[3] / "shared/data/tehran-electoral-district/counties.geojson"
+)
 
 
 def square(lon0: float, lat0: float, size: float) -> list[list[list[float]]]:
