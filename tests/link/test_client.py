@@ -162,13 +162,20 @@ def test_heartbeat_reports_link_queue_and_clock_skew(
     device_pki: Path, service: RunningService, tmp_path: Path
 ) -> None:
     skew = dt.timedelta(seconds=90)
+    events: list[tuple[str, Any]] = []
 
     async def scenario(proxies: dict[str, LinkProxy], device: Callable[..., DeviceClient]) -> None:
-        client = device("C-2", clock=lambda: dt.datetime.now(dt.UTC) + skew, battery=lambda: 77)
+        client = device(
+            "C-2",
+            clock=lambda: dt.datetime.now(dt.UTC) + skew,
+            battery=lambda: 77,
+            on_event=lambda kind, data: events.append((kind, data.get("result"))),
+        )
         beat = await client.heartbeat()
         assert beat is not None and beat.link == "fiber" and beat.queue_depth == 0
         assert beat.state in ("ready", "degraded")
         assert abs(beat.clock_skew_s - 90) < 2 and client.clock_skew_s == beat.clock_skew_s
+        assert ("heartbeat", beat) in events
 
     run(device_pki, service, tmp_path, scenario)
     time_left = 5.0

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from pollnet.cli._common import App, echo_error, echo_json, pass_app
-from pollnet.i18n import current_language, format_date, localise_text, tr
+from pollnet.i18n import current_language, format_date, format_number, localise_text, tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
 
 TEHRAN = ZoneInfo("Asia/Tehran")
+SKEW_WARNING_S = 60.0  # the service refuses at 300 s by default
 
 # The service's refusal reasons, as the service words them (same msgids).
 REASONS = {
@@ -90,6 +91,9 @@ def run(
             show(0, data["result"])
         elif kind == "link" and not as_json:
             click.echo(tr("link: {link}", link=data["to"] or tr("none")), err=True)
+        elif kind == "heartbeat" and abs(data["result"].clock_skew_s) > SKEW_WARNING_S:
+            seconds = format_number(round(data["result"].clock_skew_s))
+            echo_error(tr("the device clock is {seconds} s off the service clock", seconds=seconds))
 
     def emit(row: int, result: CheckinResult | ValueError) -> None:
         if isinstance(result, ValueError):

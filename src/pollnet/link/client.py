@@ -200,8 +200,9 @@ class DeviceClient:
         Reads the battery level in percent (``None``: no battery / unknown).
     on_event
         Called with ``("link", {"from", "to"})`` when the link in use changes, ``("replayed",
-        {"result"})`` for each queued check-in sent late, and ``("conflict", {...})`` (the
-        service's answer) when a replay comes back as a conflict.
+        {"result"})`` for each queued check-in sent late, ``("heartbeat", {"result"})`` for each
+        heartbeat answered, and ``("conflict", {...})`` (the service's answer) when a replay
+        comes back as a conflict.
     """
 
     def __init__(
@@ -336,7 +337,7 @@ class DeviceClient:
         self.heartbeats += 1
         middle = sent_at["t"] + dt.timedelta(seconds=round_trip / 2)
         self.clock_skew_s = (middle - server_time).total_seconds()
-        return HeartbeatResult(
+        beat = HeartbeatResult(
             sent.link,
             str(sent.body.get("state", "")),
             server_time,
@@ -344,6 +345,8 @@ class DeviceClient:
             depth,
             round_trip,
         )
+        self._emit("heartbeat", {"result": beat})
+        return beat
 
     async def run(self, stop: asyncio.Event) -> None:
         """Heartbeat every ``heartbeat_seconds`` and replay the backlog until ``stop`` is set.
