@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,7 +76,7 @@ class Checkin:
 
 def voter_hash(key: bytes, national_code: str) -> str:
     """The keyed HMAC-SHA256 (hex) that stands in for a valid, normalised national code."""
-    return hmac.new(key, national_code.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, national_code.encode("ascii"), "sha256").hex()
 
 
 def parse_checkin(

@@ -208,8 +208,7 @@ class HeartbeatBoard:
                 self._station_state[station] = state
                 changes.append({"station": station, "state": state, "since": now})
         with self.engine.begin() as conn:
-            conn.execute(heartbeats.insert(), [_history_row(b) for b in pending])
-            _upsert_states(conn, list(latest.values()))
+            _write_beats(conn, pending, list(latest.values()))
             if changes:
                 conn.execute(station_states.insert(), changes)
 
@@ -250,33 +249,56 @@ def readiness(engine: Engine, now: dt.datetime, interval_s: float = 30.0) -> lis
     return board.readiness(now)
 
 
-def _history_row(beat: Heartbeat) -> dict[str, Any]:
-    return {
-        "device": beat.device,
-        "station": beat.station,
-        "received_at": beat.received_at,
-        "link": beat.link,
-        "queue_depth": beat.queue_depth,
-        "clock_skew_s": beat.clock_skew_s,
-        "software_version": beat.software_version,
-        "battery": beat.battery,
-    }
+_BEAT_COLUMNS = (
+    "device",
+    "station",
+    "link",
+    "queue_depth",
+    "clock_skew_s",
+    "software_version",
+    "battery",
+)
 
 
-def _upsert_states(conn: Connection, beats: Sequence[Heartbeat]) -> None:
-    rows = [{**_history_row(b), "last_seen": b.received_at} for b in beats]
-    for row in rows:
-        del row["received_at"]
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+def _write_beats(
+    conn: Connection, pending: Sequence[Heartbeat], latest: Sequence[Heartbeat]
+) -> None:
+    """Add ``pending`` to the history and upsert the devices' ``latest`` states.
 
-        stmt = pg_insert(device_states)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    Plain SQL with tuples on the driver: at 20,000 devices every 30 s, SQLAlchemy's per-row
+    parameter processing cost more than the database.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
 
-        stmt = sqlite_insert(device_states)  # type: ignore[assignment]
-    columns = {c: stmt.excluded[c] for c in rows[0] if c != "device"}
-    conn.execute(stmt.on_conflict_do_update(index_elements=["device"], set_=columns), rows)
+    def time(value: dt.datetime) -> Any:  # as SQLAlchemy stores it: naive UTC text on SQLite
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else utc
+
+    def values(beat: Heartbeat) -> tuple[Any, ...]:
+        return (
+            beat.device,
+            beat.station,
+            beat.link,
+            beat.queue_depth,
+            beat.clock_skew_s,
+            beat.software_version,
+            beat.battery,
+            time(beat.received_at),
+        )
+
+    marks = ", ".join([mark] * (len(_BEAT_COLUMNS) + 1))
+    columns = ", ".join(_BEAT_COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO {heartbeats.name} ({columns}, received_at) VALUES ({marks})",
+        [values(b) for b in pending],
+    )
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*_BEAT_COLUMNS[1:], "last_seen"))
+    conn.exec_driver_sql(
+        f"INSERT INTO {device_states.name} ({columns}, last_seen) VALUES ({marks})"
+        f" ON CONFLICT (device) DO UPDATE SET {updates}",
+        [values(b) for b in latest],
+    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -14,6 +14,7 @@ Every answer is stored with its idempotency key (per device), so a retry gets it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -57,10 +59,13 @@ UNAVAILABLE = Answer(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
+    """A queued check-in: its answer goes to ``deliver`` or, from an event loop, ``future``."""
+
     checkin: Checkin
-    deliver: Callable[[Answer], None]
+    deliver: Callable[[Answer], None] | None
+    future: asyncio.Future[Answer] | None = None
 
 
 class Ledger:
@@ -112,9 +117,13 @@ class Ledger:
 
     def submit(self, checkin: Checkin, deliver: Callable[[Answer], None]) -> None:
         """Queue ``checkin``; the writer thread calls ``deliver`` once it is committed."""
+        self._enqueue(_Pending(checkin, deliver))
+
+    def _enqueue(self, pending: _Pending) -> None:
         with self._wake:
-            self._queue.append(_Pending(checkin, deliver))
-            self._wake.notify()
+            self._queue.append(pending)
+            if len(self._queue) == 1:  # the writer waits only on an empty queue
+                self._wake.notify()
 
     def record(self, checkin: Checkin, timeout: float = 30.0) -> Answer:
         """Record ``checkin`` and wait for its durable answer (for threads, tests and tools)."""
@@ -132,13 +141,8 @@ class Ledger:
 
     async def record_async(self, checkin: Checkin) -> Answer:
         """Record ``checkin`` from an event loop; resolves once it is committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Answer] = loop.create_future()
-
-        def deliver(answer: Answer) -> None:
-            loop.call_soon_threadsafe(_resolve, future, answer)
-
-        self.submit(checkin, deliver)
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(checkin, None, future))
         return await future
 
     def _run(self) -> None:
@@ -173,12 +177,10 @@ class Ledger:
             try:
                 answers = self._write(conn, batch)
             except Exception:
-                for pending in batch:
-                    pending.deliver(UNAVAILABLE)
+                _deliver(batch, [UNAVAILABLE] * len(batch))
                 raise
             self.batches += 1
-            for pending, answer in zip(batch, answers, strict=True):
-                pending.deliver(answer)
+            _deliver(batch, answers)
 
     def _write(self, conn: Connection, batch: Sequence[_Pending]) -> list[Answer]:
         items = [p.checkin for p in batch]
@@ -240,9 +242,24 @@ class Ledger:
             conn.commit()
 
 
-def _resolve(future: asyncio.Future[Answer], answer: Answer) -> None:
-    if not future.done():
-        future.set_result(answer)
+def _deliver(batch: Sequence[_Pending], answers: Sequence[Answer]) -> None:
+    """Hand the answers over: one wake-up per event loop and batch, not one per check-in."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Answer], Answer]]] = {}
+    for pending, answer in zip(batch, answers, strict=True):
+        if pending.future is not None:
+            by_loop.setdefault(pending.future.get_loop(), []).append((pending.future, answer))
+        elif pending.deliver is not None:
+            pending.deliver(answer)
+    for loop, pairs in by_loop.items():
+        # A closed loop raises RuntimeError: nobody waits for those answers any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, pairs)
+
+
+def _resolve(pairs: list[tuple[asyncio.Future[Answer], Answer]]) -> None:
+    for future, answer in pairs:
+        if not future.done():
+            future.set_result(answer)
 
 
 def _make_durable(conn: Connection) -> None:
@@ -309,6 +326,7 @@ def _write_batch(
 
     new_ids = _allocate(next_ids, "checkins", new_rows)
     _insert_rows(sql, "checkins", new_rows)
+    recorded_at = _iso(now)
     for i, row, checkin_id in zip(new_index, new_rows, new_ids, strict=True):
         answers[i] = _answer(
             201,
@@ -317,7 +335,7 @@ def _write_batch(
                 "checkin_id": checkin_id,
                 "station": row["station"],
                 "device": row["device"],
-                "recorded_at": _iso(row["recorded_at"]),
+                "recorded_at": recorded_at,
             },
         )
     conflict_rows: list[dict[str, Any]] = []
@@ -449,13 +467,30 @@ def _on_roll(sql: _Sql, election: str, hashes: Iterable[str]) -> set[str]:
 def _insert_rows(
     sql: _Sql, table: str, rows: list[dict[str, Any]], extra: Sequence[str] = ()
 ) -> None:
-    columns = (*_ROW_COLUMNS, *extra)
-    times = {"recorded_at", "device_time", "provisional_at"}
-    sql.insert(
-        table,
-        columns,
-        [[sql.time(r[c]) if c in times else r[c] for c in columns] for r in rows],
-    )
+    time = sql.time
+    last_at: dt.datetime | None = None
+    last_text: Any = None
+    values = []
+    for r in rows:
+        if r["recorded_at"] is not last_at:  # one batch, one recorded_at: convert it once
+            last_at = r["recorded_at"]
+            last_text = time(last_at)
+        values.append(
+            (
+                r["id"],
+                r["election"],
+                r["voter_hash"],
+                r["station"],
+                r["device"],
+                last_text,
+                time(r["device_time"]),
+                time(r["provisional_at"]),
+                r["card_read"],
+                r["fingerprint_score"],
+                *(r[c] for c in extra),
+            )
+        )
+    sql.insert(table, (*_ROW_COLUMNS, *extra), values)
 
 
 def _audit(
@@ -560,7 +595,7 @@ def _refused(reason: str, message: str, lang: str) -> Answer:
 
 
 def _answer(status_code: int, body: dict[str, Any]) -> Answer:
-    return Answer(status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+    return Answer(status_code, orjson.dumps(body))
 
 
 def _iso(value: dt.datetime) -> str:

@@ -1,17 +1,26 @@
 """Prometheus metrics of the service: check-ins, refusals by reason, latency, stations by state.
 
-Each service owns its own :class:`prometheus_client.CollectorRegistry` (no global state), so
-tests can run several services in one process.
+The hot path only bumps plain counters and one bucket of a latency histogram kept here (a
+``prometheus_client`` histogram costs microseconds per observation, a lock and a loop over its
+buckets); a collector turns them into Prometheus families when ``/metrics`` is scraped. Each
+service owns its own :class:`prometheus_client.CollectorRegistry` (no global state), so tests can
+run several services in one process. Everything is updated on the service's event loop thread.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from pollnet.link.heartbeat import STATES, StationReadiness
@@ -22,46 +31,81 @@ _STATUS = {201: "accepted", 200: "conflict", 409: "duplicate", 422: "refused", 5
 
 
 class LinkMetrics:
-    """The service's counters and histograms; ``readiness`` gives station states at scrape."""
+    """The service's counters and latency histogram; ``readiness`` gives station states at scrape.
+
+    ``checkins`` counts answers by outcome, ``refusals`` refused check-ins by reason,
+    ``heartbeats`` heartbeats by link; ``latency_counts[i]`` the check-ins that took at most
+    ``LATENCY_BUCKETS[i]`` seconds and more than the bucket before (the last: more than all).
+    """
 
     def __init__(self, readiness: Callable[[dt.datetime], Sequence[StationReadiness]]) -> None:
+        self.checkins: dict[str, int] = {}
+        self.refusals: dict[str, int] = {}
+        self.heartbeats: dict[str, int] = {}
+        self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.latency_sum = 0.0
         self.registry = CollectorRegistry()
-        self.checkins = Counter(
-            "pollnet_checkins",
-            "Check-in answers by outcome (accepted, conflict, duplicate, refused, unavailable...).",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.refusals = Counter(
-            "pollnet_checkin_refusals",
-            "Refused check-ins by reason.",
-            ["reason"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "pollnet_checkin_latency_seconds",
-            "Time from a check-in's arrival to its durable answer, in seconds.",
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.heartbeats = Counter(
-            "pollnet_heartbeats", "Heartbeats received.", ["link"], registry=self.registry
-        )
+        self.registry.register(_CountersCollector(self))
         self.registry.register(_StationCollector(readiness))
 
     def observe_checkin(self, status_code: int, body: bytes, seconds: float) -> None:
         """Count one answered check-in that took ``seconds``."""
         outcome = _STATUS.get(status_code, "malformed")
-        self.checkins.labels(outcome).inc()
+        self.checkins[outcome] = self.checkins.get(outcome, 0) + 1
         if status_code == 409:
-            self.refusals.labels("duplicate").inc()
+            self.refusals["duplicate"] = self.refusals.get("duplicate", 0) + 1
         elif status_code == 422:
-            self.refusals.labels(json.loads(body).get("reason", "unknown")).inc()
-        self.latency.observe(seconds)
+            reason = str(json.loads(body).get("reason", "unknown"))
+            self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.latency_sum += seconds
+
+    def observe_heartbeat(self, link: str) -> None:
+        """Count one heartbeat received on ``link``."""
+        self.heartbeats[link] = self.heartbeats.get(link, 0) + 1
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class _CountersCollector(Collector):
+    def __init__(self, metrics: LinkMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self._metrics
+        yield _counter(
+            "pollnet_checkins",
+            "Check-in answers by outcome (accepted, conflict, duplicate, refused, unavailable...).",
+            "outcome",
+            m.checkins,
+        )
+        yield _counter(
+            "pollnet_checkin_refusals", "Refused check-ins by reason.", "reason", m.refusals
+        )
+        yield _counter("pollnet_heartbeats", "Heartbeats received.", "link", m.heartbeats)
+        cumulative, buckets = 0, []
+        for bound, count in zip((*LATENCY_BUCKETS, float("inf")), m.latency_counts, strict=True):
+            cumulative += count
+            buckets.append((_bound(bound), float(cumulative)))
+        yield HistogramMetricFamily(
+            "pollnet_checkin_latency_seconds",
+            "Time from a check-in's arrival to its durable answer, in seconds.",
+            buckets=buckets,
+            sum_value=m.latency_sum,
+        )
+
+
+def _counter(name: str, documentation: str, label: str, counts: dict[str, int]) -> Metric:
+    family = CounterMetricFamily(name, documentation, labels=[label])
+    for value, count in sorted(counts.items()):
+        family.add_metric([value], float(count))
+    return family
+
+
+def _bound(value: float) -> str:
+    return "+Inf" if value == float("inf") else repr(value)
 
 
 class _StationCollector(Collector):

@@ -9,10 +9,12 @@ Arabic-Indic digits are accepted and read as their ASCII forms.
 from __future__ import annotations
 
 import datetime as dt
+from operator import mul
 
 from pollnet.i18n.digits import to_ascii_digits
 
 LENGTH = 10
+_WEIGHTS = tuple(range(LENGTH, 1, -1))
 
 
 def normalise_national_code(text: str) -> str | None:
@@ -21,7 +23,10 @@ def normalise_national_code(text: str) -> str | None:
     Surrounding spaces and dashes between digit groups (``049-937089-9``) are dropped; anything
     else that is not a digit makes the code invalid.
     """
-    code = to_ascii_digits(text).strip().replace("-", "")
+    if len(text) == LENGTH and text.isascii():  # the usual case: nothing to translate
+        code = text
+    else:
+        code = to_ascii_digits(text).strip().replace("-", "")
     if len(code) != LENGTH or not code.isascii() or not code.isdigit():
         return None
     if code == code[0] * LENGTH:
@@ -38,7 +43,7 @@ def is_valid_national_code(text: str) -> bool:
 
 def check_digit(first_nine: str) -> int:
     """The check digit of the first nine digits of a national code."""
-    total = sum(int(d) * (LENGTH - i) for i, d in enumerate(first_nine))
+    total: int = sum(map(mul, map(int, first_nine), _WEIGHTS))
     rest = total % 11
     return rest if rest < 2 else 11 - rest
 

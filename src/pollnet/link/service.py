@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import socket
 import ssl
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from cryptography import x509
 from sqlalchemy.engine import Engine
@@ -52,6 +52,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 16 * 1024
+_CONTENT_TYPES = {"application/json": b"application/json"}
 _IDENTITY_CACHE = 100_000
 log = logging.getLogger("pollnet.link")
 
@@ -149,15 +150,16 @@ class LinkService:
             return
         if scope["type"] != "http":
             return
-        identity, problem = self._identity(scope)
+        now = _now()
+        identity, problem = self._identity(scope, now)
         if identity is None:
             await _json(send, 403, {"status": "refused", "reason": problem, "message": problem})
             return
         route = (scope["method"], scope["path"])
         if route == ("POST", "/v1/checkins"):
-            await self._checkin(scope, receive, send, identity)
+            await self._checkin(scope, receive, send, identity, now)
         elif route == ("POST", "/v1/heartbeats"):
-            await self._heartbeat(scope, receive, send, identity)
+            await self._heartbeat(scope, receive, send, identity, now)
         elif route == ("GET", "/v1/health"):
             await _json(
                 send,
@@ -166,7 +168,7 @@ class LinkService:
                     "status": "ok",
                     "device": identity.serial,
                     "station": identity.station,
-                    "server_time": _now().isoformat(),
+                    "server_time": now.isoformat(),
                 },
             )
         elif route == ("GET", "/metrics"):
@@ -187,7 +189,7 @@ class LinkService:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _identity(self, scope: Scope) -> tuple[DeviceIdentity | None, str]:
+    def _identity(self, scope: Scope, now: dt.datetime) -> tuple[DeviceIdentity | None, str]:
         chain = scope.get("extensions", {}).get("tls", {}).get("client_cert_chain") or []
         if not chain:
             return None, "no_client_certificate"
@@ -204,19 +206,19 @@ class LinkService:
             return None, "not_a_device_certificate"
         if self._revocations.is_revoked(identity.cert_serial, time.monotonic()):
             return None, "revoked"
-        if identity.not_after < _now():
+        if identity.not_after < now:
             return None, "expired"
         return identity, ""
 
     async def _checkin(
-        self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity
+        self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity, now: dt.datetime
     ) -> None:
         started = time.perf_counter()
         body, answer = await self._read_json(scope, receive)
         if answer is None:
             assert body is not None
             try:
-                checkin = parse_checkin(body, identity, self.policy, self._hmac_key, _now())
+                checkin = parse_checkin(body, identity, self.policy, self._hmac_key, now)
             except MalformedRequest as exc:
                 answer = _malformed(str(exc))
             else:
@@ -225,36 +227,35 @@ class LinkService:
         await _send(send, answer.status_code, answer.body)
 
     async def _heartbeat(
-        self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity
+        self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity, now: dt.datetime
     ) -> None:
         body, answer = await self._read_json(scope, receive)
         if answer is None:
             assert body is not None
-            now = _now()
             try:
                 beat = parse_heartbeat(body, identity, now)
             except MalformedRequest as exc:
                 answer = _malformed(str(exc))
             else:
-                self.metrics.heartbeats.labels(beat.link).inc()
+                self.metrics.observe_heartbeat(beat.link)
                 state = self.board.record(beat)
-                answer = Answer(
-                    200,
-                    json.dumps(
-                        {"server_time": now.isoformat(), "state": state}, separators=(",", ":")
-                    ).encode(),
-                )
+                answer = Answer(200, orjson.dumps({"server_time": now.isoformat(), "state": state}))
         await _send(send, answer.status_code, answer.body)
 
     async def _read_json(
         self, scope: Scope, receive: Receive
     ) -> tuple[Mapping[str, Any] | None, Answer | None]:
         """The JSON object of the request body, or the answer that refuses it (415/413/400)."""
-        headers = dict(scope["headers"])
-        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if media != b"application/json":
+        media = declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                media = value
+            elif name == b"content-length":
+                declared = value
+        if media != b"application/json" and (
+            media is None or media.split(b";")[0].strip().lower() != b"application/json"
+        ):
             return None, _error(415, "unsupported_media_type", "the body must be application/json")
-        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
             return None, _error(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
         chunks = []
@@ -271,8 +272,8 @@ class LinkService:
             chunks.append(chunk)
             more = message.get("more_body", False)
         try:
-            value = json.loads(b"".join(chunks))
-        except (ValueError, UnicodeDecodeError):
+            value = orjson.loads(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        except orjson.JSONDecodeError:
             return None, _malformed("the body is not valid JSON")
         if not isinstance(value, dict):
             return None, _malformed("the body must be a JSON object")
@@ -283,28 +284,58 @@ class PeerCertProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol that hands the client certificate to the app.
 
     Once the TLS handshake is done it sets the ASGI TLS extension on every request of the
-    connection: ``scope["extensions"]["tls"] = {"client_cert_chain": [PEM], ...}``.
+    connection: ``scope["extensions"]["tls"] = {"client_cert_chain": [PEM], ...}`` (one dict per
+    connection, built once). It also sends each response as one TLS record: uvicorn writes the
+    head and the body separately, and on TLS every write is a record and a ``send`` of its own.
     """
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        tls = {
-            "server_cert": None,
-            "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
-            "client_cert_name": None,
-            "client_cert_error": None,
-            "tls_version": None,
-            "cipher_suite": None,
+        self._extensions: dict[str, dict[object, object]] = {
+            "tls": {
+                "server_cert": None,
+                "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+                "client_cert_name": None,
+                "client_cert_error": None,
+                "tls_version": None,
+                "cipher_suite": None,
+            }
         }
-        inner = self.app
+        self.transport = _CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            scope.setdefault("extensions", {})["tls"] = tls
-            await inner(scope, receive, send)
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = self._extensions
 
-        self.app = app
+
+class _CoalescingTransport:
+    """A transport whose writes within one turn of the event loop go out as one write."""
+
+    __slots__ = ("_loop", "_parts", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._parts:
+            self._loop.call_soon(self._flush)
+        self._parts.append(data)
+
+    def _flush(self) -> None:
+        parts, self._parts = self._parts, []
+        if parts and not self._transport.is_closing():
+            self._transport.write(parts[0] if len(parts) == 1 else b"".join(parts))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 @dataclass
@@ -414,13 +445,11 @@ def _malformed(message: str) -> Answer:
 
 def _error(status_code: int, reason: str, message: str) -> Answer:
     body = {"status": "refused", "reason": reason, "message": message}
-    return Answer(status_code, json.dumps(body, separators=(",", ":")).encode())
+    return Answer(status_code, orjson.dumps(body))
 
 
 async def _json(send: Send, status_code: int, body: Mapping[str, Any]) -> None:
-    await _send(
-        send, status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    )
+    await _send(send, status_code, orjson.dumps(body))
 
 
 async def _send(
@@ -431,8 +460,8 @@ async def _send(
             "type": "http.response.start",
             "status": status_code,
             "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-type", _CONTENT_TYPES.get(content_type) or content_type.encode()),
+                (b"content-length", b"%d" % len(body)),
             ],
         }
     )
