@@ -77,6 +77,17 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
         yield advance
 
 
+@contextmanager
+def busy(description: str) -> Iterator[None]:
+    """A spinner on standard error while a step of unknown length runs (only on a terminal)."""
+    console = stderr()
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(description):
+        yield
+
+
 def iter_with_progress(items: Iterable[Any], description: str, total: int) -> Iterator[Any]:
     """Iterate ``items`` while a progress bar counts them."""
     with progress(description, total) as advance:

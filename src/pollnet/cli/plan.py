@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.plan.model import FLAG_LABELS
 
@@ -42,7 +42,8 @@ def plan(
     """Plan fiber routes from the exchanges to every polling station and store the plan."""
     from pollnet.plan import run
 
-    result = run(app.engine, app.settings, streets=streets, costs=costs)
+    with busy(gettext("Planning the fiber network")):
+        result = run(app.engine, app.settings, streets=streets, costs=costs)
     files = _write_outputs(app, result, streets, out) if out else {}
     if as_json:
         echo_json({**result.summary(), **({"files": files} if files else {})})

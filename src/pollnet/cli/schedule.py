@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.work import resolve_today, rollout_config, today_option
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.rollout import store as rollout_store
@@ -40,13 +40,14 @@ def schedule_cmd(
     """Forecast when every station is ready, against election day."""
     config = rollout_config(app)
     day = resolve_today(today)
-    orders, states, before = rollout_store.forecast_from_store(
-        app.engine,
-        config,
-        day,
-        app.settings.election_date,
-        priority=priority,  # type: ignore[arg-type]
-    )
+    with busy(gettext("Scheduling the work orders")):
+        orders, states, before = rollout_store.forecast_from_store(
+            app.engine,
+            config,
+            day,
+            app.settings.election_date,
+            priority=priority,  # type: ignore[arg-type]
+        )
     changes = tuple(CrewChange.parse(c) for c in crews)
     after: Forecast | None = None
     if changes:

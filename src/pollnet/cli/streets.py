@@ -10,9 +10,9 @@ import click
 import numpy as np
 
 from pollnet import streets as st
-from pollnet.cli._common import App, echo_json, pass_app
+from pollnet.cli._common import App, busy, echo_json, pass_app
 from pollnet.errors import UserError
-from pollnet.i18n import format_number, tr
+from pollnet.i18n import format_number, gettext, tr
 from pollnet.streets.classes import check_classes
 
 
@@ -48,13 +48,14 @@ def import_(
 ) -> None:
     """Read an OpenStreetMap (.osm.pbf, .osm) or GeoJSON street file into the street cache."""
     config = st.StreetsConfig.from_settings(app.settings)
-    graph = st.read(
-        file,
-        classes=check_classes(classes.split(",")) if classes else config.classes,
-        districts=districts,
-        district_property=district_property or config.district_property,
-    )
-    written = st.save(graph, out or config.cache)
+    with busy(gettext("Reading the street network")):
+        graph = st.read(
+            file,
+            classes=check_classes(classes.split(",")) if classes else config.classes,
+            districts=districts,
+            district_property=district_property or config.district_property,
+        )
+        written = st.save(graph, out or config.cache)
     if as_json:
         echo_json({"cache": str(written), **graph.summary(), "report": graph.report.to_dict()})
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.errors import NotFoundError, UserError
 from pollnet.i18n import format_date, gettext, parse_date, tr
 from pollnet.model import Agency
@@ -69,15 +69,16 @@ def generate_cmd(
     plan_id = plan_id or latest_plan_id(app.engine)
     if plan_id is None:
         raise NotFoundError.of("no plan yet: run pollnet plan first")
-    plan = load_plan(app.engine, plan_id)
-    orders, diff = rollout_store.generate_into_store(
-        app.engine,
-        plan,
-        rollout_config(app),
-        by=who(by),
-        now=now(),
-        today=resolve_today(today),
-    )
+    with busy(gettext("Generating the work orders")):
+        plan = load_plan(app.engine, plan_id)
+        orders, diff = rollout_store.generate_into_store(
+            app.engine,
+            plan,
+            rollout_config(app),
+            by=who(by),
+            now=now(),
+            today=resolve_today(today),
+        )
     if as_json:
         echo_json(
             {
