@@ -84,6 +84,7 @@ class Ledger:
         self.max_batch = max_batch
         self.batches = 0
         self._queue: deque[_Pending] = deque()
+        self._staged: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._wake = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -141,9 +142,21 @@ class Ledger:
 
     async def record_async(self, checkin: Checkin) -> Answer:
         """Record ``checkin`` from an event loop; resolves once it is committed."""
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._enqueue(_Pending(checkin, None, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        staged = self._staged.get(loop)
+        if staged is None:  # the first of this turn of the loop: hand them over at its end
+            staged = self._staged[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        staged.append(_Pending(checkin, None, future))
         return await future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue the check-ins ``loop`` staged in one turn: one lock and one wake-up for all."""
+        staged = self._staged.pop(loop, [])
+        with self._wake:
+            self._queue.extend(staged)
+            self._wake.notify()
 
     def _run(self) -> None:
         failures = 0
