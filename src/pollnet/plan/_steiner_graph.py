@@ -25,7 +25,8 @@ class SimpleGraph:
     Simple edges are numbered ``0..m-1`` in ``(lo, hi)`` order; ``edge_id`` maps them back to the
     caller's edge indices and ``rank`` orders them by (weight, caller's index), which is how every
     MST here breaks ties (so the solver is deterministic). ``matrix`` is the symmetric CSR
-    adjacency (explicit zeros are edges, as :mod:`scipy.sparse.csgraph` reads them).
+    adjacency (explicit zeros are edges, as :mod:`scipy.sparse.csgraph` reads them) and
+    ``arc_edge`` the simple edge of each of its stored arcs.
     """
 
     num_nodes: int
@@ -35,6 +36,7 @@ class SimpleGraph:
     edge_id: IntArray
     key: IntArray
     matrix: sparse.csr_array
+    arc_edge: IntArray
 
     @property
     def num_edges(self) -> int:
@@ -66,17 +68,16 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
         order = order[candidates[first]]
     lo, hi, ww, index, key = lo[order], hi[order], ww[order], index[order], key[order]
     m = lo.size
-    # scipy's COO -> CSR conversion (a counting sort) tells where each arc lands.
-    arc_number = np.arange(2 * m, dtype=np.float64) + 1.0
-    placed = sparse.coo_array(
-        (arc_number, (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
-        shape=(num_nodes, num_nodes),
-    ).tocsr()
-    arcs = placed.data.astype(np.int64) - 1
-    matrix = sparse.csr_array(
-        (np.concatenate([ww, ww])[arcs], placed.indices, placed.indptr),
-        shape=(num_nodes, num_nodes),
-    )
+    # The CSR arcs, grouped by tail node with a stable sort (lo is sorted already, so the sort
+    # only has to merge in the reverse arcs).
+    tail = np.concatenate([lo, hi])
+    arcs = np.argsort(tail, kind="stable")
+    index_type = np.int32 if 2 * m < 2**31 and num_nodes < 2**31 else np.int64  # as scipy's
+    indptr = np.zeros(num_nodes + 1, dtype=index_type)
+    np.cumsum(np.bincount(tail, minlength=num_nodes), out=indptr[1:])
+    arc_edge = np.where(arcs < m, arcs, arcs - m)
+    head = np.concatenate([hi, lo])[arcs].astype(index_type)
+    matrix = sparse.csr_array((ww[arc_edge], head, indptr), shape=(num_nodes, num_nodes))
     return SimpleGraph(
         num_nodes=num_nodes,
         lo=lo,
@@ -85,6 +86,7 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
         edge_id=index,
         key=key,
         matrix=matrix,
+        arc_edge=arc_edge,
     )
 
 
@@ -134,26 +136,40 @@ class Tree:
 
 def orient(g: SimpleGraph, edges: IntArray, root: int) -> Tree:
     """Orient the tree (or the part of a forest holding ``root``) made of simple ``edges``."""
-    n = g.num_nodes
     a, b = g.lo[edges], g.hi[edges]
-    position = np.arange(edges.size, dtype=np.float64) + 1.0
-    adjacency = sparse.csr_array(
-        (np.concatenate([position, position]), (np.concatenate([a, b]), np.concatenate([b, a]))),
-        shape=(n, n),
-    )
+    nodes = np.unique(np.concatenate([a, b, [root]]))
+    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    adjacency = sparse.csr_array((np.ones(a.size), (la, lb)), shape=(nodes.size, nodes.size))
+    return _orient_local(g, nodes, la, lb, edges, root, adjacency)
+
+
+def _orient_local(
+    g: SimpleGraph,
+    nodes: IntArray,
+    a: IntArray,
+    b: IntArray,
+    edges: IntArray,
+    root: int,
+    adjacency: sparse.csr_array,
+) -> Tree:
+    """:func:`orient` on the sorted ``nodes`` numbered locally (``a``, ``b``: the edges' ends,
+    ``adjacency``: the edges in either direction), so the cost follows the tree's size."""
     order, pred = csgraph.breadth_first_order(
-        adjacency, root, directed=True, return_predecessors=True
+        adjacency, int(np.searchsorted(nodes, root)), directed=False, return_predecessors=True
     )
-    parent = np.full(n, -1, dtype=np.int64)
-    parent_edge = np.full(n, -1, dtype=np.int64)
+    parent = np.full(g.num_nodes, -1, dtype=np.int64)
+    parent_edge = np.full(g.num_nodes, -1, dtype=np.int64)
     children = order[1:]
-    parent[children] = pred[children]
-    parent_edge[children] = g.lookup(children, parent[children])
-    used = parent_edge[children]
+    parent[nodes[children]] = nodes[pred[children]]
+    reached = np.zeros(nodes.size, dtype=bool)
+    reached[order] = True
+    inside = reached[a]  # an edge lies in root's part when either end does
+    ga, gb, used = nodes[a[inside]], nodes[b[inside]], edges[inside]
+    parent_edge[np.where(parent[ga] == gb, ga, gb)] = used
     return Tree(
         root=root,
         edges=np.sort(used),
-        nodes=np.sort(order).astype(np.int64),
+        nodes=nodes[np.sort(order)].astype(np.int64),
         parent=parent,
         parent_edge=parent_edge,
         cost=g.cost(used),
@@ -178,19 +194,46 @@ def prune(g: SimpleGraph, tree: Tree, terminals: IntArray) -> Tree:
 def mst_prune(g: SimpleGraph, nodes: IntArray, terminals: IntArray, root: int) -> Tree:
     """The MST of the subgraph induced by ``nodes``, oriented from ``root``, then pruned.
 
-    ``nodes`` must induce a connected subgraph holding every terminal.
+    ``nodes`` must be sorted, distinct and induce a connected subgraph holding every terminal.
+    Only the arcs of ``nodes`` are read, so the cost follows the subgraph's size.
     """
-    inside = np.zeros(g.num_nodes, dtype=bool)
-    inside[nodes] = True
-    induced = np.flatnonzero(inside[g.lo] & inside[g.hi])
-    chosen = induced[mst(g.num_nodes, g.lo[induced], g.hi[induced], g.weight[induced])]
-    return prune(g, orient(g, chosen, root), terminals)
+    local = np.full(g.num_nodes, -1, dtype=np.int64)
+    local[nodes] = np.arange(nodes.size)
+    indptr, indices = g.matrix.indptr, g.matrix.indices
+    start, count = indptr[nodes].astype(np.int64), np.diff(indptr)[nodes].astype(np.int64)
+    offset = np.cumsum(count) - count
+    arc = np.repeat(start - offset, count) + np.arange(int(count.sum()), dtype=np.int64)
+    own = np.repeat(nodes, count)
+    other = indices[arc]
+    induced = np.sort(g.arc_edge[arc[(local[other] >= 0) & (own < other)]])
+    if induced.size == 0:
+        return prune(g, orient(g, induced, root), terminals)
+    a, b = local[g.lo[induced]], local[g.hi[induced]]
+    # The MST as in mst(), keeping scipy's forest matrix for the breadth-first search.
+    by_weight = np.argsort(g.weight[induced], kind="stable")
+    rank = np.empty(induced.size, dtype=np.float64)
+    rank[by_weight] = np.arange(1, induced.size + 1, dtype=np.float64)
+    forest = csgraph.minimum_spanning_tree(
+        sparse.csr_array((rank, (a, b)), shape=(nodes.size, nodes.size))
+    )
+    chosen = np.sort(by_weight[forest.data.astype(np.int64) - 1])
+    tree = _orient_local(g, nodes, a[chosen], b[chosen], induced[chosen], root, forest)
+    return prune(g, tree, terminals)
 
 
-def voronoi(g: SimpleGraph, sources: IntArray) -> tuple[FloatArray, IntArray, IntArray]:
-    """Distance to, predecessor towards and the nearest of ``sources`` for every node (-1: none)."""
+Regions = tuple[FloatArray, IntArray, IntArray]
+"""Voronoi regions: each node's distance to, predecessor towards and nearest source (-1: none)."""
+
+
+def voronoi(g: SimpleGraph, sources: IntArray, limit: float = np.inf) -> Regions:
+    """The :data:`Regions` of ``sources``; nodes farther than ``limit`` get ``inf`` and -1."""
     dist, pred, base = csgraph.dijkstra(
-        g.matrix, directed=True, indices=sources, return_predecessors=True, min_only=True
+        g.matrix,
+        directed=True,
+        indices=sources,
+        return_predecessors=True,
+        min_only=True,
+        limit=limit,
     )
     pred = np.where(pred < 0, -1, pred).astype(np.int64)
     base = np.where(base < 0, -1, base).astype(np.int64)
@@ -226,15 +269,19 @@ def expand(g: SimpleGraph, pred: IntArray, cross: IntArray) -> IntArray:
     return np.flatnonzero(marked).astype(np.int64)
 
 
-def construct(g: SimpleGraph, terminals: IntArray, anchor: int | None) -> tuple[Tree, IntArray]:
-    """Mehlhorn's tree over the terminals that can be joined, and the terminals left out.
+def construct(
+    g: SimpleGraph, terminals: IntArray, anchor: int | None
+) -> tuple[Tree, IntArray, Regions]:
+    """Mehlhorn's tree over the terminals that can be joined, the terminals left out, and the
+    terminals' Voronoi regions (which the local search reuses).
 
     The tree spans the terminals connected to ``anchor`` (itself a terminal) or, without one,
     the largest group of connected terminals (ties: the group of the smallest terminal); the
     smallest of them is then the root. Mehlhorn's 2-approximation is followed by the MST of the
     subgraph its nodes induce, pruned.
     """
-    dist, pred, base = voronoi(g, terminals)
+    regions = voronoi(g, terminals)
+    dist, pred, base = regions
     p, q, cross, length = boundary(g, dist, base)
     where = np.searchsorted(terminals, np.concatenate([p, q]))
     a, b = where[: p.size], where[p.size :]
@@ -251,11 +298,11 @@ def construct(g: SimpleGraph, terminals: IntArray, anchor: int | None) -> tuple[
     reached = terminals[inside]
     root = int(reached[0]) if anchor is None else anchor
     if reached.size == 1:
-        return orient(g, np.zeros(0, dtype=np.int64), root), terminals[~inside]
+        return orient(g, np.zeros(0, dtype=np.int64), root), terminals[~inside], regions
     chosen = mst(k, a, b, length)
     chosen = chosen[inside[a[chosen]]]
     nodes = np.union1d(expand(g, pred, cross[chosen]), reached)
-    return mst_prune(g, nodes, reached, root), terminals[~inside]
+    return mst_prune(g, nodes, reached, root), terminals[~inside], regions
 
 
 def mehlhorn(g: SimpleGraph, terminals: IntArray, root: int) -> Tree:

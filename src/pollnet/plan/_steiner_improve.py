@@ -21,6 +21,7 @@ from scipy.sparse import csgraph
 from pollnet.plan._steiner_graph import (
     BoolArray,
     IntArray,
+    Regions,
     SimpleGraph,
     Tree,
     boundary,
@@ -68,9 +69,21 @@ def key_nodes(g: SimpleGraph, tree: Tree, is_terminal: BoolArray) -> BoolArray:
 
 
 def key_path_exchange(
-    g: SimpleGraph, tree: Tree, terminals: IntArray, is_terminal: BoolArray
+    g: SimpleGraph,
+    tree: Tree,
+    terminals: IntArray,
+    is_terminal: BoolArray,
+    regions: Regions | None = None,
+    reach: float = np.inf,
 ) -> Tree | None:
-    """One round of key-path exchange; a cheaper tree, or None when no exchange improves."""
+    """One round of key-path exchange; a cheaper tree, or None when no exchange improves.
+
+    The key nodes' Voronoi regions come from one Dijkstra, or, given the terminals'
+    ``regions`` (the graph's, which no tree changes), from a Dijkstra from the Steiner key
+    nodes alone that stops at distance ``reach``: a node takes the nearer of the two. Nodes
+    farther than ``reach`` from every Steiner key node keep their terminal, which can only miss
+    exchanges (every candidate tree is checked), never produce a wrong one.
+    """
     if tree.edges.size < 2:
         return None
     n = g.num_nodes
@@ -94,7 +107,7 @@ def key_path_exchange(
     path_cost[lower] = g.weight[tree.parent_edge[lower]]
     np.add.at(path_cost, low[inner], g.weight[tree.parent_edge[inner]])
 
-    dist, pred, base = voronoi(g, keys)
+    dist, pred, base = _key_regions(g, keys, is_terminal, regions, reach)
     p, q, cross, length = boundary(g, dist, base)
     # A pair of neighbouring key nodes crosses only the key path between them: it matters only
     # when shorter. (Pairs come sorted by length, so a skipped pair's path has no better one.)
@@ -135,6 +148,28 @@ def key_path_exchange(
         if spans(candidate, terminals) and improves(candidate, tree):
             return candidate
     return None
+
+
+def _key_regions(
+    g: SimpleGraph,
+    keys: IntArray,
+    is_terminal: BoolArray,
+    regions: Regions | None,
+    reach: float,
+) -> Regions:
+    if regions is None:
+        return voronoi(g, keys)
+    dist, pred, base = regions
+    steiner = keys[~is_terminal[keys]]
+    if steiner.size == 0:
+        return regions
+    near_dist, near_pred, near_base = voronoi(g, steiner, reach)
+    nearer = np.flatnonzero(near_dist < dist)
+    dist, pred, base = dist.copy(), pred.copy(), base.copy()
+    dist[nearer] = near_dist[nearer]
+    pred[nearer] = near_pred[nearer]
+    base[nearer] = near_base[nearer]
+    return dist, pred, base
 
 
 def _cheapest_reconnections(

@@ -162,7 +162,7 @@ def solve(
     if required.size == 0:
         phases["mehlhorn"] = phases["improve"] = 0.0
         return _result(g, m, None, wanted, wanted, phases, 0, 0.0, forest=forest)
-    tree, left_out = sg.construct(g, required, n - 1 if forest else None)
+    tree, left_out, regions = sg.construct(g, required, n - 1 if forest else None)
     required = np.setdiff1d(required, left_out)
     initial = tree.cost
     phases["mehlhorn"] = clock() - started
@@ -173,15 +173,27 @@ def solve(
     started = clock()
     rounds = 0
     if improve:
-        tree, rounds = _improve(g, tree, required, max_rounds, min_gain, vertex_trials)
+        tree, rounds = _improve(
+            g, tree, required, _reached(regions, left_out), max_rounds, min_gain, vertex_trials
+        )
     phases["improve"] = clock() - started
     return _result(g, m, tree, wanted, left_out, phases, rounds, initial, forest=forest)
+
+
+def _reached(regions: sg.Regions, left_out: IntArray) -> sg.Regions:
+    """The terminals' regions without those of the terminals left out."""
+    if left_out.size == 0:
+        return regions
+    dist, pred, base = regions
+    stale = np.isin(base, left_out)
+    return np.where(stale, np.inf, dist), np.where(stale, -1, pred), np.where(stale, -1, base)
 
 
 def _improve(
     g: sg.SimpleGraph,
     tree: sg.Tree,
     terminals: IntArray,
+    regions: sg.Regions,
     max_rounds: int,
     min_gain: float,
     vertex_trials: int,
@@ -189,9 +201,16 @@ def _improve(
     is_terminal = np.zeros(g.num_nodes, dtype=bool)
     is_terminal[terminals] = True
     rounds = 0
-    budget = vertex_trials if g.num_nodes <= _SMALL_GRAPH else 0
+    small_graph = g.num_nodes <= _SMALL_GRAPH
+    budget = vertex_trials if small_graph else 0
+    # On a large graph the key nodes' regions come from the terminals' and a Dijkstra from the
+    # Steiner key nodes that goes as far as a node lies from its terminal on average.
+    shared: tuple[sg.Regions, float] | tuple[()] = ()
+    if not small_graph:
+        dist = regions[0]
+        shared = (regions, float(dist[np.isfinite(dist)].mean()))
     while rounds < max_rounds:
-        better = si.key_path_exchange(g, tree, terminals, is_terminal)
+        better = si.key_path_exchange(g, tree, terminals, is_terminal, *shared)
         if better is None and budget > 0:
             better = si.key_vertex_resolve(g, tree, terminals, is_terminal)
         if better is None and budget > 0:
