@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pollnet.link.checkin import Checkin, Refusal, voter_hash
-from pollnet.link.ledger import Ledger, checkin_count, load_roll, recorded_ids
+from pollnet.link.ledger import (
+    ANALYZE_FROM_ROWS,
+    Ledger,
+    checkin_count,
+    load_roll,
+    recorded_ids,
+)
 from pollnet.store import open_store
 from pollnet.store.schema.link import checkin_conflicts, checkins
 from tests.link.service_helpers import national_code
@@ -218,3 +226,31 @@ def test_roll_load_command(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "row 2, column national_code: not a valid national code" in str(result.exception)
     assert b"0499370899" not in (tmp_path / "roll.db").read_bytes()
+
+
+def test_postgresql_ledger_tables_get_statistics_as_they_grow(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("statistics for the planner: PostgreSQL only")
+    engine = open_store(db_url)
+    count = ANALYZE_FROM_ROWS + 100
+
+    async def record_all(ledger: Ledger) -> list[int]:
+        checks = [_checkin(national_code(n), device=f"D-{n % 7}") for n in range(count)]
+        answers = await asyncio.gather(*(ledger.record_async(c) for c in checks))
+        return [a.status_code for a in answers]
+
+    with Ledger(engine, "e-stats") as ledger:
+        assert asyncio.run(record_all(ledger)) == [201] * count
+        deadline = time.monotonic() + 20
+        tuples = -1.0
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                tuples = float(
+                    conn.exec_driver_sql(
+                        "SELECT reltuples FROM pg_class WHERE relname = 'checkins'"
+                    ).scalar_one()
+                )
+            if tuples >= ANALYZE_FROM_ROWS:
+                break
+            time.sleep(0.1)
+    assert tuples >= ANALYZE_FROM_ROWS
