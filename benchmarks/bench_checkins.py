@@ -5,11 +5,19 @@ from this process with an asyncio load loop: ``--connections`` devices, each wit
 certificate and one keep-alive TLS connection, each sending a new voter's check-in as soon as the
 previous one is answered. Every check-in is a distinct valid voter, so every answer should be 201.
 
+With ``--heartbeat-devices N`` the same run also carries the heartbeats of N devices every 30 s
+(N / 30 a second), paced at a fixed rate and multiplexed over 16 keep-alive TLS connections, each
+with a certificate of its own (20,000 TLS connections, or enrolling 20,000 certificates, would be
+too heavy for the 2-core machine that also runs the service). The request rate, TLS and HTTP work
+and the heartbeat writer's rows per second are those of N devices; the board holds 16 devices
+(``bench_link.py`` uses 1,000 certificates and open-loop pacing for the latency view).
+
 Baseline, measured in the same run on the same disk: single-row durable inserts per second
 (one transaction and one fsync per row: SQLite WAL with ``synchronous=FULL``; PostgreSQL with
 ``synchronous_commit=on``). The ratio says how much group commit buys over the naive design.
 
     .venv/bin/python benchmarks/bench_checkins.py [--seconds 10] [--connections 64] [--no-pg]
+        [--heartbeat-devices 20000]
 """
 
 from __future__ import annotations
