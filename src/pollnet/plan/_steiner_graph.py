@@ -241,16 +241,19 @@ def voronoi(g: SimpleGraph, sources: IntArray, limit: float = np.inf) -> Regions
 
 
 def boundary(
-    g: SimpleGraph, dist: FloatArray, base: IntArray
+    g: SimpleGraph, dist: FloatArray, base: IntArray, below: float = np.inf
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """The cheapest edge between each pair of Voronoi regions, in (cost, edge) order.
 
     Returns the two regions' sources ``(p, q)`` with ``p < q``, the simple edge and the length
-    of the path source-edge-source.
+    of the path source-edge-source; only paths shorter than ``below`` count.
     """
     bl, bh = base[g.lo], base[g.hi]
     cross = np.flatnonzero((bl != bh) & (bl >= 0) & (bh >= 0))
     length = dist[g.lo[cross]] + g.weight[cross] + dist[g.hi[cross]]
+    if below < np.inf:
+        short = length < below
+        cross, length = cross[short], length[short]
     p, q = np.minimum(bl[cross], bh[cross]), np.maximum(bl[cross], bh[cross])
     pair = p * g.num_nodes + q
     order = np.lexsort((length, pair))

@@ -93,27 +93,29 @@ def key_path_exchange(
     child = np.full(n, -1, dtype=np.int64)
     below_root = nodes[parent[nodes] >= 0]
     child[parent[below_root]] = below_root
-    down = np.arange(n, dtype=np.int64)
-    down[inner] = child[inner]
-    low = _fixpoint(down)  # an inner node's key path, named by its lower key node
-    up = np.arange(n, dtype=np.int64)
-    up[inner] = parent[inner]
+    local = np.empty(n, dtype=np.int64)  # pointer doubling runs on the tree's nodes only
+    local[nodes] = np.arange(nodes.size)
+    down = np.arange(nodes.size, dtype=np.int64)
+    down[local[inner]] = local[child[inner]]
+    low = np.arange(n, dtype=np.int64)  # an inner node's key path, named by its lower key node
+    low[nodes] = nodes[_fixpoint(down)]
+    up = np.arange(nodes.size, dtype=np.int64)
+    up[local[inner]] = local[parent[inner]]
     keys = nodes[key[nodes]]
     lower = keys[keys != tree.root]
-    top = np.arange(n, dtype=np.int64)
-    top[lower] = _fixpoint(up)[parent[lower]]  # the upper key node of each key path
+    top = np.arange(n, dtype=np.int64)  # the upper key node of each key path
+    top[lower] = nodes[_fixpoint(up)[local[parent[lower]]]]
 
     path_cost = np.zeros(n, dtype=np.float64)
     path_cost[lower] = g.weight[tree.parent_edge[lower]]
     np.add.at(path_cost, low[inner], g.weight[tree.parent_edge[inner]])
 
     dist, pred, base = _key_regions(g, keys, is_terminal, regions, reach)
-    p, q, cross, length = boundary(g, dist, base)
+    p, q, cross, length = boundary(g, dist, base, below=float(path_cost.max()))
     # A pair of neighbouring key nodes crosses only the key path between them: it matters only
     # when shorter. (Pairs come sorted by length, so a skipped pair's path has no better one.)
     lower_end = np.where(top[p] == q, p, np.where(top[q] == p, q, -1))
     useful = (lower_end < 0) | (length < path_cost[np.maximum(lower_end, 0)])
-    useful &= length < path_cost.max()
     p, q, cross, length = p[useful], q[useful], cross[useful], length[useful]
     best = _cheapest_reconnections(keys, top, tree.root, p, q)
     has = best >= 0
