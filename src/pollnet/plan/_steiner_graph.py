@@ -181,13 +181,16 @@ def prune(g: SimpleGraph, tree: Tree, terminals: IntArray) -> Tree:
     keep = np.zeros(g.num_nodes, dtype=bool)
     climb(tree.parent, terminals[tree.parent[terminals] >= 0], keep)
     keep[tree.root] = True
-    cut = ~keep
-    parent = np.where(keep, tree.parent, -1)
-    parent_edge = np.where(keep, tree.parent_edge, -1)
-    if not cut[tree.nodes].any():
+    kept = keep[tree.nodes]
+    if kept.all():
         return tree
-    used = parent_edge[parent_edge >= 0]
-    nodes = tree.nodes[keep[tree.nodes]]
+    cut = tree.nodes[~kept]
+    parent, parent_edge = tree.parent.copy(), tree.parent_edge.copy()
+    parent[cut] = -1
+    parent_edge[cut] = -1
+    nodes = tree.nodes[kept]
+    used = parent_edge[nodes]
+    used = used[used >= 0]
     return Tree(tree.root, np.sort(used), nodes, parent, parent_edge, g.cost(used))
 
 
