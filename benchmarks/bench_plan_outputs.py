@@ -1,10 +1,11 @@
 """The plan's outputs for a whole synthetic city: time per writer, file sizes, map draw time.
 
 Plans the synthetic city (8,000 stations by default), then writes the GeoPackage, the GeoJSON
-layers, the three XLSX work lists and the HTML report, timing each. Baseline, measured in the
+layers, the three XLSX work lists and the HTML report, timing each. Baselines, measured in the
 same run: the same layers written to a GeoPackage by GDAL (pyogrio + geopandas), against our
-dependency-free sqlite3 writer. With playwright and Chromium, it also opens the report and
-times the first full draw of the map and one redraw (what a pan or zoom costs).
+dependency-free sqlite3 writer; the same work lists written through openpyxl's write-only mode
+(the writer used before), against our streaming writer. With playwright and Chromium, it also opens
+the report and times the first full draw of the map and one redraw (what a pan or zoom costs).
 
     .venv/bin/python benchmarks/bench_plan_outputs.py [--stations 8000] [--seed 1402]
 """
@@ -12,6 +13,7 @@ times the first full draw of the map and one redraw (what a pan or zoom costs).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -21,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pollnet.datasets.synth import generate  # noqa: E402
-from pollnet.plan import plan_city  # noqa: E402
+from pollnet.i18n import gettext  # noqa: E402
+from pollnet.plan import plan_city, worklists  # noqa: E402
 from pollnet.plan.export import layers, write_geojson, write_geopackage  # noqa: E402
 from pollnet.plan.report import write_report  # noqa: E402
 from pollnet.plan.worklists import write_worklists  # noqa: E402
@@ -32,7 +35,7 @@ def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     value = fn(*args, **kwargs)
     seconds = time.perf_counter() - start
-    print(f"{label:<34} {seconds:8.2f} s")
+    print(f"{label:<36} {seconds:8.2f} s")
     return value, seconds
 
 
@@ -46,6 +49,72 @@ def gdal_geopackage(plan, path: Path) -> None:  # type: ignore[no-untyped-def]
         geoms = [make(c[0]) if layer.geometry == "POINT" else make(c) for c, _ in layer.features]
         frame = gpd.GeoDataFrame(list(layer.properties()), geometry=geoms, crs="EPSG:4326")
         frame.to_file(path, layer=layer.name, driver="GPKG", engine="pyogrio")
+
+
+class OpenpyxlBook:
+    """The baseline work-list writer: openpyxl's write-only mode (streamed, with lxml), plain
+    values where no number format applies and a styled cell otherwise, as the work lists were."""
+
+    def __init__(self, path: Path, lang: str) -> None:
+        from openpyxl import Workbook
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.lang, self.wb = path, lang, Workbook(write_only=True)
+
+    def sheet(self, title: str, columns):  # type: ignore[no-untyped-def]
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb.create_sheet(gettext(title, self.lang)[:31])
+        bold = Font(bold=True)
+        head, tot = PatternFill("solid", fgColor="DDE5F0"), PatternFill("solid", fgColor="F2F2F2")
+        if self.lang == "fa":
+            ws.sheet_view.rightToLeft = True
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = col.width
+
+        def cell(value, fmt, style=None):  # type: ignore[no-untyped-def]
+            c = WriteOnlyCell(ws, value=value)
+            if fmt and isinstance(value, int | float):
+                c.number_format = fmt
+            if style == "header":
+                c.font, c.fill = bold, head
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+            elif style == "total":
+                c.font, c.fill = bold, tot
+            return c
+
+        ws.append([cell(gettext(c.header, self.lang), None, "header") for c in columns])
+
+        class Sheet:
+            def row(self, values, *, total=False):  # type: ignore[no-untyped-def]
+                ws.append(
+                    [
+                        cell(v, c.number_format, "total" if total else None)
+                        if total or (c.number_format and isinstance(v, int | float))
+                        else v
+                        for v, c in zip(values, columns, strict=True)
+                    ]
+                )
+
+        return Sheet()
+
+    def save(self) -> Path:
+        self.wb.save(self.path)
+        return self.path
+
+
+@contextlib.contextmanager
+def openpyxl_worklists():  # type: ignore[no-untyped-def]
+    """Work lists written through the baseline writer while the block runs."""
+    ours = worklists._Book
+    worklists._Book = OpenpyxlBook  # type: ignore[misc, assignment]
+    try:
+        yield
+    finally:
+        worklists._Book = ours  # type: ignore[misc]
 
 
 def browser_draw(report: Path) -> tuple[float, float] | None:
@@ -94,7 +163,19 @@ def main() -> None:
         except ImportError:
             print("GDAL baseline skipped: geopandas/pyogrio not installed")
         geojson, _ = timed("GeoJSON (7 layers)", write_geojson, plan, out / "geojson")
-        books, _ = timed("XLSX work lists (fa)", write_worklists, plan, out, "fa", city.stations)
+        books, xlsx = timed(
+            "XLSX work lists (fa, ours)", write_worklists, plan, out, "fa", city.stations
+        )
+        with openpyxl_worklists():
+            _, old = timed(
+                "XLSX work lists (openpyxl baseline)",
+                write_worklists,
+                plan,
+                out / "openpyxl",
+                "fa",
+                city.stations,
+            )
+        print(f"ours / openpyxl time ratio: {xlsx / old:.2f} (below 1 = ours faster)")
         report, _ = timed("HTML report (fa)", write_report, plan, out / "r.html", graph, "fa")
         mb = 1024 * 1024
         print(f"report size: {report.stat().st_size / mb:.2f} MiB")

@@ -163,7 +163,7 @@ def test_run_reads_plan_settings_and_a_cost_file(
         costs=costs,
     )
     assert cheaper.parameters["split"] == 16
-    assert any(line.item == "Splitter 1:16" for line in cheaper.bom)
+    assert any(line.render("en") == "Splitter 1:16" for line in cheaper.bom)
     assert not any(s.redundant for s in cheaper.stations)
     assert cheaper.cost_model["equipment"]["ont"] == 0
     (ont,) = [line for line in cheaper.bom if line.item == "ONT at a station"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from pollnet.i18n import gettext
+from pollnet.i18n import gettext, tr
 from pollnet.plan.worklists import AGENCIES, restoration_rial, write_worklists
 from tests.plan._outputs import FAR_CODE, city_plan
 
@@ -127,3 +127,19 @@ def test_education_lists_every_school_and_station(books: dict[str, dict[str, Pat
     assert FAR_CODE in far[col["needs review"]]
     each = sheet(books["fa"]["education"], "Stations", "fa")
     assert len(each) == plan.totals.stations + 1
+
+
+def test_bill_of_materials_items_in_the_language(books: dict[str, dict[str, Path]]) -> None:
+    plan, _, _ = city_plan()
+    cable = next(line for line in plan.bom if line.item == "Fiber cable, {cores} cores")
+    assert cable.params["cores"] > 0 and cable.render("en") == (
+        f"Fiber cable, {cable.params['cores']} cores"
+    )
+    for lang in ("en", "fa"):
+        items = [r[0] for r in sheet(books[lang]["telecom"], "Bill of materials", lang)[1:-1]]
+        assert items == [line.render(lang) for line in plan.bom]
+        assert not any("{" in item for item in items)  # every placeholder filled
+    fa = [r[0] for r in sheet(books["fa"]["telecom"], "Bill of materials", "fa")[1:-1]]
+    assert tr("Fiber cable, {cores} cores", "fa", cores=cable.params["cores"]) in fa
+    assert not any(re.search("Fiber cable|Splitter", item) for item in fa)
+    assert all(PERSIAN.search(item) for item in fa)

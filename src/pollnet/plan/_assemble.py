@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -457,12 +457,18 @@ class Assembler:
         lines: list[BomLine] = []
 
         def add(
-            item: str, unit: str, quantity: float, total: float, unit_cost: float | None = None
+            item: str,
+            unit: str,
+            quantity: float,
+            total: float,
+            unit_cost: float | None = None,
+            **params: Any,
         ) -> None:
             if quantity <= 0:
                 return
             each = unit_cost if unit_cost is not None else total / quantity
-            lines.append(BomLine(item, unit, round(quantity, 2), round(each), round(total)))
+            line = BomLine(item, unit, round(quantity, 2), round(each), round(total), params)
+            lines.append(line)
 
         by_method: dict[Method, list[float]] = defaultdict(lambda: [0.0, 0.0])
         trench_m = 0.0
@@ -492,11 +498,12 @@ class Assembler:
         cable_m[12] += drop_m
         for cores in sorted(cable_m):
             add(
-                BOM_CABLE.format(cores=cores),
+                BOM_CABLE,
                 "m",
                 cable_m[cores],
                 cable_m[cores] * costs.cable_per_m(cores),
                 costs.cable_per_m(cores),
+                cores=cores,
             )
         closures = sum(1 for s in splices if s.kind == "closure")
         add(BOM_CLOSURE, "each", closures, closures * costs.value("splice", "closure"))
@@ -504,7 +511,7 @@ class Assembler:
         add(BOM_SPLICE, "each", fusion, fusion * costs.value("splice", "per_fiber"))
         ports = sum(lay.ports for lay in layouts.values())
         split = self.params.split
-        add(BOM_SPLITTER.format(split=split), "each", ports, ports * costs.splitter(split))
+        add(BOM_SPLITTER, "each", ports, ports * costs.splitter(split), split=split)
         add(BOM_ONT, "each", served, served * costs.value("equipment", "ont"))
         add(BOM_PORT, "each", ports, ports * costs.value("equipment", "olt_pon_port"))
         routes = sum(1 for s in stations if s.redundant is not None)

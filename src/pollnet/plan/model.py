@@ -213,13 +213,24 @@ class ExchangePlan:
 
 @dataclass(frozen=True)
 class BomLine:
-    """One line of the bill of materials and works; ``item`` and ``unit`` are English msgids."""
+    """One line of the bill of materials and works; ``item`` and ``unit`` are English msgids.
+
+    ``item`` may hold ``{name}`` placeholders filled from ``params`` (``"Fiber cable, {cores}
+    cores"`` with ``{"cores": 12}``); :meth:`render` gives the line's item in a language.
+    """
 
     item: str
     unit: str
     quantity: float
     unit_cost_rial: float
     total_rial: float
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str | None = None) -> str:
+        """The item in ``lang`` (default: the active language), placeholders filled."""
+        from pollnet.i18n import tr
+
+        return tr(self.item, lang, **self.params)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from pollnet.i18n import format_date, format_number, gettext, tr
 from pollnet.plan.export import attribution_for
 from pollnet.plan.model import METHODS, WARNING_CODES, Plan, StationPlan
-from pollnet.plan.worklists import METHOD_LABELS, bom_item
+from pollnet.plan.worklists import METHOD_LABELS
 from pollnet.streets import StreetGraph
 
 __all__ = ["MAJOR_CLASSES", "map_data", "render_report", "write_report"]
@@ -331,7 +331,7 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
     total_bom = sum(b.total_rial for b in plan.bom) or 1.0
     bom = [
         {
-            "item": bom_item(b.item, lang),
+            "item": b.render(lang),
             "unit": gettext(b.unit, lang),
             "quantity": n(b.quantity, 0 if float(b.quantity).is_integer() else 1),
             "unit_cost": n(b.unit_cost_rial),

@@ -141,7 +141,7 @@ def load_plan(engine: Engine, plan_id: str) -> Plan:
         runs = tuple(CableRun(**_fix(d)) for d in records(t.plan_cable_runs, "id"))
         splices = tuple(SplicePoint(**_fix(d)) for d in records(t.plan_splices, "id"))
         exchanges = tuple(ExchangePlan(**d) for d in records(t.plan_exchanges, "code"))
-        bom = tuple(BomLine(**d) for d in records(t.plan_bom, "line"))
+        bom = tuple(_bom_line(d) for d in records(t.plan_bom, "line"))
     created = row["created_at"]
     if created.tzinfo is None:
         created = created.replace(tzinfo=dt.UTC)
@@ -160,6 +160,26 @@ def load_plan(engine: Engine, plan_id: str) -> Plan:
         exchanges=exchanges,
         parameters=json.loads(row["parameters"]),
     )
+
+
+_LEGACY_BOM_ITEMS = (
+    ("Fiber cable, {cores} cores", "Fiber cable, ", " cores", "cores"),
+    ("Splitter 1:{split}", "Splitter 1:", "", "split"),
+)
+"""Items once stored with their number in the text: msgid, text before and after, param."""
+
+
+def _bom_line(d: Mapping[str, Any]) -> BomLine:
+    """A stored bill-of-materials line. Lines stored before ``params`` existed carry their
+    number in the item text; it becomes the msgid and its param again."""
+    if "params" not in d:
+        item = str(d["item"])
+        for msgid, head, tail, name in _LEGACY_BOM_ITEMS:
+            if item.startswith(head) and item.endswith(tail):
+                number = item[len(head) : len(item) - len(tail)]
+                if number.isdigit():
+                    return BomLine(**{**d, "item": msgid, "params": {name: int(number)}})
+    return BomLine(**d)
 
 
 def _fix(d: Mapping[str, Any]) -> dict[str, Any]:

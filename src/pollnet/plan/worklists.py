@@ -7,31 +7,26 @@
 * the education department: the schools (sites) with what is installed in each (ONTs, devices,
   power outlets) and every station.
 
-Each list ends with a totals row. Persian workbooks are right-to-left. Workbooks are written in
-openpyxl's write-only mode (streamed), so a city of thousands of stations writes in a second or two.
+Each list ends with a totals row. Persian workbooks are right-to-left. Workbooks are streamed by
+:mod:`pollnet.plan._xlsx` (each row goes into the file as it is written, every cell style made
+once per workbook), so a whole city's three lists take a second or two.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.model import Station
+from pollnet.plan._xlsx import Style, XlsxBook
 from pollnet.plan.model import Plan, StationPlan, TrenchSegment
 
 __all__ = [
     "AGENCIES",
-    "bom_item",
     "restoration_rial",
     "write_education",
     "write_municipality",
@@ -49,9 +44,8 @@ _LENGTH = "#,##0.0"
 _MONEY = "#,##0"
 _USD = "#,##0.00"
 _COUNT = "#,##0"
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_HEADER_FILL = "DDE5F0"
+_TOTAL_FILL = "F2F2F2"
 
 METHOD_LABELS: Mapping[str, str] = {
     "open_trench": "open trench",
@@ -81,70 +75,46 @@ def restoration_rial(segment: TrenchSegment, cost_model: Mapping[str, Any]) -> f
     return float(rate) * segment.length_m
 
 
-def bom_item(item: str, lang: str) -> str:
-    """A bill-of-materials item in ``lang`` (the planner writes English text)."""
-    cable = re.fullmatch(r"Fiber cable, (\d+) cores", item)
-    if cable:
-        return tr("Fiber cable, {cores} cores", lang, cores=int(cable.group(1)))
-    splitter = re.fullmatch(r"Splitter 1:(\d+)", item)
-    if splitter:
-        return tr("Splitter 1:{split}", lang, split=int(splitter.group(1)))
-    return gettext(item, lang)
+class _Book:
+    """A work-list workbook being written: sheets one after another, styles made once."""
+
+    def __init__(self, path: Path, lang: str) -> None:
+        self.path = path
+        self.lang = lang
+        self.xlsx = XlsxBook(path)
+
+    def sheet(self, title: str, columns: Sequence[_Column]) -> _Sheet:
+        return _Sheet(self, title, columns)
+
+    def save(self) -> Path:
+        return self.xlsx.close()
 
 
 class _Sheet:
-    """A write-only sheet with a bold header row and typed columns."""
+    """A sheet with a bold header row and typed columns, written row by row."""
 
-    def __init__(self, wb: Workbook, title: str, columns: Sequence[_Column], lang: str) -> None:
-        self.ws = wb.create_sheet(gettext(title, lang)[:31])
-        self.columns = columns
-        if lang == "fa":
-            self.ws.sheet_view.rightToLeft = True
-        self.ws.freeze_panes = "A2"
-        for i, col in enumerate(columns, start=1):
-            self.ws.column_dimensions[get_column_letter(i)].width = col.width
-        self.ws.append([self._cell(gettext(c.header, lang), None, header=True) for c in columns])
-
-    def _cell(
-        self, value: Any, fmt: str | None, *, header: bool = False, total: bool = False
-    ) -> Any:
-        cell = WriteOnlyCell(self.ws, value=value)
-        if fmt and isinstance(value, int | float):
-            cell.number_format = fmt
-        if header:
-            cell.font = _BOLD
-            cell.fill = _HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        elif total:
-            cell.font = _BOLD
-            cell.fill = _TOTAL_FILL
-        return cell
+    def __init__(self, book: _Book, title: str, columns: Sequence[_Column]) -> None:
+        lang, xlsx = book.lang, book.xlsx
+        self.ws = xlsx.add_sheet(
+            gettext(title, lang)[:31],
+            [c.width for c in columns],
+            right_to_left=lang == "fa",
+            freeze_first_row=True,
+        )
+        header = xlsx.style(Style(bold=True, fill=_HEADER_FILL, wrap=True))
+        self.ws.row([gettext(c.header, lang) for c in columns], [header] * len(columns))
+        self._plain = [xlsx.style(Style(c.number_format)) for c in columns]
+        self._total = [
+            xlsx.style(Style(c.number_format, bold=True, fill=_TOTAL_FILL)) for c in columns
+        ]
 
     def row(self, values: Sequence[Any], *, total: bool = False) -> None:
-        if total:
-            cells = [
-                self._cell(v, c.number_format, total=True)
-                for v, c in zip(values, self.columns, strict=True)
-            ]
-        else:  # plain values where no number format applies: a styled cell costs more
-            cells = [
-                self._cell(v, c.number_format)
-                if c.number_format and isinstance(v, int | float)
-                else v
-                for v, c in zip(values, self.columns, strict=True)
-            ]
-        self.ws.append(cells)
+        self.ws.row(values, self._total if total else self._plain)
 
 
-def _save(wb: Workbook, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-def _about(wb: Workbook, plan: Plan, lang: str, title: str) -> None:
+def _about(wb: _Book, plan: Plan, lang: str, title: str) -> None:
     """A first sheet naming the plan: title, id, date and inputs digest."""
-    sheet = _Sheet(wb, "About", (_Column("what", 28), _Column("value", 70)), lang)
+    sheet = wb.sheet("About", (_Column("what", 28), _Column("value", 70)))
     created = plan.created_at.date()
     for label, value in (
         ("work list", gettext(title, lang)),
@@ -160,7 +130,7 @@ def _about(wb: Workbook, plan: Plan, lang: str, title: str) -> None:
 
 def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
     """The municipality's street works: by district and street, then every segment."""
-    wb = Workbook(write_only=True)
+    wb = _Book(path, lang)
     _about(wb, plan, lang, "Street works for the municipality")
     works = [t for t in plan.trenches if t.method in _STREET_WORK_METHODS]
     restore = {t.id: restoration_rial(t, plan.cost_model) for t in works}
@@ -168,8 +138,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
     for t in works:
         groups[(t.district, t.street_name, t.street_name_en, t.street_class, t.method)].append(t)
 
-    summary = _Sheet(
-        wb,
+    summary = wb.sheet(
         "Street works",
         (
             _Column("municipal district", 10, _COUNT),
@@ -183,7 +152,6 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("restoration (rials)", 18, _MONEY),
             _Column("cost (rials)", 18, _MONEY),
         ),
-        lang,
     )
     by_district: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0.0])
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3], k[4])):
@@ -217,8 +185,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         summary.row([district, label, "", "", "", *_rounded(sums)], total=True)
     summary.row([None, gettext("total", lang), "", "", "", *_rounded(grand)], total=True)
 
-    detail = _Sheet(
-        wb,
+    detail = wb.sheet(
         "Segments",
         (
             _Column("segment", 9, _COUNT),
@@ -232,7 +199,6 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("from (lon, lat)", 24),
             _Column("to (lon, lat)", 24),
         ),
-        lang,
     )
     for t in sorted(works, key=lambda t: (t.district, t.street_name, t.id)):
         detail.row(
@@ -264,7 +230,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         ],
         total=True,
     )
-    return _save(wb, path)
+    return wb.save()
 
 
 def _rounded(sums: Sequence[float]) -> list[float]:
@@ -281,13 +247,12 @@ def _point(p: tuple[float, float]) -> str:
 
 def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
     """The telecom company's cable runs, bill of materials, exchanges, splices and totals."""
-    wb = Workbook(write_only=True)
+    wb = _Book(path, lang)
     _about(wb, plan, lang, "Cable works and bill of materials for the telecom company")
     rate = plan.totals.usd_rate
     usd = (lambda rial: round(rial / rate, 2)) if rate else (lambda rial: None)
 
-    bom = _Sheet(
-        wb,
+    bom = wb.sheet(
         "Bill of materials",
         (
             _Column("item", 44),
@@ -297,12 +262,11 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("total (rials)", 20, _MONEY),
             _Column("total (US dollars)", 16, _USD),
         ),
-        lang,
     )
     for line in plan.bom:
         bom.row(
             [
-                bom_item(line.item, lang),
+                line.render(lang),
                 gettext(line.unit, lang),
                 line.quantity,
                 line.unit_cost_rial,
@@ -313,8 +277,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
     total = sum(line.total_rial for line in plan.bom)
     bom.row([gettext("total", lang), "", None, None, total, usd(total)], total=True)
 
-    runs = _Sheet(
-        wb,
+    runs = wb.sheet(
         "Cable runs",
         (
             _Column("cable run", 9, _COUNT),
@@ -327,7 +290,6 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("existing fiber", 10),
             _Column("trench segments", 40),
         ),
-        lang,
     )
     for r in plan.cable_runs:
         runs.row(
@@ -358,8 +320,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
         total=True,
     )
 
-    exchanges = _Sheet(
-        wb,
+    exchanges = wb.sheet(
         "Exchanges",
         (
             _Column("exchange", 10),
@@ -368,7 +329,6 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("ports used", 10, _COUNT),
             _Column("stations", 10, _COUNT),
         ),
-        lang,
     )
     for x in plan.exchanges:
         exchanges.row([x.code, x.name, x.pon_ports, x.ports_used, x.stations])
@@ -383,8 +343,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
         total=True,
     )
 
-    splices = _Sheet(
-        wb,
+    splices = wb.sheet(
         "Splice points",
         (
             _Column("splice point", 9, _COUNT),
@@ -395,7 +354,6 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("latitude", 12),
             _Column("cable runs", 24),
         ),
-        lang,
     )
     for p in plan.splices:
         splices.row(
@@ -411,12 +369,12 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
         )
 
     _totals_sheet(wb, plan, lang)
-    return _save(wb, path)
+    return wb.save()
 
 
-def _totals_sheet(wb: Workbook, plan: Plan, lang: str) -> None:
+def _totals_sheet(wb: _Book, plan: Plan, lang: str) -> None:
     t = plan.totals
-    sheet = _Sheet(wb, "Totals", (_Column("what", 36), _Column("value", 22, _USD)), lang)
+    sheet = wb.sheet("Totals", (_Column("what", 36), _Column("value", 22, _USD)))
     for label, value in (
         ("Stations", t.stations),
         ("Connected", t.connected),
@@ -442,7 +400,7 @@ def write_education(
     ``stations`` (the registry's, optional) supplies each station's number of devices; without
     them the device and power columns count ONTs only. Power outlets: one per ONT and device.
     """
-    wb = Workbook(write_only=True)
+    wb = _Book(path, lang)
     _about(wb, plan, lang, "Installations in schools for the education department")
     devices = {s.code: s.devices for s in stations}
     addresses = {s.site: s.address for s in stations}
@@ -450,8 +408,7 @@ def write_education(
     for s in plan.stations:
         by_site[s.site or s.code].append(s)
 
-    schools = _Sheet(
-        wb,
+    schools = wb.sheet(
         "Schools",
         (
             _Column("municipal district", 10, _COUNT),
@@ -467,7 +424,6 @@ def write_education(
             _Column("status", 14),
             _Column("needs review", 40),
         ),
-        lang,
     )
     sums = [0, 0, 0, 0]
     ordered = sorted(by_site.items(), key=lambda kv: (kv[1][0].district, kv[0]))
@@ -514,8 +470,7 @@ def write_education(
         total=True,
     )
 
-    each = _Sheet(
-        wb,
+    each = wb.sheet(
         "Stations",
         (
             _Column("station", 10),
@@ -529,7 +484,6 @@ def write_education(
             _Column("critical", 8),
             _Column("needs review", 50),
         ),
-        lang,
     )
     for s in sorted(plan.stations, key=lambda s: s.code):
         each.row(
@@ -546,7 +500,7 @@ def write_education(
                 " | ".join(f.render(lang) for f in s.flags),
             ]
         )
-    return _save(wb, path)
+    return wb.save()
 
 
 def write_worklists(
