@@ -200,7 +200,11 @@ class HeartbeatBoard:
         if not pending:
             return
         now = max(b.received_at for b in pending)
-        latest = {b.device: b for b in pending}
+        # Rows are made before the transaction: on SQLite it holds the one write lock, which the
+        # ledger's writer waits for.
+        sqlite = self.engine.dialect.name == "sqlite"
+        history = [_beat_values(b, sqlite) for b in pending]
+        latest = {b.device: row for b, row in zip(pending, history, strict=True)}
         changes = []
         for station in {b.station for b in pending}:
             state = self.state_of(station, now)
@@ -208,7 +212,7 @@ class HeartbeatBoard:
                 self._station_state[station] = state
                 changes.append({"station": station, "state": state, "since": now})
         with self.engine.begin() as conn:
-            _write_beats(conn, pending, list(latest.values()))
+            _write_beats(conn, history, list(latest.values()))
             if changes:
                 conn.execute(station_states.insert(), changes)
 
@@ -260,44 +264,40 @@ _BEAT_COLUMNS = (
 )
 
 
+def _beat_values(beat: Heartbeat, sqlite: bool) -> tuple[Any, ...]:
+    """A heartbeat's row: ``_BEAT_COLUMNS`` and its time (SQLite: SQLAlchemy's naive UTC text)."""
+    utc = beat.received_at.astimezone(dt.UTC)
+    return (
+        beat.device,
+        beat.station,
+        beat.link,
+        beat.queue_depth,
+        beat.clock_skew_s,
+        beat.software_version,
+        beat.battery,
+        utc.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else utc,
+    )
+
+
 def _write_beats(
-    conn: Connection, pending: Sequence[Heartbeat], latest: Sequence[Heartbeat]
+    conn: Connection, history: Sequence[tuple[Any, ...]], latest: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Add ``pending`` to the history and upsert the devices' ``latest`` states.
+    """Add the ``history`` rows and upsert the ``latest`` device states (``_beat_values`` rows).
 
     Plain SQL with tuples on the driver: at 20,000 devices every 30 s, SQLAlchemy's per-row
     parameter processing cost more than the database.
     """
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-
-    def time(value: dt.datetime) -> Any:  # as SQLAlchemy stores it: naive UTC text on SQLite
-        utc = value.astimezone(dt.UTC)
-        return utc.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else utc
-
-    def values(beat: Heartbeat) -> tuple[Any, ...]:
-        return (
-            beat.device,
-            beat.station,
-            beat.link,
-            beat.queue_depth,
-            beat.clock_skew_s,
-            beat.software_version,
-            beat.battery,
-            time(beat.received_at),
-        )
-
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     marks = ", ".join([mark] * (len(_BEAT_COLUMNS) + 1))
     columns = ", ".join(_BEAT_COLUMNS)
     conn.exec_driver_sql(
-        f"INSERT INTO {heartbeats.name} ({columns}, received_at) VALUES ({marks})",
-        [values(b) for b in pending],
+        f"INSERT INTO {heartbeats.name} ({columns}, received_at) VALUES ({marks})", list(history)
     )
     updates = ", ".join(f"{c} = excluded.{c}" for c in (*_BEAT_COLUMNS[1:], "last_seen"))
     conn.exec_driver_sql(
         f"INSERT INTO {device_states.name} ({columns}, last_seen) VALUES ({marks})"
         f" ON CONFLICT (device) DO UPDATE SET {updates}",
-        [values(b) for b in latest],
+        list(latest),
     )
 
 
