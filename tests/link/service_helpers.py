@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ import httpx
 from pollnet.link import pki
 from pollnet.link.checkin import CheckinPolicy
 from pollnet.link.national_code import check_digit
-from pollnet.link.service import RunningService
+from pollnet.link.service import RunningService, start_in_thread
+from pollnet.store import open_store
 
 ELECTION = "test-election"
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -61,3 +64,15 @@ def client(pki_dir: Path, serial: str, service: RunningService) -> httpx.Client:
 
 
 DEVICES = {"D-1": "ST-1", "D-2": "ST-1", "D-3": "ST-2", "D-4": "ST-3"}
+
+
+@contextmanager
+def sqlite_service(pki_dir: Path, folder: Path) -> Iterator[RunningService]:
+    """The service on a fresh SQLite ledger in ``folder``, on a free port of 127.0.0.1."""
+    engine = open_store(f"sqlite:///{folder / 'link.db'}")
+    running = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0)
+    try:
+        yield running
+    finally:
+        running.stop()
+        engine.dispose()

@@ -22,9 +22,14 @@ from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.client import Bundle, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
 from pollnet.link.queue import DurableQueue
-from pollnet.link.service import RunningService, start_in_thread
-from pollnet.store import open_store
-from tests.link.service_helpers import ELECTION, TODAY, make_pki, national_code, policy
+from pollnet.link.service import RunningService
+from tests.link.service_helpers import (
+    ELECTION,
+    TODAY,
+    make_pki,
+    national_code,
+    sqlite_service,
+)
 
 STATIONS = {"C-1": "ST-A", "C-2": "ST-B"}
 
@@ -36,13 +41,8 @@ def device_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def service(device_pki: Path, tmp_path: Path) -> Iterator[RunningService]:
-    engine = open_store(f"sqlite:///{tmp_path / 'link.db'}")
-    running = start_in_thread(engine, device_pki, policy(), heartbeat_seconds=1.0)
-    try:
+    with sqlite_service(device_pki, tmp_path) as running:
         yield running
-    finally:
-        running.stop()
-        engine.dispose()
 
 
 def voter(n: int, **changes: Any) -> Voter:

@@ -25,6 +25,7 @@ from tests.link.service_helpers import (
     make_pki,
     national_code,
     policy,
+    sqlite_service,
 )
 
 JSON = {"content-type": "application/json"}
@@ -38,13 +39,8 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def service(pki_dir: Path, tmp_path: Path) -> Iterator[RunningService]:
     """The service on SQLite, on a free port of 127.0.0.1."""
-    engine = open_store(f"sqlite:///{tmp_path / 'link.db'}")
-    running = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0)
-    try:
+    with sqlite_service(pki_dir, tmp_path) as running:
         yield running
-    finally:
-        running.stop()
-        engine.dispose()
 
 
 def test_accepted_then_refused_as_duplicate_at_another_station(
