@@ -228,10 +228,8 @@ def test_roll_load_command(tmp_path: Path) -> None:
     assert b"0499370899" not in (tmp_path / "roll.db").read_bytes()
 
 
-def test_postgresql_ledger_tables_get_statistics_as_they_grow(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("statistics for the planner: PostgreSQL only")
-    engine = open_store(db_url)
+def test_postgresql_ledger_tables_get_statistics_as_they_grow(pg_url: str) -> None:
+    engine = open_store(pg_url)
     count = ANALYZE_FROM_ROWS + 100
 
     async def record_all(ledger: Ledger) -> list[int]:
