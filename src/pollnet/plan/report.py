@@ -26,27 +26,13 @@ from pollnet.plan.export import attribution_for
 from pollnet.plan.model import METHODS, WARNING_CODES, Plan, StationPlan
 from pollnet.plan.worklists import METHOD_LABELS
 from pollnet.streets import StreetGraph
+from pollnet.streets.classes import MAJOR_CLASSES
 
-__all__ = ["MAJOR_CLASSES", "map_data", "render_report", "write_report"]
+__all__ = ["map_data", "render_report", "write_report"]
 
 SCALE = 1e5
 """Map coordinates are integer multiples of 1/SCALE degrees."""
 
-MAJOR_CLASSES = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-    }
-)
-"""Street classes drawn at every zoom; the others appear when zoomed in."""
 
 STREET_MARGIN_DEG = 0.005
 """Streets within this many degrees (about 500 m) of the plan's extent are drawn."""
@@ -139,6 +125,7 @@ def _street_strokes(
         & (u_lat >= lo_lat - m)
         & (u_lat <= hi_lat + m)
     )
+    # Through roads are drawn at every zoom; the others appear when zoomed in.
     major_class = np.array([name in MAJOR_CLASSES for name in graph.class_names], dtype=bool)
     is_major = major_class[graph.edge_class] if major_class.size else np.zeros(0, dtype=bool)
     out: dict[str, list[list[int]]] = {}

@@ -41,6 +41,10 @@ HIGHWAY_CLASSES: tuple[str, ...] = (
 )
 """Every street class pollnet knows, largest first; the code of a class is its index here."""
 
+MAJOR_CLASSES: frozenset[str] = frozenset(HIGHWAY_CLASSES[: HIGHWAY_CLASSES.index("unclassified")])
+"""The through roads, ``motorway`` down to ``tertiary_link``: everything larger than a local
+street (maps draw them at every zoom)."""
+
 DEFAULT_CLASSES: frozenset[str] = frozenset(HIGHWAY_CLASSES) - {"motorway", "motorway_link"}
 """The classes kept by default: every street fiber can follow (see the module docstring)."""
 
