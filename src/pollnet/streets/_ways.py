@@ -7,7 +7,7 @@ the same place become one graph node and lines that meet at a shared point are j
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +44,50 @@ class Ways:
     way_name_en_id: NDArray[np.int32]
     way_district: NDArray[np.int16]
     way_source: IntArray
+
+
+@dataclass
+class WayLists:
+    """What a reader collects as it reads, as Python lists, and the names table.
+
+    The readers append a line's points to ``lon``/``lat`` (and ``ref``, when the source has
+    ids), close it with ``indptr.append(len(lon))`` and append its per-way values;
+    :meth:`ways` turns the lists into :class:`Ways`. ``names[0]`` is the empty name.
+    """
+
+    indptr: list[int] = field(default_factory=lambda: [0])
+    lon: list[int] = field(default_factory=list)
+    lat: list[int] = field(default_factory=list)
+    ref: list[int] = field(default_factory=list)
+    way_class: list[int] = field(default_factory=list)
+    way_name: list[int] = field(default_factory=list)
+    way_name_en: list[int] = field(default_factory=list)
+    way_district: list[int] = field(default_factory=list)
+    way_source: list[int] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=lambda: {"": 0})
+
+    def name_id(self, text: str) -> int:
+        """The index of ``text`` in the names table, added when new."""
+        return self.names.setdefault(text, len(self.names))
+
+    def ways(self) -> Ways:
+        """The collected lines; no ``ref`` means -1 for every point, no district means 0."""
+        points, lines = len(self.lon), len(self.way_class)
+        return Ways(
+            indptr=np.asarray(self.indptr, dtype=np.int64),
+            lon_e7=np.asarray(self.lon, dtype=np.int64),
+            lat_e7=np.asarray(self.lat, dtype=np.int64),
+            ref=np.asarray(self.ref, dtype=np.int64) if self.ref else np.full(points, -1),
+            way_class=np.asarray(self.way_class, dtype=np.int8),
+            way_name_id=np.asarray(self.way_name, dtype=np.int32),
+            way_name_en_id=np.asarray(self.way_name_en, dtype=np.int32),
+            way_district=(
+                np.asarray(self.way_district, dtype=np.int16)
+                if self.way_district
+                else np.zeros(lines, dtype=np.int16)
+            ),
+            way_source=np.asarray(self.way_source, dtype=np.int64),
+        )
 
 
 def split(

@@ -15,10 +15,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pollnet.errors import UserError
-from pollnet.streets._ways import SCALE, NoStreets, Ways, split
+from pollnet.streets._ways import SCALE, NoStreets, WayLists, split
 from pollnet.streets.classes import DEFAULT_CLASSES, HIGHWAY_CLASSES
 from pollnet.streets.graph import StreetGraph
 from pollnet.streets.report import ImportReport
@@ -72,17 +70,9 @@ def read_geojson(
     features = read_geojson_file(path)
     where = str(path)
     code = {name: i for i, name in enumerate(HIGHWAY_CLASSES)}
-    names: dict[str, int] = {"": 0}
     dropped: Counter[str] = Counter()
     counts: Counter[str] = Counter()
-    indptr = [0]
-    lon: list[int] = []
-    lat: list[int] = []
-    way_class: list[int] = []
-    way_name: list[int] = []
-    way_name_en: list[int] = []
-    way_source: list[int] = []
-    way_district: list[int] = []
+    acc = WayLists()
     for row, feature in enumerate(features, start=1):
         geometry = feature.get("geometry") or {}
         props = feature.get("properties") or {}
@@ -108,16 +98,15 @@ def read_geojson(
         english = _text(props.get("name:en"))
         district = parse_district(props.get(district_property), where, row, district_property)
         for line in lines:
-            points = _points(line, where, row)
-            for x, y in points:
-                lon.append(x)
-                lat.append(y)
-            indptr.append(len(lon))
-            way_class.append(code[str(highway)])
-            way_name.append(names.setdefault(native, len(names)))
-            way_name_en.append(names.setdefault(english, len(names)))
-            way_district.append(district)
-            way_source.append(row)
+            for x, y in _points(line, where, row):
+                acc.lon.append(x)
+                acc.lat.append(y)
+            acc.indptr.append(len(acc.lon))
+            acc.way_class.append(code[str(highway)])
+            acc.way_name.append(acc.name_id(native))
+            acc.way_name_en.append(acc.name_id(english))
+            acc.way_district.append(district)
+            acc.way_source.append(row)
 
     report = ImportReport(
         source=Path(path).name,
@@ -125,21 +114,10 @@ def read_geojson(
         counts={"non_street_class": sum(dropped.values()), **counts},
         dropped_classes=dict(dropped),
     )
-    ways = Ways(
-        indptr=np.asarray(indptr, dtype=np.int64),
-        lon_e7=np.asarray(lon, dtype=np.int64),
-        lat_e7=np.asarray(lat, dtype=np.int64),
-        ref=np.full(len(lon), -1, dtype=np.int64),
-        way_class=np.asarray(way_class, dtype=np.int8),
-        way_name_id=np.asarray(way_name, dtype=np.int32),
-        way_name_en_id=np.asarray(way_name_en, dtype=np.int32),
-        way_source=np.asarray(way_source, dtype=np.int64),
-        way_district=np.asarray(way_district, dtype=np.int16),
-    )
     try:
-        if len(indptr) == 1:
+        if len(acc.indptr) == 1:
             raise NoStreets(report)
-        return split(ways, class_names=HIGHWAY_CLASSES, names=tuple(names), report=report)
+        return split(acc.ways(), class_names=HIGHWAY_CLASSES, names=tuple(acc.names), report=report)
     except NoStreets:
         raise UserError.of(
             "no streets of the chosen classes in this file ({count} features read)",

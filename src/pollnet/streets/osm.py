@@ -13,11 +13,10 @@ from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
-import numpy as np
 import osmium
 
 from pollnet.errors import UserError
-from pollnet.streets._ways import NoStreets, Ways, split
+from pollnet.streets._ways import NoStreets, WayLists, split
 from pollnet.streets.classes import DEFAULT_CLASSES, HIGHWAY_CLASSES
 from pollnet.streets.graph import StreetGraph
 from pollnet.streets.report import ImportReport
@@ -36,17 +35,10 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
     if path.stat().st_size == 0:
         raise UserError.of("the file is empty", file=str(path))
     code = {name: i for i, name in enumerate(HIGHWAY_CLASSES)}
-    names: dict[str, int] = {"": 0}
     dropped: Counter[str] = Counter()
     counts: Counter[str] = Counter()
-    indptr = [0]
-    lon: list[int] = []
-    lat: list[int] = []
-    ref: list[int] = []
-    way_class: list[int] = []
-    way_name: list[int] = []
-    way_name_en: list[int] = []
-    way_source: list[int] = []
+    acc = WayLists()
+    indptr, lon, lat, ref = acc.indptr, acc.lon, acc.lat, acc.ref  # the per-node hot loop
     read = 0
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -68,8 +60,8 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
             native = tags.get("name:fa") or tags.get("name") or ""
             english = tags.get("name:en") or ""
             assert isinstance(way, osmium.osm.Way)
-            name_id = names.setdefault(native, len(names))
-            name_en_id = names.setdefault(english, len(names))
+            name_id = acc.name_id(native)
+            name_en_id = acc.name_id(english)
             runs = 0
             missing = 0
             run_length = 0
@@ -91,10 +83,10 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
                 runs += 1
             if missing:
                 counts["missing_nodes" if runs == 0 else "cut_at_missing_nodes"] += 1
-            way_class.extend([code[highway]] * runs)
-            way_name.extend([name_id] * runs)
-            way_name_en.extend([name_en_id] * runs)
-            way_source.extend([read] * runs)
+            acc.way_class.extend([code[highway]] * runs)
+            acc.way_name.extend([name_id] * runs)
+            acc.way_name_en.extend([name_en_id] * runs)
+            acc.way_source.extend([read] * runs)
     except (RuntimeError, ValueError, OSError) as exc:
         raise UserError.of(
             "cannot read this OpenStreetMap file: {reason}", file=str(path), reason=str(exc)
@@ -112,19 +104,8 @@ def read_osm(path: str | Path, *, classes: Collection[str] = DEFAULT_CLASSES) ->
             file=str(path),
             count=read,
         )
-    ways = Ways(
-        indptr=np.asarray(indptr, dtype=np.int64),
-        lon_e7=np.asarray(lon, dtype=np.int64),
-        lat_e7=np.asarray(lat, dtype=np.int64),
-        ref=np.asarray(ref, dtype=np.int64),
-        way_class=np.asarray(way_class, dtype=np.int8),
-        way_name_id=np.asarray(way_name, dtype=np.int32),
-        way_name_en_id=np.asarray(way_name_en, dtype=np.int32),
-        way_source=np.asarray(way_source, dtype=np.int64),
-        way_district=np.zeros(len(way_class), dtype=np.int16),
-    )
     try:
-        return split(ways, class_names=HIGHWAY_CLASSES, names=tuple(names), report=report)
+        return split(acc.ways(), class_names=HIGHWAY_CLASSES, names=tuple(acc.names), report=report)
     except NoStreets:
         raise UserError.of(
             "no streets of the chosen classes in this file ({count} highway ways read)",
