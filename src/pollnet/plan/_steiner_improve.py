@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from pollnet.plan import _steiner_kernels as kernels
 from pollnet.plan._steiner_graph import (
     BoolArray,
     IntArray,
@@ -183,38 +184,13 @@ def _cheapest_reconnections(
     each pair paints the still unpainted ones and a union-find skips painted stretches, so the
     loop is near-linear in the number of pairs.
     """
-    k = keys.size
     index = np.searchsorted(keys, np.concatenate([p, q]))
-    pk, qk = index[: p.size].tolist(), index[p.size :].tolist()
     parent_k = np.searchsorted(keys, top[keys])
     root_k = int(np.searchsorted(keys, root))
     parent_k[root_k] = root_k
-    depth = _depths(parent_k, root_k).tolist()
-    up = parent_k.tolist()
-    jump = list(range(k))
-    best = [-1] * k
-
-    def find(x: int) -> int:
-        r = x
-        while jump[r] != r:
-            r = jump[r]
-        while jump[x] != r:
-            jump[x], x = r, jump[x]
-        return r
-
-    left = k - 1
-    for i in range(len(pk)):
-        a, b = find(pk[i]), find(qk[i])
-        while a != b:
-            if depth[a] < depth[b]:
-                a, b = b, a
-            best[a] = i
-            left -= 1
-            jump[a] = up[a]
-            a = find(a)
-        if left == 0:
-            break
-    return np.asarray(best, dtype=np.int64)
+    return kernels.paint_key_paths(
+        index[: p.size], index[p.size :], parent_k, _depths(parent_k, root_k)
+    )
 
 
 def _depths(parent: IntArray, root: int) -> IntArray:
