@@ -183,9 +183,7 @@ def test_induced_mst_is_minimum(
     n, u, v, w = graph
     g = sg.simple_graph(n, u, v, w + 1.0)  # positive, so that scipy sees every edge
     nodes = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1))))
-    chosen = kernels.induced_mst(
-        n, g.matrix.indptr, g.matrix.indices, g.arc_edge, g.lo, g.hi, g.weight, nodes
-    )
+    chosen = sg.induced_mst(g, nodes)
     inside = np.isin(g.lo, nodes) & np.isin(g.hi, nodes)
     assert inside[chosen].all() and np.array_equal(chosen, np.unique(chosen))
     induced = sparse.coo_array(

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from pollnet.plan import _steiner_kernels as kernels
 
@@ -28,7 +27,8 @@ class SimpleGraph:
     caller's edge indices. Every MST here breaks ties by simple-edge number, so the solver is
     deterministic. ``matrix`` is the symmetric CSR adjacency (explicit zeros are edges, as
     :mod:`scipy.sparse.csgraph` reads them) and ``arc_edge`` the simple edge of each of its
-    stored arcs.
+    stored arcs; ``indptr`` and ``indices`` are its structure in int64, as the compiled kernels
+    take it (one type each, so each kernel is compiled once).
     """
 
     num_nodes: int
@@ -38,6 +38,8 @@ class SimpleGraph:
     edge_id: IntArray
     matrix: sparse.csr_array
     arc_edge: IntArray
+    indptr: IntArray
+    indices: IntArray
 
     @property
     def num_edges(self) -> int:
@@ -65,24 +67,18 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
         edge_id=edge_id,
         matrix=matrix,
         arc_edge=arc_edge,
+        indptr=indptr,
+        indices=indices,
     )
 
 
 def mst(num_nodes: int, a: IntArray, b: IntArray, weight: FloatArray) -> IntArray:
-    """Positions of the minimum spanning forest's edges among the edges ``(a, b)``.
-
-    The node pairs must be distinct. Ties break by position: scipy gets each edge's rank in
-    (weight, position) order instead of its weight, so zero weights (which scipy would read as
-    "no edge") and ties cannot change the result, and the solver stays deterministic.
-    """
-    if a.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    by_weight = np.argsort(weight, kind="stable")
-    rank = np.empty(a.size, dtype=np.float64)
-    rank[by_weight] = np.arange(1, a.size + 1, dtype=np.float64)
-    graph = sparse.coo_array((rank, (a, b)), shape=(num_nodes, num_nodes))
-    tree = sparse.coo_array(csgraph.minimum_spanning_tree(graph.tocsr()))
-    return np.sort(by_weight[tree.data.astype(np.int64) - 1]).astype(np.int64)
+    """Positions (sorted) of the minimum spanning forest's edges among the edges ``(a, b)``;
+    ties break by position, so the solver stays deterministic."""
+    chosen, _labels = kernels.spanning_forest(
+        num_nodes, a, b, np.argsort(weight, kind="stable").astype(np.int64)
+    )
+    return np.sort(chosen)
 
 
 def climb(parent: IntArray, start: IntArray, marked: BoolArray) -> None:
@@ -139,11 +135,16 @@ def mst_prune(g: SimpleGraph, nodes: IntArray, terminals: IntArray, root: int) -
     ``nodes`` must be sorted, distinct and induce a connected subgraph holding every terminal.
     Only the arcs of ``nodes`` are read, so the cost follows the subgraph's size.
     """
-    matrix = g.matrix
-    chosen = kernels.induced_mst(
-        g.num_nodes, matrix.indptr, matrix.indices, g.arc_edge, g.lo, g.hi, g.weight, nodes
-    )
-    return prune(g, orient(g, chosen, root), terminals)
+    return prune(g, orient(g, induced_mst(g, nodes), root), terminals)
+
+
+def induced_mst(g: SimpleGraph, nodes: IntArray) -> IntArray:
+    """The minimum spanning forest (sorted simple edges) of the subgraph ``nodes`` induce;
+    Kruskal in (weight, edge number) order, so ties break by edge number."""
+    edges = np.sort(kernels.induced_edges(g.num_nodes, g.indptr, g.indices, g.arc_edge, nodes))
+    ordered = edges[np.argsort(g.weight[edges], kind="stable")]
+    chosen, _labels = kernels.spanning_forest(g.num_nodes, g.lo, g.hi, ordered)
+    return np.sort(chosen)
 
 
 Regions = tuple[FloatArray, IntArray, IntArray]
@@ -152,9 +153,8 @@ Regions = tuple[FloatArray, IntArray, IntArray]
 
 def voronoi(g: SimpleGraph, sources: IntArray, limit: float = np.inf) -> Regions:
     """The :data:`Regions` of ``sources``; nodes farther than ``limit`` get ``inf`` and -1."""
-    matrix = g.matrix
     return kernels.voronoi(
-        matrix.indptr, matrix.indices, matrix.data, sources.astype(np.int64, copy=False), limit
+        g.indptr, g.indices, g.matrix.data, sources.astype(np.int64, copy=False), float(limit)
     )
 
 
@@ -166,7 +166,9 @@ def boundary(
     Returns the two regions' sources ``(p, q)`` with ``p < q``, the simple edge and the length
     of the path source-edge-source; only paths shorter than ``below`` count.
     """
-    return kernels.boundary(g.lo, g.hi, g.weight, dist, base, below)
+    p, q, cross, length = kernels.boundary(g.lo, g.hi, g.weight, dist, base, float(below))
+    order = np.argsort(length, kind="stable")  # ties by p, then by edge
+    return p[order], q[order], cross[order], length[order]
 
 
 def expand(g: SimpleGraph, pred: IntArray, cross: IntArray) -> IntArray:
@@ -189,13 +191,13 @@ def construct(
     """
     regions = voronoi(g, terminals)
     dist, pred, base = regions
-    p, q, cross, length = boundary(g, dist, base)
+    p, q, cross, _length = boundary(g, dist, base)
     where = np.searchsorted(terminals, np.concatenate([p, q]))
     a, b = where[: p.size], where[p.size :]
     k = terminals.size
-    _count, labels = csgraph.connected_components(
-        sparse.coo_array((np.ones(a.size), (a, b)), shape=(k, k)), directed=False
-    )
+    # The boundary pairs come shortest first: Kruskal on them in that order is the MST of
+    # Mehlhorn's distance graph, and its trees are the groups of connected terminals.
+    chosen, labels = kernels.spanning_forest(k, a, b, np.arange(p.size))
     if anchor is None:
         counts = np.bincount(labels)
         main = labels[np.flatnonzero(counts[labels] == counts.max())[0]]
@@ -206,7 +208,6 @@ def construct(
     root = int(reached[0]) if anchor is None else anchor
     if reached.size == 1:
         return orient(g, np.zeros(0, dtype=np.int64), root), terminals[~inside], regions
-    chosen = mst(k, a, b, length)
     chosen = chosen[inside[a[chosen]]]
     nodes = np.union1d(expand(g, pred, cross[chosen]), reached)
     return mst_prune(g, nodes, reached, root), terminals[~inside], regions

@@ -220,9 +220,8 @@ def _connected_batch(
         stay = ~drop[tree_a]
         a = np.concatenate([tree_a[stay], new_a[take]])
         b = np.concatenate([tree_b[stay], new_b[take]])
-        graph = sparse.coo_array((np.ones(a.size), (a, b)), shape=(k, k))
-        count = csgraph.connected_components(graph, directed=False, return_labels=False)
-        return bool(count == 1)
+        joined, _labels = kernels.spanning_forest(k, a, b, np.arange(a.size))
+        return joined.size == k - 1
 
     everything = np.arange(removed.size, dtype=np.int64)
     if connected(everything):

@@ -29,12 +29,6 @@ def _compiled(function: _F) -> _F:
     return cast(_F, numba.njit(cache=True, nogil=True)(function))
 
 
-def _inlined(function: _F) -> _F:
-    """A helper of the kernels, compiled into each caller (a call would cost reference
-    counting of every array argument)."""
-    return cast(_F, numba.njit(inline="always")(function))
-
-
 @_compiled
 def reduce_degrees(
     n: int, u: IntArray, v: IntArray, w: FloatArray, is_terminal: BoolArray
@@ -51,24 +45,18 @@ def reduce_degrees(
     removed).
     """
     m = u.size
+    # Each node keeps its number of live edges and the XOR of their indices: a node with one
+    # live edge knows it, and a node with two knows the other one given one (no adjacency).
     alive = np.empty(m, dtype=np.bool_)
     degree = np.zeros(n, dtype=np.int64)
-    start = np.zeros(n + 1, dtype=np.int64)
+    mixed = np.zeros(n, dtype=np.int64)
     for e in range(m):
         alive[e] = u[e] != v[e] and np.isfinite(w[e])
         if alive[e]:
             degree[u[e]] += 1
             degree[v[e]] += 1
-    for x in range(n):
-        start[x + 1] = start[x] + degree[x]
-    fill = start[:-1].copy()
-    arc = np.empty(start[n], dtype=np.int64)
-    for e in range(m):
-        if alive[e]:
-            arc[fill[u[e]]] = e
-            fill[u[e]] += 1
-            arc[fill[v[e]]] = e
-            fill[v[e]] += 1
+            mixed[u[e]] ^= e
+            mixed[v[e]] ^= e
     # Peel the dead ends.
     stack = np.empty(n, dtype=np.int64)
     top = 0
@@ -81,17 +69,19 @@ def reduce_degrees(
     while top > 0:
         top -= 1
         x = stack[top]
-        for p in range(start[x], start[x + 1]):
-            e = arc[p]
-            if alive[e]:
-                alive[e] = False
-                y = v[e] if u[e] == x else u[e]
-                degree[x] -= 1
-                degree[y] -= 1
-                if degree[y] <= 1 and not is_terminal[y] and not gone[y]:
-                    gone[y] = True
-                    stack[top] = y
-                    top += 1
+        if degree[x] == 0:
+            continue
+        e = mixed[x]
+        alive[e] = False
+        y = v[e] if u[e] == x else u[e]
+        degree[x] = 0
+        mixed[x] = 0
+        degree[y] -= 1
+        mixed[y] ^= e
+        if degree[y] <= 1 and not is_terminal[y] and not gone[y]:
+            gone[y] = True
+            stack[top] = y
+            top += 1
     # Contract the chains.
     inner = np.zeros(n, dtype=np.bool_)
     for x in range(n):
@@ -116,11 +106,7 @@ def reduce_degrees(
         length = w[e]
         previous = e
         while inner[x]:  # each inner node has exactly two live edges
-            step = previous
-            for p in range(start[x], start[x + 1]):
-                if alive[arc[p]] and arc[p] != previous:
-                    step = arc[p]
-                    break
+            step = mixed[x] ^ previous
             chain[step] = chains
             length += w[step]
             previous = step
@@ -252,7 +238,7 @@ def paint_key_paths(pk: IntArray, qk: IntArray, up: IntArray, depth: IntArray) -
     return best
 
 
-@_inlined
+@_compiled
 def _find(jump: IntArray, x: int) -> int:
     r = x
     while jump[r] != r:
@@ -303,7 +289,13 @@ def orient(n: int, a: IntArray, b: IntArray, root: int) -> tuple[IntArray, IntAr
                 parent[y], edge[y] = x, e
                 queue[tail] = y
                 tail += 1
-    return np.sort(queue[:tail]), parent, edge
+    nodes = np.empty(tail, dtype=np.int64)
+    count = 0
+    for x in range(n):  # the reached nodes in order, without a sort
+        if seen[x]:
+            nodes[count] = x
+            count += 1
+    return nodes, parent, edge
 
 
 @_compiled
@@ -347,7 +339,7 @@ def voronoi(
     return dist, pred, base
 
 
-@_inlined
+@_compiled
 def _push(heap_d: FloatArray, heap_x: IntArray, size: int, d: float, x: int) -> int:
     """Add ``x`` at distance ``d`` to the 4-ary min-heap of ``size`` entries; the new size."""
     i = size
@@ -361,7 +353,7 @@ def _push(heap_d: FloatArray, heap_x: IntArray, size: int, d: float, x: int) -> 
     return size + 1
 
 
-@_inlined
+@_compiled
 def _pop(heap_d: FloatArray, heap_x: IntArray, size: int) -> int:
     """Remove the heap's first entry; the new size."""
     size -= 1
@@ -384,21 +376,10 @@ def _pop(heap_d: FloatArray, heap_x: IntArray, size: int) -> int:
 
 
 @_compiled
-def induced_mst(
-    n: int,
-    indptr: IntArray,
-    indices: IntArray,
-    arc_edge: IntArray,
-    lo: IntArray,
-    hi: IntArray,
-    weight: FloatArray,
-    nodes: IntArray,
+def induced_edges(
+    n: int, indptr: IntArray, indices: IntArray, arc_edge: IntArray, nodes: IntArray
 ) -> IntArray:
-    """The minimum spanning forest (sorted simple edges) of the subgraph ``nodes`` induce.
-
-    Kruskal over the induced edges in (weight, edge number) order, so ties break by edge
-    number; the work follows the subgraph's size (plus two length-``n`` scratch arrays).
-    """
+    """The simple edges of the subgraph ``nodes`` induce, in the order of their first arc."""
     inside = np.zeros(n, dtype=np.bool_)
     for x in nodes:
         inside[x] = True
@@ -414,24 +395,31 @@ def induced_mst(
             if inside[indices[p]] and x < indices[p]:
                 edges[count] = arc_edge[p]
                 count += 1
-    edges.sort()
-    order = np.argsort(weight[edges], kind="mergesort")
+    return edges
+
+
+@_compiled
+def spanning_forest(
+    n: int, a: IntArray, b: IntArray, ordered: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Kruskal's algorithm: the edges ``(a[e], b[e])`` for ``e`` in ``ordered`` (cheapest first)
+    that join two trees, in that order, and each node's tree (a representative node)."""
     root = np.arange(n)
-    chosen = np.empty(max(nodes.size - 1, 0), dtype=np.int64)
+    chosen = np.empty(min(max(n - 1, 0), ordered.size), dtype=np.int64)
     taken = 0
-    for i in order:
-        e = edges[i]
-        a = _find(root, lo[e])
-        b = _find(root, hi[e])
-        if a != b:
-            root[a] = b
+    for e in ordered:
+        if taken == chosen.size:
+            break
+        x = _find(root, a[e])
+        y = _find(root, b[e])
+        if x != y:
+            root[x] = y
             chosen[taken] = e
             taken += 1
-            if taken == chosen.size:
-                break
-    result = chosen[:taken].copy()
-    result.sort()
-    return result
+    label = np.empty(n, dtype=np.int64)
+    for x in range(n):
+        label[x] = _find(root, x)
+    return chosen[:taken], label
 
 
 @_compiled
@@ -439,11 +427,11 @@ def boundary(
     lo: IntArray, hi: IntArray, weight: FloatArray, dist: FloatArray, base: IntArray, below: float
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """The cheapest edge between each pair of Voronoi regions: sources ``p < q``, the edge and
-    the length source-edge-source (below ``below``), in increasing length (ties: by ``p``,
-    then by edge); among equal lengths of one pair the first edge.
+    the length source-edge-source (below ``below``), in increasing ``p``; among equal lengths
+    of one pair the first edge.
 
     Crossing edges are bucketed by ``p`` (a counting sort) and each bucket keeps the shortest
-    edge per ``q`` in a scratch array, so no general sort runs but the last, on the pairs.
+    edge per ``q`` in a scratch array, so no sort runs.
     """
     n = base.size
     m = lo.size
@@ -481,6 +469,5 @@ def boundary(
                 chosen[kept], owner[kept] = best[other[i]], x
                 kept += 1
                 best[other[i]] = -1
-    order = np.argsort(length[chosen[:kept]], kind="mergesort")
-    picked = chosen[:kept][order]
-    return owner[:kept][order], other[picked], cross[picked], length[picked]
+    picked = chosen[:kept]
+    return owner[:kept], other[picked], cross[picked], length[picked]
