@@ -7,6 +7,7 @@ or of a shortest-path chain, never once per edge of the graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,10 +26,9 @@ class SimpleGraph:
 
     Simple edges are numbered ``0..m-1`` in the caller's order; ``edge_id`` maps them back to the
     caller's edge indices. Every MST here breaks ties by simple-edge number, so the solver is
-    deterministic. ``matrix`` is the symmetric CSR adjacency (explicit zeros are edges, as
-    :mod:`scipy.sparse.csgraph` reads them) and ``arc_edge`` the simple edge of each of its
-    stored arcs; ``indptr`` and ``indices`` are its structure in int64, as the compiled kernels
-    take it (one type each, so each kernel is compiled once).
+    deterministic. The symmetric adjacency is CSR in int64 (``indptr``, ``indices``, as the
+    compiled kernels take it: one type each, so each kernel is compiled once), with each arc's
+    simple edge and weight (``arc_edge``, ``arc_weight``).
     """
 
     num_nodes: int
@@ -36,14 +36,25 @@ class SimpleGraph:
     hi: IntArray
     weight: FloatArray
     edge_id: IntArray
-    matrix: sparse.csr_array
-    arc_edge: IntArray
     indptr: IntArray
     indices: IntArray
+    arc_edge: IntArray
+    arc_weight: FloatArray
 
     @property
     def num_edges(self) -> int:
         return int(self.lo.size)
+
+    @cached_property
+    def matrix(self) -> sparse.csr_array:
+        """The adjacency as a scipy CSR array (explicit zeros are edges, as
+        :mod:`scipy.sparse.csgraph` reads them), for the scipy calls of the small-graph moves."""
+        small = self.indices.size < 2**31 and self.num_nodes < 2**31
+        index_type = np.int32 if small else np.int64  # as scipy's
+        return sparse.csr_array(
+            (self.arc_weight, self.indices.astype(index_type), self.indptr.astype(index_type)),
+            shape=(self.num_nodes, self.num_nodes),
+        )
 
     def cost(self, edges: IntArray) -> float:
         return float(self.weight[edges].sum())
@@ -54,21 +65,16 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
     lo, hi, weight, edge_id, indptr, indices, arc_edge = kernels.simple_csr(
         num_nodes, u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w
     )
-    index_type = np.int32 if indices.size < 2**31 and num_nodes < 2**31 else np.int64  # as scipy's
-    matrix = sparse.csr_array(
-        (weight[arc_edge], indices.astype(index_type), indptr.astype(index_type)),
-        shape=(num_nodes, num_nodes),
-    )
     return SimpleGraph(
         num_nodes=num_nodes,
         lo=lo,
         hi=hi,
         weight=weight,
         edge_id=edge_id,
-        matrix=matrix,
-        arc_edge=arc_edge,
         indptr=indptr,
         indices=indices,
+        arc_edge=arc_edge,
+        arc_weight=weight[arc_edge],
     )
 
 
@@ -154,7 +160,7 @@ Regions = tuple[FloatArray, IntArray, IntArray]
 def voronoi(g: SimpleGraph, sources: IntArray, limit: float = np.inf) -> Regions:
     """The :data:`Regions` of ``sources``; nodes farther than ``limit`` get ``inf`` and -1."""
     return kernels.voronoi(
-        g.indptr, g.indices, g.matrix.data, sources.astype(np.int64, copy=False), float(limit)
+        g.indptr, g.indices, g.arc_weight, sources.astype(np.int64, copy=False), float(limit)
     )
 
 
