@@ -78,15 +78,6 @@ def simple_graph(num_nodes: int, u: IntArray, v: IntArray, w: FloatArray) -> Sim
     )
 
 
-def mst(num_nodes: int, a: IntArray, b: IntArray, weight: FloatArray) -> IntArray:
-    """Positions (sorted) of the minimum spanning forest's edges among the edges ``(a, b)``;
-    ties break by position, so the solver stays deterministic."""
-    chosen, _labels = kernels.spanning_forest(
-        num_nodes, a, b, np.argsort(weight, kind="stable").astype(np.int64)
-    )
-    return np.sort(chosen)
-
-
 def climb(parent: IntArray, start: IntArray, marked: BoolArray) -> None:
     """Mark ``start`` and all their ancestors along ``parent`` (-1 or negative ends a chain).
 
