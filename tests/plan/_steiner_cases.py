@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
@@ -14,6 +15,20 @@ from pollnet.plan.steiner import SteinerResult
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 Instance = tuple[int, IntArray, IntArray, FloatArray, IntArray]
+
+
+@st.composite
+def edge_lists(
+    draw: st.DrawFn, max_nodes: int, max_edges: int
+) -> tuple[int, IntArray, IntArray, FloatArray]:
+    """Small graphs, possibly disconnected, with zero weights, parallel edges and self loops."""
+    n = draw(st.integers(1, max_nodes))
+    m = draw(st.integers(0, max_edges))
+    ends = st.integers(0, n - 1)
+    u = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
+    v = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
+    w = np.array(draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)), dtype=np.float64)
+    return n, u, v, w
 
 
 def random_instance(seed: int, low: int = 20, high: int = 60) -> Instance:

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
 from pollnet.plan.exact import solve_exact
 from pollnet.plan.steiner import solve
-from tests.plan._steiner_cases import assert_valid, random_instance
+from tests.plan._steiner_cases import assert_valid, edge_lists, random_instance
 
 # A SteinLib-format instance written by hand (not downloaded): a 3x3 grid whose corners are
 # terminals, with diagonal spokes to the centre. Its optimum (10) was proved by the MIP and
@@ -93,14 +93,9 @@ def test_heuristic_against_exact_on_a_batch() -> None:
 
 @st.composite
 def graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Small graphs, possibly disconnected, with zero weights, parallel edges and self loops."""
-    n = draw(st.integers(1, 14))
-    m = draw(st.integers(0, 30))
-    ends = st.integers(0, n - 1)
-    u = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
-    v = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
-    w = np.array(draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)), dtype=np.float64)
-    terminals = draw(st.lists(ends, min_size=1, max_size=n))
+    """Small graphs (see :func:`edge_lists`) with some terminals."""
+    n, u, v, w = draw(edge_lists(14, 30))
+    terminals = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
     return n, u, v, w, np.array(terminals, dtype=np.int64)
 
 

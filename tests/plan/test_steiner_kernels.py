@@ -13,7 +13,7 @@ from pollnet.plan import _steiner_graph as sg
 from pollnet.plan import _steiner_kernels as kernels
 from pollnet.plan import _steiner_reduce as sr
 from pollnet.plan.exact import solve_exact
-from tests.plan._steiner_cases import random_instance
+from tests.plan._steiner_cases import edge_lists, random_instance
 
 
 def bent_grid(size: int, bends: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -109,17 +109,6 @@ def test_reduction_keeps_the_optimum(seed: int) -> None:
     assert float(w[expanded].sum()) == pytest.approx(optimum.cost)
 
 
-@st.composite
-def weighted_graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    n = draw(st.integers(1, 30))
-    m = draw(st.integers(0, 80))
-    ends = st.integers(0, n - 1)
-    u = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
-    v = np.array(draw(st.lists(ends, min_size=m, max_size=m)), dtype=np.int64)
-    w = np.array(draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)), dtype=np.float64)
-    return n, u, v, w
-
-
 def reference_matrix(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Dense adjacency with the cheapest parallel edge (inf: none)."""
     dense = np.full((n, n), np.inf)
@@ -130,7 +119,7 @@ def reference_matrix(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)
-@given(weighted_graphs(), st.data())
+@given(edge_lists(30, 80), st.data())
 def test_simple_graph_voronoi_and_boundary(
     graph: tuple[int, np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
@@ -176,7 +165,7 @@ def test_simple_graph_voronoi_and_boundary(
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(weighted_graphs(), st.data())
+@given(edge_lists(30, 80), st.data())
 def test_induced_mst_is_minimum(
     graph: tuple[int, np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
