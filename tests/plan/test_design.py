@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -222,3 +223,30 @@ def test_existing_fiber_is_used_and_an_over_budget_route_moves_to_a_nearer_excha
     (far,) = alone.stations
     assert [t.method for t in alone.trenches if t.edge >= 0] == ["existing_fiber"]
     assert far.status == "flagged" and far.flags[0].code == "budget_exceeded"
+
+
+def test_a_street_segment_split_by_a_station_needs_one_permit() -> None:
+    # X --200-- A --200-- B on one primary street segment (dug by micro-trench, which needs a
+    # permit): A's attachment splits it in two pieces.
+    g = graph([(0, 0), (400, 0)], [(0, 1)], street="primary")
+    costs = load_costs()
+
+    def civil(length_m: float) -> float:  # trench, restoration and a whole permit
+        prices = costs.edge_prices(g.class_names, g.edge_class, np.array([length_m]))
+        return float(prices.civil_rial[0])
+
+    x = exchange("X", *lonlat(g, 0, 15))
+    a = station("A", *lonlat(g, 200, 20))
+    b = station("B", *lonlat(g, 400, 20))
+
+    both = plan_network(g, [a, b], [x], costs=costs)
+    pieces = [t for t in both.trenches if t.edge >= 0]
+    assert len(pieces) == 2 and {t.street_segment for t in pieces} == {0}
+    assert {t.method for t in pieces} == {"micro_trench"}
+    assert sum(t.length_m for t in pieces) == pytest.approx(400.0)
+    assert sum(t.cost_rial for t in pieces) == pytest.approx(civil(400.0))  # one permit, not two
+
+    one = plan_network(g, [a], [x], costs=costs)
+    (piece,) = [t for t in one.trenches if t.edge >= 0]
+    assert piece.length_m == pytest.approx(200.0, abs=0.01)  # (positions kept to 1e-7 degrees)
+    assert piece.cost_rial == pytest.approx(civil(piece.length_m))  # a whole permit all the same

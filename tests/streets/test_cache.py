@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from pollnet.errors import UserError
-from pollnet.streets import load, read_osm, save
+from pollnet.streets import load, read_osm, save, snap, split_edges
 from pollnet.streets.graph import ARRAY_FIELDS
+from pollnet.streets.projection import to_lonlat
 
 
 def test_round_trip_is_identical(helsinki_pbf: Path, tmp_path: Path) -> None:
@@ -26,6 +27,16 @@ def test_round_trip_is_identical(helsinki_pbf: Path, tmp_path: Path) -> None:
     assert again.class_names == graph.class_names
     assert again.report == graph.report
     assert again.summary() == graph.summary()
+
+
+def test_split_graph_keeps_its_street_segments(helsinki_pbf: Path, tmp_path: Path) -> None:
+    graph = read_osm(helsinki_pbf)
+    mid = graph.points_along(np.array([3]), np.array([graph.geometry_length_m[3] / 2]))
+    lon, lat = to_lonlat(*mid, graph.crs)
+    split, _ = split_edges(graph, snap(graph, lon, lat))
+    assert split.num_edges == graph.num_edges + 1 and split.edge_segment[-1] == 3
+    again = load(save(split, tmp_path / "split"))
+    assert np.array_equal(again.edge_segment, split.edge_segment)
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,12 @@ def test_split_inserts_nodes_and_keeps_length() -> None:
     assert split.edge_length_m[0] == pytest.approx(30, abs=1e-6)
     assert sorted(split.edge_length_m[graph.num_edges :].round(6).tolist()) == [40, 50, 130]
     assert set(split.edge_class_name) == set(graph.edge_class_name)
+    # Every piece remembers its street segment; splitting the split graph again keeps that.
+    assert np.array_equal(graph.edge_segment, [0, 1])
+    assert split.edge_segment.tolist() == [0, 1, 0, 0, 1]
+    again, _ = split_edges(split, snap(split, *lonlat([(100, 30)])))
+    assert np.array_equal(again.edge_segment[: split.num_edges], split.edge_segment)
+    assert again.edge_segment[split.num_edges :].tolist() == [0]
     _check_shapes(split)
     assert len(set(split.components().tolist())) == 2
 

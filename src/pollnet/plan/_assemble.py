@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pollnet.plan._trees import Layout, Run
-from pollnet.plan.costs import CostModel, EdgePrices
+from pollnet.plan.costs import DIG_METHODS, CostModel, EdgePrices
 from pollnet.plan.model import (
     WARNING_CODES,
     BomLine,
@@ -77,6 +77,7 @@ class Assembler:
         self.on_fiber = on_fiber
         self.g = inputs.graph
         self.trenches: list[TrenchSegment] = []
+        self.civil_rial: dict[int, float] = {}
         self.edge_id: dict[int, int] = {}
         self.exchange_drop: dict[int, int] = {}
         self.station_drop: dict[tuple[int, float, float], int] = {}
@@ -103,6 +104,7 @@ class Assembler:
         g = self.g
         edges = np.array(sorted(behind), dtype=np.int64)
         coords = self._edge_coords(edges)
+        self.civil_rial = self._civil_with_shared_permits(edges)
         for e in edges.tolist():
             self.edge_id[e] = len(self.trenches)
             self.trenches.append(
@@ -116,10 +118,29 @@ class Assembler:
                     street_name_en=str(g.names[g.edge_name_en_id[e]]),
                     district=int(g.edge_district[e]),
                     method=self.prices.method(e),
-                    cost_rial=float(self.prices.civil_rial[e]),
+                    cost_rial=self.civil_rial[e],
                     stations_behind=behind[e],
+                    street_segment=int(g.edge_segment[e]),
                 )
             )
+
+    def _civil_with_shared_permits(self, edges: IntArray) -> dict[int, float]:
+        """The civil cost of each dug street edge, with one permit per street segment.
+
+        The prices charge every edge its street's permit when it is dug; where snapping split
+        a segment and several of its pieces are dug, the pieces share one permit equally.
+        """
+        g, prices = self.g, self.prices
+        cost = {e: float(prices.civil_rial[e]) for e in edges.tolist()}
+        dug = [e for e in edges.tolist() if prices.method(e) in DIG_METHODS]
+        pieces: dict[int, list[int]] = defaultdict(list)
+        for e in dug:
+            pieces[int(g.edge_segment[e])].append(e)
+        for shared in (p for p in pieces.values() if len(p) > 1):
+            for e in shared:
+                permit = self.costs.permit(str(g.class_names[g.edge_class[e]]))
+                cost[e] -= permit * (1.0 - 1.0 / len(shared))
+        return cost
 
     def _drop(
         self,
@@ -319,7 +340,7 @@ class Assembler:
             if s in routes:
                 route = routes[s]
                 other_drop = self._exchange_drop(route.exchange)
-                extra = float(sum(self.prices.civil_rial[e] for e in route.new_edges))
+                extra = float(sum(self.civil_rial[e] for e in route.new_edges))
                 extra += cable12 * route.length_m
                 second_cost += extra
                 second_m += route.length_m

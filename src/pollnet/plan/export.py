@@ -134,6 +134,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
             ("district", "INTEGER"),
             ("cost_rial", "REAL"),
             ("stations_behind", "INTEGER"),
+            ("street_segment", "INTEGER"),
         ),
         tuple(
             (
@@ -149,6 +150,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
                     t.district,
                     t.cost_rial,
                     t.stations_behind,
+                    t.street_segment,
                 ),
             )
             for t in plan.trenches

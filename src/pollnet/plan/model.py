@@ -91,8 +91,11 @@ class TrenchSegment:
     """One piece of civil work along one street edge (or a building drop when ``edge == -1``).
 
     ``coords`` is the (lon, lat) polyline; ``cost_rial`` is trenching, restoration and this
-    segment's share of the street permit (not the cable laid in it); ``stations_behind`` is how
-    many stations' routes pass through it.
+    piece's share of the street permit (not the cable laid in it); ``stations_behind`` is how
+    many stations' routes pass through it. ``street_segment`` is the street segment (the street
+    edge between two junctions, as imported) the piece lies on, -1 for a drop: snapping splits
+    a segment where stations attach, and a segment dug in several pieces needs one permit, which
+    its dug pieces share equally.
     """
 
     id: int
@@ -106,6 +109,7 @@ class TrenchSegment:
     method: Method
     cost_rial: float
     stations_behind: int
+    street_segment: int = -1
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.model import Station
 from pollnet.plan._xlsx import Style, XlsxBook
+from pollnet.plan.costs import DIG_METHODS
 from pollnet.plan.model import Plan, StationPlan, TrenchSegment
 
 __all__ = [
@@ -157,12 +158,13 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3], k[4])):
         district, name, name_en, cls, method = key
         segments = groups[key]
+        streets = len({t.street_segment for t in segments})  # pieces of one segment count once
         length = sum(t.length_m for t in segments)
-        permits = len(segments) if method in ("open_trench", "micro_trench") else 0
+        permits = streets if method in DIG_METHODS else 0
         restoration = sum(restore[t.id] for t in segments)
         cost = sum(t.cost_rial for t in segments)
         sums = by_district[district]
-        for i, v in enumerate((len(segments), length, permits, restoration, cost)):
+        for i, v in enumerate((streets, length, permits, restoration, cost)):
             sums[i] += v
         summary.row(
             [
@@ -171,7 +173,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
                 name_en,
                 cls,
                 gettext(METHOD_LABELS[method], lang),
-                len(segments),
+                streets,
                 round(length, 1),
                 permits,
                 round(restoration),
@@ -189,6 +191,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         "Segments",
         (
             _Column("segment", 9, _COUNT),
+            _Column("street segment", 10, _COUNT),
             _Column("municipal district", 10, _COUNT),
             _Column("street", 24),
             _Column("street class", 12),
@@ -204,6 +207,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         detail.row(
             [
                 t.id,
+                t.street_segment,
                 t.district,
                 t.street_name or t.street_name_en,
                 t.street_class,
@@ -217,6 +221,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         )
     detail.row(
         [
+            None,
             None,
             None,
             gettext("total", lang),

@@ -36,6 +36,7 @@ def save(graph: StreetGraph, path: str | Path) -> Path:
         "report": graph.report.to_dict(),
     }
     arrays: dict[str, Any] = {name: np.asarray(getattr(graph, name)) for name in ARRAY_FIELDS}
+    arrays["edge_segment"] = np.asarray(graph.edge_segment)
     arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as fh:
@@ -65,6 +66,8 @@ def load(path: str | Path) -> StreetGraph:
                     version=meta.get("version"),
                 )
             arrays = {name: data[name] for name in ARRAY_FIELDS}
+            if "edge_segment" in data.files:  # caches written before it existed have none
+                arrays["edge_segment"] = data["edge_segment"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, UnicodeDecodeError):
         raise UserError.of(
             "not a pollnet street cache, or a damaged one; import the streets again",

@@ -10,7 +10,7 @@ imports; as given for :func:`pollnet.streets.from_arrays`). The graph is undirec
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -44,7 +44,7 @@ _DTYPES: dict[str, type[np.generic]] = {
     "geom_y": np.float64,
 }
 ARRAY_FIELDS: tuple[str, ...] = tuple(_DTYPES)
-"""The names of the array fields of :class:`StreetGraph`, in order."""
+"""The names of the array fields of :class:`StreetGraph`, in order (``edge_segment`` aside)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ class StreetGraph:
     Edges: ``edge_u``/``edge_v`` (node indices), ``edge_length_m`` (metres, > 0),
     ``edge_class`` (an index into ``class_names``, OSM ``highway`` values),
     ``edge_name_id``/``edge_name_en_id`` (indices into ``names``; ``names[0]`` is the empty
-    name), ``edge_district`` (municipal district number, 0 when unknown).
+    name), ``edge_district`` (municipal district number, 0 when unknown), ``edge_segment`` (the
+    street segment, i.e. the edge as imported between two junctions, that an edge is a piece
+    of: its own index unless snapping split it; by default every edge is its own segment).
 
     Shape: the polyline of edge ``e`` is ``geom_x/geom_y[geom_indptr[e]:geom_indptr[e + 1]]``
     in metres in ``crs``, from the position of ``u`` to that of ``v`` (both included, so every
@@ -95,6 +97,7 @@ class StreetGraph:
     geom_x: FloatArray
     geom_y: FloatArray
     report: ImportReport
+    edge_segment: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         for name, dtype in _DTYPES.items():
@@ -116,6 +119,13 @@ class StreetGraph:
         _check_size("geom_y", self.geom_y.size, int(self.geom_indptr[-1]))
         if not self.names or self.names[0] != "":
             raise ValueError("names[0] must be the empty name")
+        segment = np.asarray(self.edge_segment, dtype=np.int64)
+        if segment.size == 0:  # the default: every edge is its own street segment
+            segment = np.arange(e, dtype=np.int64)
+        _check_size("edge_segment", segment.size, e)
+        view = segment.view()
+        view.flags.writeable = False
+        object.__setattr__(self, "edge_segment", view)
 
     # -- sizes and attributes -------------------------------------------------------------
 

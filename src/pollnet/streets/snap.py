@@ -227,8 +227,8 @@ def split_edges(
     of an edge's end reuses that end node; points on one edge within ``merge_m`` of each other
     share one new node. A split edge keeps its id for its first piece (from ``edge_u``); its
     other pieces are appended after the existing edges, in edge order. Pieces inherit class,
-    names and district, and share the edge's length in proportion to their share of its
-    polyline, so total length is unchanged.
+    names, district and street segment, and share the edge's length in proportion to their share
+    of its polyline, so total length is unchanged.
     """
     if merge_m <= 0:
         raise ValueError("merge_m must be positive")
@@ -378,6 +378,7 @@ def _with_pieces(
         edge_name_id=graph.edge_name_id[parent],
         edge_name_en_id=graph.edge_name_en_id[parent],
         edge_district=graph.edge_district[parent],
+        edge_segment=graph.edge_segment[parent],
         geom_indptr=indptr,
         geom_x=pool_x[positions],
         geom_y=pool_y[positions],
