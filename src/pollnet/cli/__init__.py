@@ -22,6 +22,7 @@ from pollnet.settings import LANGUAGES, load
 # commands in ``COMMANDS``; a test checks this table against them.
 LAZY_COMMANDS: dict[str, str] = {
     "audit": "status:audit",
+    "coverage": "coverage:coverage",
     "demo": "demo:demo",
     "device": "device:device",
     "devices": "devices:devices",

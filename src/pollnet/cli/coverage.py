@@ -1,0 +1,146 @@
+"""``pollnet coverage``: each station's LTE backup from the registry's towers."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.coverage import (
+    STATUSES,
+    RadioSettings,
+    StationBackup,
+    by_district,
+    lte_backup,
+    read_towers,
+)
+from pollnet.i18n import format_number, gettext, tr
+from pollnet.registry import list_stations
+
+CSV_COLUMNS = (
+    "station",
+    "district",
+    "critical",
+    "status",
+    "operators_usable",
+    "operator",
+    "tower",
+    "distance_m",
+    "rsrp_dbm",
+    "second_operator",
+    "second_tower",
+    "second_rsrp_dbm",
+)
+
+
+@click.command("coverage")
+@click.option("--district", type=int, help="Only this municipal district.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every station's backup to this CSV file (UTF-8, opens in Excel).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+def coverage(app: App, district: int | None, out: Path | None, as_json: bool) -> None:
+    """Estimate every station's LTE backup from the operators' towers, by district."""
+    radio = RadioSettings.from_mapping(app.settings.section("coverage"))
+    stations = list_stations(app.engine, district=district)
+    backups = lte_backup(stations, read_towers(app.engine), radio)
+    districts = by_district(backups, radio)
+    if out is not None:
+        write_csv(backups, radio, out)
+    if as_json:
+        counts = {status: sum(1 for b in backups if b.status == status) for status in STATUSES}
+        echo_json(
+            {
+                "stations": len(backups),
+                **counts,
+                "districts": [d.as_dict() for d in districts],
+                "without_backup": [b.as_dict() for b in backups if b.status == "none"],
+                "file": str(out) if out else None,
+            }
+        )
+        return
+    console = stdout()
+    table = Table(title=gettext("LTE backup by district"))
+    for header in (
+        "District",
+        "Stations",
+        "good",
+        "usable",
+        "no LTE backup",
+        "one operator only",
+        "critical without backup",
+    ):
+        table.add_column(gettext(header), justify="right")
+    for d in districts:
+        table.add_row(
+            *(
+                format_number(v)
+                for v in (d.district, d.stations, d.good, d.usable, d.none, d.single)
+            ),
+            format_number(d.critical_none),
+        )
+    console.print(table)
+    missing = [b for b in backups if b.status == "none"]
+    if missing:
+        console.print(tr("Stations without LTE backup: {count}", count=len(missing)))
+        for b in missing:
+            console.print(_missing_line(b))
+    if out is not None:
+        console.print(tr("every station's backup written to {path}", path=str(out)))
+
+
+def _missing_line(b: StationBackup) -> str:
+    best = b.best
+    nearest = (
+        tr(
+            "strongest {operator} {tower}, {rsrp} dBm at {distance} m",
+            operator=best.operator,
+            tower=best.tower,
+            rsrp=format_number(best.rsrp_dbm, decimals=1),
+            distance=round(best.distance_m),
+        )
+        if best
+        else gettext("no LTE tower within range")
+    )
+    critical = f" ({gettext('critical')})" if b.critical else ""
+    return f"  {b.station}{critical} · {tr('district {number}', number=b.district)} · {nearest}"
+
+
+def write_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, path: Path) -> Path:
+    """Every station's backup, one row each (``CSV_COLUMNS``); written whole, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for b in backups:
+            first = b.operators[0] if b.operators else None
+            second = b.operators[1] if len(b.operators) > 1 else None
+            writer.writerow(
+                [
+                    b.station,
+                    b.district,
+                    int(b.critical),
+                    b.status,
+                    b.usable_operators(radio),
+                    first.operator if first else "",
+                    first.tower if first else "",
+                    first.distance_m if first else "",
+                    first.rsrp_dbm if first else "",
+                    second.operator if second else "",
+                    second.tower if second else "",
+                    second.rsrp_dbm if second else "",
+                ]
+            )
+    partial.replace(path)
+    return path
+
+
+COMMANDS = [coverage]
