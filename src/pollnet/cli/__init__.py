@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "status": "status:status",
     "streets": "streets:streets",
     "synth": "synth:synth",
+    "towers": "coverage:towers",
     "work": "work:work",
 }
 """Command name -> ``module:attribute`` inside :mod:`pollnet.cli`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from pollnet.coverage import (
     lte_backup,
     read_towers,
 )
+from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.registry import list_stations
 
@@ -143,4 +145,32 @@ def write_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, path: Pa
     return path
 
 
-COMMANDS = [coverage]
+@click.group("towers")
+def towers() -> None:
+    """The mobile operators' towers (the source of the stations' LTE backup)."""
+
+
+@towers.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+def towers_import(app: App, file: Path, as_json: bool) -> None:
+    """Add or update towers from a CSV/XLSX file (own columns, or an OpenCelliD export)."""
+    result = import_towers(app.engine, file, app.settings.bbox)
+    if as_json:
+        echo_json({**asdict(result), "towers": result.towers})
+        return
+    stdout().print(
+        tr(
+            "Towers from {file} ({format}): {added} added, {changed} changed, "
+            "{unchanged} unchanged.",
+            file=result.file,
+            format=result.format,
+            added=result.added,
+            changed=result.changed,
+            unchanged=result.unchanged,
+        )
+    )
+
+
+COMMANDS = [coverage, towers]

@@ -4,7 +4,7 @@ Station files are CSV (UTF-8, UTF-8 with BOM or Windows-1256), XLSX or GeoJSON, 
 Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees.
 """
 
-from pollnet.registry._columns import COLUMNS, Column
+from pollnet.registry._columns import COLUMNS, Column, header_key
 from pollnet.registry._import import (
     ImportReport,
     default_rejects_path,
@@ -30,6 +30,7 @@ __all__ = [
     "default_rejects_path",
     "export_stations",
     "get_station",
+    "header_key",
     "import_stations",
     "import_table",
     "list_stations",
