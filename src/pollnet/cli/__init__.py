@@ -23,6 +23,7 @@ from pollnet.settings import LANGUAGES, load
 LAZY_COMMANDS: dict[str, str] = {
     "audit": "status:audit",
     "coverage": "coverage:coverage",
+    "dashboard": "dashboard:dashboard",
     "demo": "demo:demo",
     "device": "device:device",
     "devices": "devices:devices",
