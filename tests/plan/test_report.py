@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,8 @@ from pollnet.plan.export import OSM_ATTRIBUTION
 from pollnet.plan.outputs import write_all
 from pollnet.plan.report import map_data, render_report, write_report
 from pollnet.streets.report import ImportReport
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.plan._outputs import FAR_CODE, city_plan
-
-CHROMIUM = os.environ.get("POLLNET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def script_json(html: str, element_id: str) -> object:
@@ -111,12 +99,12 @@ def test_write_all_writes_every_output(tmp_path: Path) -> None:
 
 def open_report(html_path: Path, screenshot: Path, width: int = 1400, height: int = 900) -> dict:
     """Open the report in headless Chromium, exercise the map, screenshot it; return findings."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set POLLNET_CHROMIUM)")
+    require_chromium()
+    from playwright import sync_api
+
     found: dict = {"errors": [], "requests": []}
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS[1:])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.on(

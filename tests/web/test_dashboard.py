@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ from pollnet.registry import import_stations, list_stations
 from pollnet.settings import Settings
 from pollnet.store import open_store
 from pollnet.web import DashboardSettings, create_app, render_page
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 
 NOW = dt.datetime(2028, 2, 25, 10, 0, tzinfo=dt.UTC)
 STATIONS = """code,name,site,address,district,lat,lon,voters,devices,critical
@@ -31,16 +31,6 @@ ST-1,Shoheda,School 1,Street 1,6,35.7001,51.4002,900,2,no
 ST-2,Azadi,School 2,Street 2,6,35.7101,51.4102,800,2,yes
 ST-3,Enghelab,School 3,Street 3,11,35.6901,51.3902,700,1,no
 """
-CHROMIUM = os.environ.get("POLLNET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def beat(device: str, station: str, link: str, at: dt.datetime) -> Heartbeat:
@@ -123,9 +113,9 @@ def serving(app: object) -> Iterator[tuple[str, uvicorn.Server]]:
 
 
 def test_live_map_in_a_real_browser(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set POLLNET_CHROMIUM)")
+    require_chromium()
+    from playwright import sync_api
+
     demo = tmp_path / "demo"
     made = CliRunner().invoke(cli, ["demo", "--out", str(demo), "--stations", "300"])
     assert made.exit_code == 0, made.output

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pollnet.model import RadioType, Tower
 from pollnet.store.schema import core
+
+
+def tower_row(tower: Tower) -> dict[str, Any]:
+    """The ``towers`` table row of ``tower``."""
+    return {
+        "code": tower.code,
+        "operator": tower.operator,
+        "radio": tower.radio.value,
+        "lat": tower.lat,
+        "lon": tower.lon,
+        "height_m": tower.height_m,
+    }
 
 
 def read_towers(engine: Engine) -> tuple[Tower, ...]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pollnet.coverage.store import tower_row
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import normalise
 from pollnet.model import RadioType, Tower
@@ -97,17 +98,7 @@ def read_towers_file(path: Path | str, bbox: BoundingBox) -> tuple[str, tuple[To
 def import_towers(engine: Engine, path: Path | str, bbox: BoundingBox) -> TowerImport:
     """Read ``path`` and add or update its towers by code, in one transaction."""
     kind, towers = read_towers_file(path, bbox)
-    rows = {
-        t.code: {
-            "code": t.code,
-            "operator": t.operator,
-            "radio": t.radio.value,
-            "lat": t.lat,
-            "lon": t.lon,
-            "height_m": t.height_m,
-        }
-        for t in towers
-    }
+    rows = {t.code: tower_row(t) for t in towers}
     with engine.begin() as conn:
         existing = {
             r["code"]: dict(r)

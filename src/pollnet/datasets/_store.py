@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from pollnet.coverage.store import tower_row
 from pollnet.datasets._city import SyntheticCity
 from pollnet.store.schema import core
 
@@ -26,17 +27,7 @@ def load_into(engine: Engine, city: SyntheticCity) -> dict[str, int]:
         {"code": e.code, "name": e.name, "lat": e.lat, "lon": e.lon, "pon_ports": e.pon_ports}
         for e in city.exchanges
     ]
-    towers = [
-        {
-            "code": t.code,
-            "operator": t.operator,
-            "radio": t.radio.value,
-            "lat": t.lat,
-            "lon": t.lon,
-            "height_m": t.height_m,
-        }
-        for t in city.towers
-    ]
+    towers = [tower_row(t) for t in city.towers]
     fiber = [
         {
             "code": f.code,
