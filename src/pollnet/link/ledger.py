@@ -34,6 +34,7 @@ from pollnet.i18n import tr
 from pollnet.link import audit
 from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.national_code import normalise_national_code
+from pollnet.store.bulk import insert_many, one_of
 from pollnet.store.schema.link import checkins, voter_roll
 
 ROLL_RECHECK_S = 10.0
@@ -430,9 +431,6 @@ class _Sql:
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
 
-    def marks(self, n: int) -> str:
-        return ", ".join([self.mark] * n)
-
     def time(self, value: dt.datetime | None) -> Any:
         """A datetime as the column stores it: UTC (SQLite: SQLAlchemy's naive text form)."""
         if value is None:
@@ -447,9 +445,10 @@ class _Sql:
         return list(self.conn.exec_driver_sql(sql, tuple(params)))
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
-            self.conn.exec_driver_sql(sql, [tuple(r) for r in rows])
+        insert_many(self.conn, table, columns, rows)
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return one_of(self.conn, column, values)
 
     def max_id(self, table: str) -> int:
         return int(self.fetch(f"SELECT coalesce(max(id), 0) FROM {table}", ())[0][0])
@@ -471,10 +470,9 @@ _ROW_COLUMNS = (
 
 def _stored_answers(sql: _Sql, items: Sequence[Checkin]) -> dict[tuple[str, str], Answer]:
     keys = sorted({c.idempotency_key for c in items})
+    match, params = sql.one_of("key", keys)
     rows = sql.fetch(
-        "SELECT device, key, status_code, body FROM idempotency_keys"
-        f" WHERE key IN ({sql.marks(len(keys))})",
-        keys,
+        f"SELECT device, key, status_code, body FROM idempotency_keys WHERE {match}", params
     )
     return {(r[0], r[1]): Answer(int(r[2]), bytes(r[3])) for r in rows}
 
@@ -485,10 +483,11 @@ def _first_checkins(
     hashes = sorted(hashes)
     if not hashes:
         return {}
+    match, params = sql.one_of("voter_hash", hashes)
     rows = sql.fetch(
         "SELECT voter_hash, id, station, recorded_at FROM checkins"
-        f" WHERE election = {sql.mark} AND voter_hash IN ({sql.marks(len(hashes))})",
-        [election, *hashes],
+        f" WHERE election = {sql.mark} AND {match}",
+        [election, *params],
     )
     return {r[0]: (int(r[1]), r[2], sql.read_time(r[3])) for r in rows}
 
@@ -497,10 +496,10 @@ def _on_roll(sql: _Sql, election: str, hashes: Iterable[str]) -> set[str]:
     hashes = sorted(hashes)
     if not hashes:
         return set()
+    match, params = sql.one_of("voter_hash", hashes)
     rows = sql.fetch(
-        "SELECT voter_hash FROM voter_roll"
-        f" WHERE election = {sql.mark} AND voter_hash IN ({sql.marks(len(hashes))})",
-        [election, *hashes],
+        f"SELECT voter_hash FROM voter_roll WHERE election = {sql.mark} AND {match}",
+        [election, *params],
     )
     return {r[0] for r in rows}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import socket
 import ssl
@@ -404,9 +405,29 @@ def serve(
     )
     server = build_server(app, server_ssl_context(config.pki_dir))
     sock = bind(config.host, config.port)
+    _quiet_garbage_collector()
     if ready is not None:
         ready(f"https://{config.host}:{sock.getsockname()[1]}")
     server.run(sockets=[sock])
+
+
+GC_THRESHOLDS = (50_000, 50, 1000)
+"""The collector's thresholds in the service process (Python's default is 700, 10, 10)."""
+
+
+def _quiet_garbage_collector() -> None:
+    """Keep the garbage collector from pausing every connection at once.
+
+    The check-ins and heartbeats of a busy day allocate fast, and with the default thresholds
+    the collector kept walking every object the service holds: on PostgreSQL with 20,000
+    devices' heartbeats that froze all 64 connections for 80 ms or more about once a second
+    (p99 111-142 ms). What exists once the service is up is frozen (never scanned again) and
+    the young generation is collected every 50,000 allocations instead of 700: p99 79 ms (see
+    ``docs/performance.md``). Reference cycles are still collected, only less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def start_in_thread(
