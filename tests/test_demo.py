@@ -36,6 +36,10 @@ def test_demo_builds_a_fresh_database(tmp_path: Path) -> None:
     assert plan["trench_m"] > 0 and plan["cost_rial"] > 0
     report = Path(summary["files"]["plan:report"]).read_text(encoding="utf-8")
     assert 'dir="rtl"' in report or "rtl" in report
+    lte = summary["lte_backup"]
+    assert lte["good"] + lte["usable"] + lte["none"] == 120 and lte["good"] > 0
+    rows = Path(summary["files"]["coverage"]).read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 121 and rows[0].startswith("station,district,critical,status")
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:

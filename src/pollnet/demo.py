@@ -3,7 +3,8 @@
 The bundled data is the deterministic synthetic city (:mod:`pollnet.datasets`): its station file
 goes through the registry exactly as an agency's spreadsheet would, its streets become the street
 cache, and its exchanges, towers and existing fiber go into the store. Then the fiber network is
-planned and stored, and the plan's report, map and per-agency work lists are written.
+planned and stored, the plan's report, map and per-agency work lists are written, and every
+station's LTE backup is estimated from the towers (``coverage.csv``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pollnet import datasets, plan, registry, streets
+from pollnet import coverage, datasets, plan, registry, streets
 from pollnet.plan.outputs import write_all
 from pollnet.settings import Settings
 from pollnet.store import open_store
@@ -29,6 +30,7 @@ STAGES = (
     "building the street graph",
     "planning the fiber network",
     "writing the plan's report and work lists",
+    "estimating the stations' LTE backup",
 )
 """The demo's stages in order (English msgids, reported to ``on_stage``)."""
 
@@ -43,6 +45,7 @@ class DemoResult:
     files: dict[str, Path]
     seconds: dict[str, float] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
+    lte_backup: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class DemoResult:
             "files": {name: str(path) for name, path in self.files.items()},
             "seconds": {stage: round(s, 3) for stage, s in self.seconds.items()},
             "plan": self.plan,
+            "lte_backup": self.lte_backup,
         }
 
 
@@ -103,6 +107,14 @@ def run(
     outputs = write_all(network, graph, folder / "plan", settings.lang, stations=city.stations)
     files.update({f"plan:{name}": path for name, path in outputs.items()})
 
+    stage(STAGES[6])
+    radio = coverage.RadioSettings.from_mapping(settings.section("coverage"))
+    backups = coverage.lte_backup(
+        registry.list_stations(engine), coverage.read_towers(engine), radio
+    )
+    files["coverage"] = coverage.write_backup_csv(backups, radio, folder / "coverage.csv")
+    lte: dict[str, int] = {s: sum(1 for b in backups if b.status == s) for s in coverage.STATUSES}
+
     end = time.perf_counter()
     starts = list(seconds.items())
     for i, (name, start) in enumerate(starts):
@@ -115,4 +127,4 @@ def run(
         "street_edges": int(graph.num_edges),
         **loaded,
     }
-    return DemoResult(folder, db_url, counts, files, seconds, network.summary())
+    return DemoResult(folder, db_url, counts, files, seconds, network.summary(), lte)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,25 +16,11 @@ from pollnet.coverage import (
     by_district,
     lte_backup,
     read_towers,
+    write_backup_csv,
 )
 from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.registry import list_stations
-
-CSV_COLUMNS = (
-    "station",
-    "district",
-    "critical",
-    "status",
-    "operators_usable",
-    "operator",
-    "tower",
-    "distance_m",
-    "rsrp_dbm",
-    "second_operator",
-    "second_tower",
-    "second_rsrp_dbm",
-)
 
 
 @click.command("coverage")
@@ -55,7 +40,7 @@ def coverage(app: App, district: int | None, out: Path | None, as_json: bool) ->
     backups = lte_backup(stations, read_towers(app.engine), radio)
     districts = by_district(backups, radio)
     if out is not None:
-        write_csv(backups, radio, out)
+        write_backup_csv(backups, radio, out)
     if as_json:
         counts = {status: sum(1 for b in backups if b.status == status) for status in STATUSES}
         echo_json(
@@ -113,36 +98,6 @@ def _missing_line(b: StationBackup) -> str:
     )
     critical = f" ({gettext('critical')})" if b.critical else ""
     return f"  {b.station}{critical} · {tr('district {number}', number=b.district)} · {nearest}"
-
-
-def write_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, path: Path) -> Path:
-    """Every station's backup, one row each (``CSV_COLUMNS``); written whole, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for b in backups:
-            first = b.operators[0] if b.operators else None
-            second = b.operators[1] if len(b.operators) > 1 else None
-            writer.writerow(
-                [
-                    b.station,
-                    b.district,
-                    int(b.critical),
-                    b.status,
-                    b.usable_operators(radio),
-                    first.operator if first else "",
-                    first.tower if first else "",
-                    first.distance_m if first else "",
-                    first.rsrp_dbm if first else "",
-                    second.operator if second else "",
-                    second.tower if second else "",
-                    second.rsrp_dbm if second else "",
-                ]
-            )
-    partial.replace(path)
-    return path
 
 
 @click.group("towers")

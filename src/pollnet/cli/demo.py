@@ -57,6 +57,16 @@ def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:
         )
     )
     console.print(tr("report: {path}", path=result.files["plan:report"]))
+    lte = result.lte_backup
+    console.print(
+        tr(
+            "LTE backup: {good} good, {usable} usable, {none} without; {path}",
+            good=lte["good"],
+            usable=lte["usable"],
+            none=lte["none"],
+            path=result.files["coverage"],
+        )
+    )
     for name, seconds in result.seconds.items():
         console.print(
             tr(

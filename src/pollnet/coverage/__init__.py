@@ -13,6 +13,7 @@ from pollnet.coverage.backup import (
     StationBackup,
     by_district,
     lte_backup,
+    write_backup_csv,
 )
 from pollnet.coverage.store import read_towers
 
@@ -25,4 +26,5 @@ __all__ = [
     "by_district",
     "lte_backup",
     "read_towers",
+    "write_backup_csv",
 ]

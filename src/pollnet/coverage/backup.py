@@ -23,8 +23,10 @@ confirms it.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -284,3 +286,49 @@ def _plane(lat: NDArray[np.float64], lon: NDArray[np.float64], origin: tuple[flo
     x = _EARTH_RADIUS_M * (np.radians(lon) - lon0) * np.cos(lat0)
     y = _EARTH_RADIUS_M * (np.radians(lat) - lat0)
     return np.column_stack([x, y])
+
+
+CSV_COLUMNS = (
+    "station",
+    "district",
+    "critical",
+    "status",
+    "operators_usable",
+    "operator",
+    "tower",
+    "distance_m",
+    "rsrp_dbm",
+    "second_operator",
+    "second_tower",
+    "second_rsrp_dbm",
+)
+
+
+def write_backup_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, path: Path) -> Path:
+    """Every station's backup, one row each (``CSV_COLUMNS``); written whole, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for b in backups:
+            first = b.operators[0] if b.operators else None
+            second = b.operators[1] if len(b.operators) > 1 else None
+            writer.writerow(
+                [
+                    b.station,
+                    b.district,
+                    int(b.critical),
+                    b.status,
+                    b.usable_operators(radio),
+                    first.operator if first else "",
+                    first.tower if first else "",
+                    first.distance_m if first else "",
+                    first.rsrp_dbm if first else "",
+                    second.operator if second else "",
+                    second.tower if second else "",
+                    second.rsrp_dbm if second else "",
+                ]
+            )
+    partial.replace(path)
+    return path
