@@ -6,7 +6,10 @@ station compared, none written), and the baseline: a plain ``sqlite3``
 ``executemany`` of the same rows, already parsed, into one table. The ratio is pollnet's time over
 the baseline's. Bounded: one run of each, a few seconds.
 
-Run: ``.venv/bin/python benchmarks/bench_import.py [--rows N]``
+With ``--pg`` the same import also runs on a throw-away PostgreSQL server (started like the
+tests start theirs), timed the same way.
+
+Run: ``.venv/bin/python benchmarks/bench_import.py [--rows N] [--pg]``
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.pgserver
 
 from pollnet.registry import COLUMNS, import_stations
 from pollnet.settings import TEHRAN_BBOX, Settings
@@ -87,7 +94,9 @@ def baseline(path: Path, rows: list[list[str]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    count = parser.parse_args().rows
+    parser.add_argument("--pg", action="store_true", help="Also import into PostgreSQL.")
+    args = parser.parse_args()
+    count = args.rows
     with tempfile.TemporaryDirectory(prefix="pollnet-bench-") as tmp:
         folder = Path(tmp)
         rows = station_rows(count)
@@ -103,6 +112,7 @@ def main() -> None:
         engine.dispose()
         assert len(report.added) == count and len(again.unchanged) == count
         base = baseline(folder / "baseline.db", rows)
+        pg = postgres(source, count) if args.pg else None
     print(f"pollnet import: {count:,} rows in {seconds:.2f} s = {count / seconds:,.0f} rows/s")
     print(f"  (of which CPU time in this process: {cpu:.2f} s)")
     print(f"pollnet re-import, all unchanged: {reimport:.2f} s = {count / reimport:,.0f} rows/s")
@@ -110,6 +120,37 @@ def main() -> None:
         f"baseline (sqlite3 executemany of parsed rows): {base:.2f} s = {count / base:,.0f} rows/s"
     )
     print(f"ratio pollnet/baseline: {seconds / base:.1f}x")
+    if pg is not None:
+        first, second = pg
+        print(f"postgresql import: {count:,} rows in {first:.2f} s = {count / first:,.0f} rows/s")
+        print(f"postgresql re-import, all unchanged: {second:.2f} s")
+
+
+def postgres(source: Path, count: int) -> tuple[float, float] | None:
+    """Seconds of the import and of the re-import on a throw-away PostgreSQL server."""
+    from tests.pgserver import PostgresServer, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        print("postgresql: skipped (no server binaries)")
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    server = PostgresServer(bin_dir, folder)
+    server.start()
+    try:
+        engine = open_store(server.create_database("bench_import"))
+        start = time.perf_counter()
+        report = import_stations(engine, source, settings=Settings())
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        again = import_stations(engine, source, settings=Settings())
+        second = time.perf_counter() - start
+        engine.dispose()
+        assert len(report.added) == count and len(again.unchanged) == count
+        return first, second
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
