@@ -80,3 +80,7 @@ def test_active_language_and_numbers() -> None:
     with use_language("fa"):
         assert gettext("yes") == "بله"
         assert format_number(1234567) == "۱٬۲۳۴٬۵۶۷"
+        # a float parameter keeps its digits and takes the Persian decimal separator
+        assert tr("latitude and longitude look swapped: ({lat}, {lon})", lat=51.4, lon=35.7) == (
+            "به نظر می‌رسد عرض و طول جغرافیایی جابه‌جا شده‌اند: (۵۱٫۴، ۳۵٫۷)"
+        )

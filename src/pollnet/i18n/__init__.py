@@ -129,6 +129,8 @@ def localise_value(value: Any, lang: str | None = None) -> Any:
         return gettext("yes" if value else "no", lang)
     if isinstance(value, dt.date):
         return format_date(value, lang)
+    if isinstance(value, float) and lang == "fa":  # the Persian decimal separator, as numbers
+        return to_persian_digits(str(value).replace(".", "٫"))
     if isinstance(value, int | float):
         return localise_text(str(value), lang)
     # Strings are the user's own values (codes, cells, paths): shown exactly as written, so that
