@@ -61,6 +61,7 @@ def test_json_on_both_backends(db_url: str, tmp_path: Path) -> None:
     assert icon.status_code == 204
     data = answer.json()
     assert data["counts"] == {"ready": 2, "degraded": 1, "offline": 1}
+    assert data["updated_label"].startswith("2028-02-2")  # English: the Gregorian date
     by_code = {s["code"]: s for s in data["stations"]}
     assert by_code["ST-1"]["state"] == "ready" and by_code["ST-1"]["devices_online"] == 2
     assert by_code["ST-2"]["state"] == "degraded" and by_code["ST-2"]["on_lte"] == 1
@@ -147,6 +148,8 @@ def test_live_map_in_a_real_browser(tmp_path: Path) -> None:
             silent_count = sum(1 for i in range(len(stations)) if i % 11 == 5)
             assert offline == str(silent_count).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
             assert page.locator("#districts tbody tr").count() >= 10
+            updated = page.locator("#updated").inner_text()
+            assert "۱۴۰" in updated and ":" in updated  # a Jalali date, Persian digits, a time
             # Hovering a station shows its card.
             box = canvas.bounding_box()
             assert box is not None

@@ -8,7 +8,8 @@ service writes to the database once a second, so watching it adds no load to che
   Persian digits, Jalali date) or English: the counts by state, a canvas map of the stations
   coloured ready / degraded / offline, a table by district, and a hover card per station. It
   asks ``api/readiness`` again every ``refresh_s`` seconds and says so when the answers stop.
-- ``GET /api/readiness``: the same as JSON (:func:`readiness_map`).
+- ``GET /api/readiness``: the same as JSON (:func:`readiness_map`, with ``updated_label``: the
+  date, Jalali in Persian, and time of the answer in the server's time zone).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from pollnet.i18n import format_date, gettext
+from pollnet.i18n import format_date, gettext, localise_text
 from pollnet.link.heartbeat import STATES, readiness
 from pollnet.registry import list_stations
 
@@ -100,7 +101,12 @@ def create_app(
         return HTMLResponse(page)
 
     async def api(request: Request) -> Response:
-        data = readiness_map(engine, now(), settings.interval_s)
+        moment = now()
+        data = readiness_map(engine, moment, settings.interval_s)
+        local = moment.astimezone()  # the server's zone: Tehran's, in the election office
+        data["updated_label"] = (
+            f"{format_date(local.date(), lang)} {localise_text(local.strftime('%H:%M:%S'), lang)}"
+        )
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
     async def no_icon(request: Request) -> Response:
