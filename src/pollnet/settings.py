@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,14 @@ def _from_mapping(values: Mapping[str, Any], source: str) -> Settings:
         )
     sections = {k: v for k, v in values.items() if k != "pollnet" and isinstance(v, Mapping)}
     return Settings(db_url, lang, bbox, election, sections)
+
+
+def reject_unknown(values: Mapping[str, Any], known: Iterable[str], table: str) -> None:
+    """Refuse the keys of a settings ``table`` (e.g. ``plan.optics``) that its owner does not
+    know, naming them all."""
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError.of("unknown settings: {names}", column=table, names=", ".join(unknown))
 
 
 def _check_lang(lang: str, source: str) -> str:

@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 from pollnet.coverage.pathloss import uma_nlos_db
 from pollnet.errors import ConfigError
 from pollnet.model import RadioType, Tower
+from pollnet.settings import reject_unknown
 
 Status = Literal["good", "usable", "none"]
 STATUSES: tuple[Status, ...] = ("good", "usable", "none")
@@ -86,12 +87,7 @@ class RadioSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RadioSettings:
         """Settings from the ``[coverage]`` table; unknown keys or bad values are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError.of(
-                "unknown settings: {names}", column="coverage", names=", ".join(unknown)
-            )
+        reject_unknown(values, (f.name for f in fields(cls)), "coverage")
         try:
             radio = cls(**{k: float(v) for k, v in values.items()})
         except (TypeError, ValueError) as exc:

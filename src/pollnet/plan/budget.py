@@ -13,6 +13,7 @@ from typing import Any
 
 from pollnet.errors import ConfigError
 from pollnet.plan.model import OpticalBudget
+from pollnet.settings import reject_unknown
 
 GPON_CLASSES: Mapping[str, float] = {"A": 20.0, "B": 25.0, "B+": 28.0, "C": 30.0, "C+": 32.0}
 """Optical budget in dB of each ITU-T G.984 optical class."""
@@ -47,12 +48,7 @@ class Optics:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Optics:
         """Optics from a settings table; unknown keys or bad values are a configuration error."""
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError.of(
-                "unknown settings: {names}", column="plan.optics", names=", ".join(unknown)
-            )
+        reject_unknown(values, cls.__dataclass_fields__, "plan.optics")
         optics = cls(**values)
         if optics.gpon_class not in GPON_CLASSES:
             raise ConfigError.of(

@@ -28,6 +28,7 @@ from typing import Any
 
 from pollnet.errors import ConfigError
 from pollnet.plan.budget import Optics, splitter_loss
+from pollnet.settings import reject_unknown
 
 PLACEMENTS = ("branch", "exchange")
 
@@ -49,12 +50,7 @@ class PlanParameters:
         """Parameters from the ``[plan]`` settings table; bad values are a configuration error."""
         values = dict(values)
         optics = Optics.from_mapping(values.pop("optics", {}))
-        known = {f for f in cls.__dataclass_fields__} - {"optics"}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError.of(
-                "unknown settings: {names}", column="plan", names=", ".join(unknown)
-            )
+        reject_unknown(values, set(cls.__dataclass_fields__) - {"optics"}, "plan")
         try:
             params = cls(optics=optics, **values)
         except TypeError as exc:

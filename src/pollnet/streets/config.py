@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pollnet.errors import ConfigError
-from pollnet.settings import Settings
+from pollnet.settings import Settings, reject_unknown
 from pollnet.streets.classes import DEFAULT_CLASSES, check_classes
 from pollnet.streets.snap import DEFAULT_MAX_DROP_M
 
@@ -36,11 +36,7 @@ class StreetsConfig:
     def from_settings(cls, settings: Settings) -> StreetsConfig:
         """The configuration from ``settings.section("streets")``, checked."""
         table: dict[str, Any] = dict(settings.section("streets"))
-        unknown = sorted(set(table) - _KEYS)
-        if unknown:
-            raise ConfigError.of(
-                "unknown settings: {names}", column="streets", names=", ".join(unknown)
-            )
+        reject_unknown(table, _KEYS, "streets")
         classes = DEFAULT_CLASSES
         if "classes" in table:
             value = table["classes"]
