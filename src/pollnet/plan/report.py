@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 from numpy.typing import NDArray
 
+from pollnet import _html
 from pollnet.i18n import format_date, format_number, gettext, tr
 from pollnet.plan.export import attribution_for
 from pollnet.plan.model import METHODS, WARNING_CODES, Plan, StationPlan
@@ -297,17 +296,6 @@ def _script_json(value: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def _environment() -> jinja2.Environment:
-    folder = resources.files("pollnet.plan").joinpath("templates")
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
-
-
 def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
     t = plan.totals
     usd = t.usd_rate or 0.0
@@ -408,7 +396,7 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
 
 def render_report(plan: Plan, graph: StreetGraph | None = None, lang: str = "fa") -> str:
     """The report as one HTML document (inline CSS and script, no external resources)."""
-    template = _environment().get_template("report.html.j2")
+    template = _html.template("pollnet.plan", "report.html.j2")
     return template.render(**_context(plan, graph, lang))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -384,19 +383,9 @@ def forecast_chart(report: WeeklyReport, lang: str) -> str:
 
 def render_html(report: WeeklyReport, lang: str = "fa") -> str:
     """The report as one self-contained HTML page."""
-    import jinja2
+    from pollnet import _html
 
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("weekly.html.j2").render(**_context(report, lang))
-
-
-def _template_source(name: str) -> str:
-    return resources.files("pollnet.rollout").joinpath("templates", name).read_text("utf-8")
+    return _html.template("pollnet.rollout", "weekly.html.j2").render(**_context(report, lang))
 
 
 def _context(report: WeeklyReport, lang: str) -> dict[str, Any]:

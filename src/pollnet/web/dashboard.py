@@ -19,16 +19,15 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import jinja2
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from pollnet import _html
 from pollnet.i18n import format_date, gettext, localise_text
 from pollnet.link.heartbeat import STATES, readiness
 from pollnet.registry import list_stations
@@ -134,7 +133,7 @@ def render_page(lang: str, settings: DashboardSettings) -> str:
         "stations": gettext("Stations", lang),
         "states": {state: gettext(STATE_LABELS[state], lang) for state in STATES},
     }
-    template = _environment().get_template("readiness.html.j2")
+    template = _html.template("pollnet.web", "readiness.html.j2")
     return template.render(
         lang=lang,
         rtl=lang == "fa",
@@ -145,13 +144,4 @@ def render_page(lang: str, settings: DashboardSettings) -> str:
         states=STATES,
         refresh_ms=int(settings.refresh_s * 1000),
         today=format_date(dt.date.today(), lang),
-    )
-
-
-def _environment() -> jinja2.Environment:
-    def source(name: str) -> str:
-        return resources.files("pollnet.web").joinpath("templates", name).read_text("utf-8")
-
-    return jinja2.Environment(
-        loader=jinja2.FunctionLoader(source), autoescape=True, keep_trailing_newline=True
     )
