@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import click
 
@@ -11,7 +10,7 @@ from pollnet.cli._common import App, echo_json, pass_app, stdout
 from pollnet.errors import Problem, UserError
 from pollnet.i18n import format_number, tr
 from pollnet.link.audit import verify_audit
-from pollnet.link.heartbeat import STATES, readiness
+from pollnet.link.heartbeat import STATES, readiness, states_by_district
 from pollnet.link.service import link_settings
 
 
@@ -35,12 +34,8 @@ def status(app: App, as_json: bool) -> None:
                 }
             )
         return
-    by_district: dict[int | None, Counter[str]] = {}
-    for s in stations:
-        by_district.setdefault(s.district, Counter())[s.state] += 1
     console = stdout()
-    for district in sorted(by_district, key=lambda d: (d is None, d or 0)):
-        counts = by_district[district]
+    for district, counts in states_by_district(stations):
         name = (
             tr("district {number}", number=district) if district is not None else tr("unregistered")
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -253,6 +254,16 @@ def readiness_of(
     return result
 
 
+def states_by_district(
+    stations: Sequence[StationReadiness],
+) -> list[tuple[int | None, Counter[str]]]:
+    """How many stations are in each state, per district (by number; unregistered last)."""
+    districts: dict[int | None, Counter[str]] = {}
+    for s in stations:
+        districts.setdefault(s.district, Counter())[s.state] += 1
+    return sorted(districts.items(), key=lambda item: (item[0] is None, item[0] or 0))
+
+
 def readiness(engine: Engine, now: dt.datetime, interval_s: float = 30.0) -> list[StationReadiness]:
     """Station readiness from the database (what ``pollnet status`` prints)."""
     board = HeartbeatBoard(engine, interval_s=interval_s)
@@ -315,5 +326,6 @@ __all__ = [
     "parse_heartbeat",
     "readiness",
     "readiness_of",
+    "states_by_district",
     "station_state",
 ]

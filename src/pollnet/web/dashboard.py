@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from pollnet import _html
 from pollnet.i18n import format_date, gettext, localise_text
-from pollnet.link.heartbeat import STATES, readiness
+from pollnet.link.heartbeat import STATES, readiness, states_by_district
 from pollnet.registry import list_stations
 
 STATE_COLOURS = {"ready": "#1a9850", "degraded": "#f39c12", "offline": "#d73027"}
@@ -54,9 +54,6 @@ def readiness_map(engine: Engine, now: dt.datetime, interval_s: float) -> dict[s
     places = {s.code: s for s in list_stations(engine)}
     states = readiness(engine, now, interval_s)
     counts = Counter(r.state for r in states)
-    districts: dict[int | None, Counter[str]] = {}
-    for r in states:
-        districts.setdefault(r.district, Counter())[r.state] += 1
     stations = []
     for r in states:
         place = places.get(r.station)
@@ -79,7 +76,7 @@ def readiness_map(engine: Engine, now: dt.datetime, interval_s: float) -> dict[s
         "counts": {state: counts[state] for state in STATES},
         "districts": [
             {"district": d, **{state: c[state] for state in STATES}}
-            for d, c in sorted(districts.items(), key=lambda item: (item[0] is None, item[0] or 0))
+            for d, c in states_by_district(states)
         ],
         "stations": stations,
     }
