@@ -339,16 +339,13 @@ def main() -> None:
             beats_per_s,
         )
         if not args.no_pg:
-            from tests.pgserver import PostgresServer, find_pg_bin
+            from tests.pgserver import find_pg_bin, throwaway
 
             bin_dir = find_pg_bin()
             if bin_dir is None:
                 print("postgresql: skipped (no server binaries)")
                 return
-            pg_folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-            server = PostgresServer(bin_dir, pg_folder)
-            server.start()
-            try:
+            with throwaway(bin_dir) as server:
                 raw_pg = raw_pg_limit(server.create_database("bench_raw"), 3.0)
                 run_backend(
                     "postgresql",
@@ -361,9 +358,6 @@ def main() -> None:
                     beat_contexts,
                     beats_per_s,
                 )
-            finally:
-                server.stop()
-                shutil.rmtree(pg_folder, ignore_errors=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

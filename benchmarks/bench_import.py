@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -128,16 +127,13 @@ def main() -> None:
 
 def postgres(source: Path, count: int) -> tuple[float, float] | None:
     """Seconds of the import and of the re-import on a throw-away PostgreSQL server."""
-    from tests.pgserver import PostgresServer, find_pg_bin
+    from tests.pgserver import find_pg_bin, throwaway
 
     bin_dir = find_pg_bin()
     if bin_dir is None:
         print("postgresql: skipped (no server binaries)")
         return None
-    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-    server = PostgresServer(bin_dir, folder)
-    server.start()
-    try:
+    with throwaway(bin_dir) as server:
         engine = open_store(server.create_database("bench_import"))
         start = time.perf_counter()
         report = import_stations(engine, source, settings=Settings())
@@ -146,11 +142,8 @@ def postgres(source: Path, count: int) -> tuple[float, float] | None:
         again = import_stations(engine, source, settings=Settings())
         second = time.perf_counter() - start
         engine.dispose()
-        assert len(report.added) == count and len(again.unchanged) == count
-        return first, second
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    assert len(report.added) == count and len(again.unchanged) == count
+    return first, second
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgserver import PostgresServer, find_pg_bin
+from tests.pgserver import PostgresServer, find_pg_bin, throwaway
 
 _database_numbers = itertools.count(1)
 
@@ -24,23 +24,14 @@ _database_numbers = itertools.count(1)
 def pg_server() -> Iterator[PostgresServer]:
     """A running throw-away PostgreSQL server for the whole session."""
     import os
-    import shutil
-    import tempfile
 
     bin_dir = find_pg_bin()
     if bin_dir is None:
         if os.environ.get("POLLNET_REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found, but required")
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found on this machine")
-    # Not under pytest's own temporary folder: the postgres user must be able to reach it.
-    folder = Path(tempfile.mkdtemp(prefix="pollnet-pg-"))
-    server = PostgresServer(bin_dir, folder)
-    server.start()
-    try:
+    with throwaway(bin_dir) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

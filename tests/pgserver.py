@@ -7,6 +7,9 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -70,3 +73,17 @@ class PostgresServer:
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+
+@contextmanager
+def throwaway(bin_dir: Path) -> Iterator[PostgresServer]:
+    """A server started in a new temporary folder, stopped and removed afterwards."""
+    # Not under pytest's own temporary folder: the postgres user must be able to reach it.
+    folder = Path(tempfile.mkdtemp(prefix="pollnet-pg-"))
+    server = PostgresServer(bin_dir, folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

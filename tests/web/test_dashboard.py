@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from pollnet.settings import Settings
 from pollnet.store import open_store
 from pollnet.web import DashboardSettings, create_app, render_page
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+from tests.pgserver import free_port
 
 NOW = dt.datetime(2028, 2, 25, 10, 0, tzinfo=dt.UTC)
 STATIONS = """code,name,site,address,district,lat,lon,voters,devices,critical
@@ -88,12 +88,6 @@ def test_page_is_self_contained_and_translated(lang: str) -> None:
     assert "const REFRESH_MS = 2000;" in html
     title = "آمادگی شعبه‌ها در روز انتخابات" if lang == "fa" else "Election-day readiness"
     assert f"<title>{title}</title>" in html
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
