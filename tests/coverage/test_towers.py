@@ -137,3 +137,15 @@ def test_cli_imports_and_reports_errors(tmp_path: Path) -> None:
     failed = runner.invoke(cli, ["--db", url, "towers", "import", str(bad)])
     assert isinstance(failed.exception, UserError)
     assert "row 1" in str(failed.exception) and "lon" in str(failed.exception)
+
+
+def test_geojson_feature_without_a_point_keeps_the_readers_reason(tmp_path: Path) -> None:
+    path = tmp_path / "towers.geojson"
+    feature = {"type": "Feature", "properties": {"code": "B", "operator": "MCI", "radio": "lte"}}
+    good = {**feature, "geometry": {"type": "Point", "coordinates": [51.4, 35.7]}}
+    features = [good, {**feature, "geometry": None}]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    with pytest.raises(UserError) as caught:
+        read_towers_file(path, TEHRAN_BBOX)
+    found = {(p.where.row, p.where.column) for p in caught.value.problems}
+    assert (2, "geometry") in found

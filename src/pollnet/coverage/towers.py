@@ -63,6 +63,11 @@ class _Problems:
     file: str
     found: list[Problem] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, table: Table) -> _Problems:
+        """Starting with what the reader already found wrong (a feature without a point)."""
+        return cls(table.file, [p for row in table.problems.values() for p in row])
+
     def add(self, row: int, column: str, message: str, **params: object) -> None:
         self.found.append(Problem(message, params, Location(self.file, row, column)))
 
@@ -131,7 +136,7 @@ def _own(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, .
             "missing required columns: {names}", file=table.file, names=", ".join(missing)
         )
     towers: list[Tower] = []
-    problems = _Problems(table.file)
+    problems = _Problems.of(table)
     seen: dict[str, int] = {}
     for row, cells in table.rows:
         value = {name: _cell(cells, i) for name, i in where.items()}
@@ -170,7 +175,7 @@ def _own(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, .
 def _opencellid(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, ...]:
     at = {name: keys.index(header_key(name)) for name in _OPENCELLID}
     towers: list[Tower] = []
-    problems = _Problems(table.file)
+    problems = _Problems.of(table)
     for row, cells in table.rows:
         value = {name: _cell(cells, i) for name, i in at.items()}
         radio = _radio(value["radio"], row, problems)
