@@ -41,9 +41,24 @@ class Problem:
         """The complaint as one line in ``lang`` (default: the active language)."""
         from pollnet.i18n import format_location, tr
 
-        text = tr(self.message, lang, **self.params)
+        text = tr(self.message, lang, **{k: _shown(v) for k, v in self.params.items()})
         prefix = format_location(self.where, lang)
         return f"{prefix}: {text}" if prefix else text
+
+
+MAX_SHOWN = 80
+"""Characters of a value a message shows; a longer cell (a 1 MB "number") is cut with ``…``."""
+
+MAX_PRINTED = 100
+"""Problems printed for one error; a count says how many more there were."""
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        value = str(value)
+    if isinstance(value, str) and len(value) > MAX_SHOWN:
+        return value[: MAX_SHOWN - 1] + "…"
+    return value
 
 
 class UserError(PollnetError):
@@ -53,7 +68,7 @@ class UserError(PollnetError):
         self.problems: tuple[Problem, ...] = (
             (problems,) if isinstance(problems, Problem) else tuple(problems)
         )
-        super().__init__("; ".join(p.render("en") for p in self.problems))
+        super().__init__("; ".join(self.render("en", limit=MAX_PRINTED)))
 
     @classmethod
     def of(
@@ -68,9 +83,18 @@ class UserError(PollnetError):
         """A user error with a single problem."""
         return cls(Problem(message, params, Location(file, row, column)))
 
-    def render(self, lang: str | None = None) -> list[str]:
-        """Every problem as a line in ``lang``."""
-        return [p.render(lang) for p in self.problems]
+    def render(self, lang: str | None = None, limit: int | None = None) -> list[str]:
+        """Every problem as a line in ``lang``; with ``limit``, the first ``limit`` of them and
+        a last line that counts the rest."""
+        if limit is None or len(self.problems) <= limit:
+            return [p.render(lang) for p in self.problems]
+        from pollnet.i18n import format_number, tr
+
+        more = len(self.problems) - limit
+        return [
+            *(p.render(lang) for p in self.problems[:limit]),
+            tr("… and {count} more problems", lang, count=format_number(more, lang)),
+        ]
 
 
 class ConfigError(UserError):

@@ -149,3 +149,34 @@ def test_geojson_feature_without_a_point_keeps_the_readers_reason(tmp_path: Path
         read_towers_file(path, TEHRAN_BBOX)
     found = {(p.where.row, p.where.column) for p in caught.value.problems}
     assert (2, "geometry") in found
+
+
+def test_hostile_cells_are_refused_on_postgresql_too(tmp_path: Path, pg_url: str) -> None:
+    """Digits Python cannot convert, a NUL, a code longer than the column: lines, no traceback."""
+    cellid = tmp_path / "cells.csv"
+    header = OPENCELLID.splitlines()[0]
+    cellid.write_text(
+        f"{header}\nLTE,432,11,1,²,0,51.4,35.7\nLTE,432,11,1,{'9' * 5000},0,51.4,35.7\n", "utf-8"
+    )
+    own = tmp_path / "own.csv"
+    own.write_text(
+        f"code,operator,radio,lat,lon\nA\x00,MCI,lte,35.7,51.4\n{'B' * 65},MCI,lte,35.7,51.4\n",
+        "utf-8",
+    )
+    engine = open_store(pg_url)
+    try:
+        lines = []
+        for path in (cellid, own):
+            with pytest.raises(UserError) as caught:
+                import_towers(engine, path, TEHRAN_BBOX)
+            lines += caught.value.render("en")
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(core.towers)) == 0
+    finally:
+        engine.dispose()
+    assert lines == [
+        f"{cellid}, row 1, column cell: not a whole number: ²",
+        f"{cellid}, row 2, column cell: not a whole number: {'9' * 79}…",
+        f"{own}, row 1, column code: the cell contains a control character (U+0000)",
+        f"{own}, row 2, column code: must be at most 64 characters, not 65",
+    ]

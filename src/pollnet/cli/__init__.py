@@ -13,7 +13,7 @@ import click
 
 from pollnet import __version__
 from pollnet.cli._common import App, echo_error
-from pollnet.errors import UserError
+from pollnet.errors import MAX_PRINTED, UserError
 from pollnet.i18n import set_language
 from pollnet.settings import LANGUAGES, load
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except UserError as exc:
-        for line in exc.render():
+        for line in exc.render(limit=MAX_PRINTED):
             echo_error(line)
         sys.exit(1)
     except BrokenPipeError:

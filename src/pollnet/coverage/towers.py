@@ -15,6 +15,7 @@ imported one after another.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ _RADIO_WORDS = {
     **dict.fromkeys(("gsm", "2g"), RadioType.GSM),
     **dict.fromkeys(("nr", "5g"), RadioType.NR),
 }
+_CELL_NUMBER = re.compile(r"[0-9]{1,9}")  # OpenCelliD's mcc, net, area and cell
+_MAX_TEXT = 64  # the characters a tower's code and operator keep in the database
 IRAN_NETWORKS: Mapping[tuple[int, int], str] = {
     (432, 11): "MCI",
     (432, 35): "Irancell",
@@ -143,6 +146,11 @@ def _own(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, .
         code, operator = value["code"], value["operator"]
         if not code:
             problems.add(row, "code", "a value is required")
+        elif len(code) > _MAX_TEXT:
+            problems.add(
+                row, "code", "must be at most {maximum} characters, not {length}",
+                maximum=_MAX_TEXT, length=len(code),
+            )  # fmt: skip
         elif code in seen:
             problems.add(
                 row,
@@ -155,6 +163,11 @@ def _own(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, .
             seen[code] = row
         if not operator:
             problems.add(row, "operator", "a value is required")
+        elif len(operator) > _MAX_TEXT:
+            problems.add(
+                row, "operator", "must be at most {maximum} characters, not {length}",
+                maximum=_MAX_TEXT, length=len(operator),
+            )  # fmt: skip
         radio = _radio(value["radio"], row, problems)
         height_text = value.get("height_m", "")
         height = parse_decimal(height_text) if height_text else DEFAULT_HEIGHT_M
@@ -182,7 +195,7 @@ def _opencellid(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[T
         numbers = []
         for name in ("mcc", "net", "area", "cell"):
             text = value[name]
-            numbers.append(int(text) if text.isdigit() else None)
+            numbers.append(int(text) if _CELL_NUMBER.fullmatch(text) else None)
             if numbers[-1] is None:
                 problems.add(row, name, "not a whole number: {value}", value=text)
         position = _position(value["lat"], value["lon"], bbox, row, problems)

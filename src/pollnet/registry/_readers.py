@@ -8,11 +8,14 @@ the header not counted; blank rows keep their number but are left out.
 from __future__ import annotations
 
 import csv
-import io
+import datetime as dt
+import errno
+import itertools
 import json
+import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,14 +36,35 @@ _MIN_ARABIC_SHARE = 0.8
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _ASCII = re.compile(r"[\x00-\x7f]+")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u200c-\u200f«»]+")
+# Characters no cell may hold: a database (PostgreSQL) refuses NUL, and the others are never
+# typed on purpose. Tab, line feed and carriage return are ordinary in quoted CSV cells.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a reader takes in at most, so that no file can exhaust the machine's memory.
+
+    ``max_bytes`` caps the file's size, ``max_unpacked_bytes`` what an XLSX file (a zip archive)
+    unpacks to, ``max_columns`` the header's columns; cells beyond the header are not read.
+    """
+
+    max_bytes: int = 256 * 2**20
+    max_unpacked_bytes: int = 1024 * 2**20
+    max_columns: int = 256
+
+
+LIMITS = Limits()
 
 
 @dataclass(frozen=True)
 class Table:
     """A station file as read: its header and its non-blank data rows, all cells text.
 
-    ``rows`` holds ``(row number, cells)``; ``problems`` holds what the reader already found
-    wrong with a row (a GeoJSON feature without a point), by row number.
+    ``rows`` holds ``(row number, cells)``, each row exactly as wide as the header (short rows
+    padded with empty cells, cells beyond the header left out); ``problems`` holds what the
+    reader already found wrong with a row (a GeoJSON feature without a point, a control
+    character, cells beyond the header), by row number.
     """
 
     file: str
@@ -51,31 +75,48 @@ class Table:
     problems: Mapping[int, tuple[Problem, ...]] = field(default_factory=dict)
 
 
-def read_table(path: Path | str) -> Table:
-    """Read a station file; its format comes from the extension (.csv, .xlsx, .geojson/.json)."""
+def read_table(path: Path | str, limits: Limits = LIMITS) -> Table:
+    """Read a station file; its format comes from the extension (.csv, .xlsx, .geojson/.json).
+
+    A file larger than ``limits`` allows is refused before it is read.
+    """
     path = Path(path)
+    file = str(path)
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError.of(
             "unknown file type {suffix}: use .csv, .xlsx or .geojson",
-            file=str(path),
+            file=file,
             suffix=path.suffix or "-",
         )
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if not path.is_file():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if size < 4096 and not path.read_bytes().strip():
+            raise UserError.of("the file is empty", file=file)
+        if size > limits.max_bytes:
+            raise UserError.of(
+                "the file is {size} MB; at most {limit} MB can be read",
+                file=file,
+                size=_megabytes(size),
+                limit=_megabytes(limits.max_bytes),
+            )
+        if kind == "csv":
+            return _read_csv(file, path, limits)
+        if kind == "xlsx":
+            return _read_xlsx(file, path, limits)
+        return _read_geojson(file, path.read_bytes(), limits)
     except FileNotFoundError:
-        raise UserError.of("file not found", file=str(path)) from None
+        raise UserError.of("file not found", file=file) from None
     except OSError as exc:
         raise UserError.of(
-            "cannot read the file: {reason}", file=str(path), reason=exc.strerror
+            "cannot read the file: {reason}", file=file, reason=exc.strerror or str(exc)
         ) from None
-    if not data.strip():
-        raise UserError.of("the file is empty", file=str(path))
-    if kind == "csv":
-        return _read_csv(str(path), data)
-    if kind == "xlsx":
-        return _read_xlsx(str(path), data)
-    return _read_geojson(str(path), data)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f}".removesuffix(".0")
 
 
 def decode(data: bytes, file: str) -> tuple[str, str]:
@@ -92,7 +133,11 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
             text = data.decode("cp1256", errors="replace")
             if _looks_like_text(text):
                 return text, WINDOWS_1256
-    raise UserError.of(
+    raise _unknown_encoding(file)
+
+
+def _unknown_encoding(file: str) -> UserError:
+    return UserError.of(
         "cannot read the file's encoding: it is not UTF-8, UTF-8 with BOM or Windows-1256 "
         "(save it as CSV UTF-8)",
         file=file,
@@ -100,111 +145,227 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
 
 
 def _looks_like_text(text: str) -> bool:
-    if _CONTROL.search(text):
-        return False
-    non_ascii = _ASCII.sub("", text)
-    if not non_ascii:
-        return True
-    arabic = len(non_ascii) - len(_ARABIC_SCRIPT.sub("", non_ascii))
-    return arabic / len(non_ascii) >= _MIN_ARABIC_SHARE
+    return _TextShare().add(text).looks_like_text()
 
 
-def _read_csv(file: str, data: bytes) -> Table:
-    text, encoding = decode(data, file)
-    if not text.strip():
-        raise UserError.of("the file is empty", file=file)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+@dataclass
+class _TextShare:
+    """Counts over text decoded as Windows-1256, line by line: is it really Arabic script?"""
+
+    control: bool = False
+    non_ascii: int = 0
+    arabic: int = 0
+
+    def add(self, text: str) -> _TextShare:
+        self.control = self.control or _CONTROL.search(text) is not None
+        non_ascii = _ASCII.sub("", text)
+        self.non_ascii += len(non_ascii)
+        self.arabic += len(non_ascii) - len(_ARABIC_SCRIPT.sub("", non_ascii))
+        return self
+
+    def looks_like_text(self) -> bool:
+        if self.control:
+            return False
+        return not self.non_ascii or self.arabic / self.non_ascii >= _MIN_ARABIC_SHARE
+
+
+def _read_csv(file: str, path: Path, limits: Limits) -> Table:
+    """Stream the file's rows: UTF-8 (with or without BOM) first, then Windows-1256."""
+    with path.open("rb") as raw:
+        start = raw.read(3)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _unknown_encoding(file)
+    bom = start == b"\xef\xbb\xbf"
     try:
-        header = next(reader)
-        rows = tuple(
-            (number, tuple(cells))
-            for number, cells in enumerate(reader, start=1)
-            if "".join(cells).strip()
-        )
-    except csv.Error as exc:
-        raise UserError.of(
-            "not a readable CSV file: {reason}", file=file, reason=str(exc)
-        ) from None
-    return Table(file, "csv", encoding, tuple(header), rows)
+        return _read_csv_as(file, path, limits, "utf-8-sig", UTF8_BOM if bom else UTF8)
+    except UnicodeDecodeError:
+        if bom:
+            raise _unknown_encoding(file) from None
+    share = _TextShare()
+    table = _read_csv_as(file, path, limits, "cp1256", WINDOWS_1256, share)
+    if not share.looks_like_text():
+        raise _unknown_encoding(file)
+    return table
 
 
-def _numbered(rows: Iterable[Iterable[Any]]) -> tuple[tuple[int, tuple[str, ...]], ...]:
-    numbered = []
-    for number, row in enumerate(rows, start=1):
-        cells = tuple(_cell_text(value) for value in row)
-        if any(cell.strip() for cell in cells):
-            numbered.append((number, cells))
-    return tuple(numbered)
+def _read_csv_as(
+    file: str, path: Path, limits: Limits, codec: str, encoding: str,
+    share: _TextShare | None = None,
+) -> Table:  # fmt: skip
+    with path.open(encoding=codec, errors="replace" if share else "strict", newline="") as fh:
+        lines = iter(fh) if share is None else _counted(fh, share)
+        first = next((line for line in lines if line.strip()), None)
+        if first is None:
+            raise UserError.of("the file is empty", file=file)
+        delimiter = max(",;\t", key=first.count)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+        try:
+            header = next(reader)
+            rows = _Rows(file, header, limits)
+            for number, cells in enumerate(reader, start=1):
+                rows.add(number, cells)
+        except csv.Error as exc:
+            raise UserError.of(
+                "not a readable CSV file: {reason}", file=file, reason=str(exc)
+            ) from None
+    return rows.table("csv", encoding)
+
+
+def _counted(lines: Iterable[str], share: _TextShare) -> Iterator[str]:
+    for line in lines:
+        share.add(line)
+        yield line
+
+
+class _Rows:
+    """A table's rows as they are read: blank rows left out, each row as wide as the header."""
+
+    def __init__(self, file: str, header: Sequence[str], limits: Limits) -> None:
+        if len(header) > limits.max_columns:
+            raise UserError.of(
+                "the header has {columns} columns; at most {limit} can be read",
+                file=file,
+                columns=len(header),
+                limit=limits.max_columns,
+            )
+        self.file = file
+        self.headers = tuple(header)
+        self.width = len(header)
+        self.rows: list[tuple[int, tuple[str, ...]]] = []
+        self.problems: dict[int, list[Problem]] = {}
+
+    def add(self, number: int, cells: Sequence[str]) -> None:
+        """Keep row ``number`` unless it is blank; note cells beyond the header and control
+        characters as the row's problems."""
+        width = self.width
+        if len(cells) > width:
+            if any(c.strip() for c in cells[width:]):
+                self.problem(
+                    number, None, "the row has {cells} cells but the header has {headers}",
+                    cells=len(cells), headers=width,
+                )  # fmt: skip
+            cells = cells[:width]
+        if not any(c.strip() for c in cells):
+            return
+        bad = [i for i, c in enumerate(cells) if _FORBIDDEN.search(c)]
+        for i in bad:
+            self.problem(
+                number, self.headers[i] if i < width else None,
+                "the cell contains a control character ({code})",
+                code=f"U+{ord(_FORBIDDEN.findall(cells[i])[0]):04X}",
+            )  # fmt: skip
+        if len(cells) < width:
+            cells = (*cells, *[""] * (width - len(cells)))
+        self.rows.append((number, tuple(cells)))
+
+    def problem(self, number: int, column: str | None, message: str, **params: Any) -> None:
+        where = Location(self.file, number, column)
+        self.problems.setdefault(number, []).append(Problem(message, params, where))
+
+    def table(self, kind: str, encoding: str | None) -> Table:
+        problems = {n: tuple(p) for n, p in self.problems.items()}
+        return Table(self.file, kind, encoding, self.headers, tuple(self.rows), problems)
 
 
 def _cell_text(value: Any) -> str:
-    """A cell as text; numbers keep every digit they had (``repr`` of floats round-trips)."""
+    """A cell as text; numbers keep every digit they had (``repr`` of floats round-trips),
+    a date at midnight is written ``YYYY-MM-DD``."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
     return str(value)
 
 
-def _read_xlsx(file: str, data: bytes) -> Table:
+def _read_xlsx(file: str, path: Path, limits: Limits) -> Table:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+        raise _unreadable_xlsx(file, exc) from None
+    if unpacked > limits.max_unpacked_bytes:
+        raise UserError.of(
+            "the XLSX file unpacks to {size} MB; at most {limit} MB can be read",
+            file=file,
+            size=_megabytes(unpacked),
+            limit=_megabytes(limits.max_unpacked_bytes),
+        )
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UserError.of(
-            "not a readable XLSX file: {reason}", file=file, reason=str(exc) or type(exc).__name__
-        ) from None
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise _unreadable_xlsx(file, exc) from None
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        sheet = book.worksheets[0]
+        # Never the sheet's own idea of its width: one cell in column XFD makes every row
+        # 16,384 cells wide.
+        header_cells = next(sheet.iter_rows(max_col=limits.max_columns + 1, values_only=True), None)
+        if header_cells is None:
             raise UserError.of("the file is empty", file=file)
+        header = list(header_cells)
         while header and header[-1] is None:
-            header = header[:-1]
-        return Table(file, "xlsx", None, tuple(_cell_text(v) for v in header), _numbered(rows))
+            header.pop()
+        rows = _Rows(file, [_cell_text(v) for v in header], limits)
+        if rows.width:
+            data = sheet.iter_rows(min_row=2, max_col=rows.width, values_only=True)
+            for number, cells in enumerate(data, start=1):
+                rows.add(number, [_cell_text(v) for v in cells])
+        return rows.table("xlsx", None)
+    except UserError:
+        raise
+    except Exception as exc:  # a broken sheet shows only while its rows are read
+        raise _unreadable_xlsx(file, exc) from None
     finally:
         book.close()
 
 
-def _read_geojson(file: str, data: bytes) -> Table:
+def _unreadable_xlsx(file: str, exc: BaseException) -> UserError:
+    return UserError.of(
+        "not a readable XLSX file: {reason}",
+        file=file,
+        reason=(str(exc) or type(exc).__name__)[:200],
+    )
+
+
+def _read_geojson(file: str, data: bytes, limits: Limits) -> Table:
     text, _encoding = decode(data, file)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError.of("not valid JSON: {reason}", file=file, reason=exc.msg) from None
+    except RecursionError:
+        raise UserError.of("not valid JSON: nested too deeply", file=file) from None
+    except ValueError:  # a number with more digits than Python converts (4,300)
+        raise UserError.of("not valid JSON: a number has too many digits", file=file) from None
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list):
         raise UserError.of("not a GeoJSON FeatureCollection", file=file)
     headers: dict[str, None] = {}
     for feature in features:
         properties = feature.get("properties") if isinstance(feature, dict) else None
-        for key in properties or {}:
+        for key in properties if isinstance(properties, dict) else ():
             if field_of(str(key)) not in ("lat", "lon"):
                 headers.setdefault(str(key))
-    names = [*headers, "lat", "lon"]
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    problems: dict[int, tuple[Problem, ...]] = {}
+    rows = _Rows(file, [*headers, "lat", "lon"], limits)
     for number, feature in enumerate(features, start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None
         properties = properties if isinstance(properties, dict) else {}
         point = _point(feature)
         if point is None:
-            problems[number] = (
-                Problem(
-                    "the feature's geometry must be a Point with [lon, lat] coordinates",
-                    {},
-                    Location(file, number, "geometry"),
-                ),
+            rows.problem(
+                number,
+                "geometry",
+                "the feature's geometry must be a Point with [lon, lat] coordinates",
             )
             point = ("", "")
         cells = [_cell_text(properties.get(key)) for key in headers]
-        rows.append((number, (*cells, *point)))
-    return Table(file, "geojson", None, tuple(names), tuple(rows), problems)
+        rows.add(number, [*cells, *point])
+    return rows.table("geojson", None)
 
 
 def _point(feature: Any) -> tuple[str, str] | None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from pollnet.errors import Location, Problem, UserError
 from pollnet.registry._columns import map_headers
 from pollnet.registry._readers import Table
@@ -26,6 +28,25 @@ from pollnet.registry._values import (
     plain_ints,
 )
 from pollnet.settings import BoundingBox
+from pollnet.store.schema.core import sites, stations
+
+MAX_WHOLE = 2**31 - 1
+"""The largest whole number a cell may hold: what every database stores in an integer column."""
+
+
+def _length(column: sa.Column[Any]) -> int:
+    kind = column.type
+    assert isinstance(kind, sa.String) and kind.length, column
+    return kind.length
+
+
+MAX_LENGTHS: Mapping[str, int] = {
+    "code": _length(stations.c.code),
+    "name": _length(stations.c.name),
+    "site": _length(sites.c.name),
+    "address": _length(sites.c.address),
+}
+"""The most characters each text column holds, as the database stores it."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +89,9 @@ def validate(table: Table, rules: Rules) -> Validation:
     if not table.rows:
         raise UserError.of("the file has no station rows, only a header", file=table.file)
     check = _Checks(table, positions)
-    check.row_widths()
     code, name, site, address = (check.text(k) for k in ("code", "name", "site", "address"))
+    for key, texts in (("code", code), ("name", name), ("site", site), ("address", address)):
+        check.length(key, texts, MAX_LENGTHS[key])
     district = check.whole("district", 1, rules.max_district)
     education = check.whole("education_district", 1, required=False)
     lat, lon = check.coordinates(rules.bbox)
@@ -105,28 +127,14 @@ class _Checks:
         self.positions = positions
         self.problems: dict[int, list[Problem]] = {n: list(p) for n, p in table.problems.items()}
         self.rows = [number for number, _ in table.rows]
-        self.columns = list(
-            itertools.zip_longest(*[cells for _, cells in table.rows], fillvalue="")
-        )
+        width = len(table.headers)  # a Table's rows may still be narrower than its header
+        padded = [(*cells, *[""] * (width - len(cells))) for _, cells in table.rows]
+        self.columns = list(itertools.zip_longest(*padded, fillvalue=""))
 
     def complain(self, number: int, key: str | None, message: str, **params: Any) -> None:
         column = self.table.headers[self.positions[key]] if key else None
         problem = Problem(message, params, Location(self.table.file, number, column))
         self.problems.setdefault(number, []).append(problem)
-
-    def row_widths(self) -> None:
-        width = len(self.table.headers)
-        if len(self.columns) <= width:
-            return
-        for number, cells in self.table.rows:
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                self.complain(
-                    number,
-                    None,
-                    "the row has {cells} cells but the header has {headers}",
-                    cells=len(cells),
-                    headers=width,
-                )
 
     def text(self, key: str, required: bool = True) -> list[str]:
         """The column's cells, normalised; an empty required cell is a problem."""
@@ -141,6 +149,17 @@ class _Checks:
                 if not value and number not in said:
                     self.complain(number, key, "a value is required")
         return values
+
+    def length(self, key: str, values: Sequence[str], maximum: int) -> None:
+        """Texts longer than the database keeps are a problem (PostgreSQL refuses them)."""
+        if max(map(len, values), default=0) <= maximum:
+            return
+        for number, value in zip(self.rows, values, strict=True):
+            if len(value) > maximum:
+                self.complain(
+                    number, key, "must be at most {maximum} characters, not {length}",
+                    maximum=maximum, length=len(value),
+                )  # fmt: skip
 
     def _parsed(
         self, key: str, fast: Callable[[list[str]], list[Any]], slow: Callable[[str], Any],
@@ -161,7 +180,9 @@ class _Checks:
     def whole(
         self, key: str, minimum: int, maximum: int | None = None, required: bool = True
     ) -> list[int | None]:
-        """Whole numbers from ``minimum`` to ``maximum`` (inclusive); None where wrong or empty."""
+        """Whole numbers from ``minimum`` to ``maximum`` (inclusive, at most :data:`MAX_WHOLE`);
+        None where wrong or empty."""
+        maximum = MAX_WHOLE if maximum is None else min(maximum, MAX_WHOLE)
         values = self._parsed(key, plain_ints, parse_int, "not a whole number: {value}", required)
         for i, value in enumerate(values):
             if value is None:
@@ -172,7 +193,7 @@ class _Checks:
                     minimum=minimum, value=value,
                 )  # fmt: skip
                 values[i] = None
-            elif maximum is not None and value > maximum:
+            elif value > maximum:
                 self.complain(
                     self.rows[i], key, "must be at most {maximum}, not {value}",
                     maximum=maximum, value=value,

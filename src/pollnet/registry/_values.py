@@ -5,6 +5,7 @@ Each returns ``None`` for text it cannot read, so the validator can say what is 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ _GROUPED_INTEGER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _SPACES = re.compile(r"\s+")
 # A whole column of plain cells, each followed by a cell break: the common, fast case.
-_PLAIN_INTS = re.compile(r"(?:[0-9]+\x00)*")
+_PLAIN_INTS = re.compile(r"(?:[0-9]{1,18}\x00)*")
 _PLAIN_DECIMALS = re.compile(r"(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\x00)*")
 # Joins cells for one pass of the normaliser; not whitespace, so it keeps cells apart.
 _CELL_BREAK = "\x00"
@@ -26,8 +27,14 @@ FLAG_WORDS = {
 }
 
 
+_MAX_DIGITS = 1000  # far beyond any count, far below what Python converts (4,300 digits)
+
+
 def parse_int(text: str) -> int | None:
-    """A whole number: ``1200``, ``1,200``, ``1200.0`` (as spreadsheets write it); else None."""
+    """A whole number: ``1200``, ``1,200``, ``1200.0`` (as spreadsheets write it); else None,
+    also for numbers of more than 1,000 digits."""
+    if len(text) > _MAX_DIGITS:
+        return None
     if _INTEGER.fullmatch(text):
         return int(text.split(".", 1)[0])
     if _GROUPED_INTEGER.fullmatch(text):
@@ -42,7 +49,10 @@ def is_plain_decimal(text: str) -> bool:
 
 def parse_decimal(text: str) -> float | None:
     """A finite decimal number with a ``.`` separator (``35.7``, ``-0.5``, ``.5``); else None."""
-    return float(text) if is_plain_decimal(text) else None
+    if not is_plain_decimal(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def plain_ints(texts: list[str]) -> list[int | None]:
@@ -50,7 +60,7 @@ def plain_ints(texts: list[str]) -> list[int | None]:
     closer); one regular-expression match decides for a column where every cell is plain."""
     if _PLAIN_INTS.fullmatch(_CELL_BREAK.join(texts) + _CELL_BREAK):
         return list(map(int, texts))
-    return [int(t) if t.isdigit() and t.isascii() else None for t in texts]
+    return [int(t) if t.isdigit() and t.isascii() and len(t) <= 18 else None for t in texts]
 
 
 def plain_decimals(texts: list[str]) -> list[float | None]:
