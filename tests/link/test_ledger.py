@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pollnet.link.audit import verify_audit
 from pollnet.link.checkin import Checkin, Refusal, voter_hash
 from pollnet.link.ledger import (
     ANALYZE_FROM_ROWS,
+    Answer,
     Ledger,
     checkin_count,
     load_roll,
@@ -252,3 +255,54 @@ def test_postgresql_ledger_tables_get_statistics_as_they_grow(pg_url: str) -> No
                 break
             time.sleep(0.1)
     assert tuples >= ANALYZE_FROM_ROWS
+
+
+def _poisons(db_url: str) -> list[Checkin]:
+    """Check-ins that no parser lets through but that fail the writer's transaction."""
+    far_east = dt.timezone(dt.timedelta(hours=14))
+    poisons = [
+        _checkin("0499370899", provisional_at=dt.datetime(1, 1, 1, tzinfo=far_east)),
+        _checkin("0499370899", device_time=dt.datetime(1, 1, 1, tzinfo=far_east)),
+    ]
+    if db_url.startswith("postgresql"):  # SQLite stores a NUL; PostgreSQL text cannot hold one
+        poisons.append(_checkin("0499370899", idempotency_key="nul\x00key"))
+    return poisons
+
+
+def test_a_check_in_that_fails_the_transaction_is_answered_400_and_the_rest_recorded(
+    db_url: str,
+) -> None:
+    engine = open_store(db_url)
+    honest = [_checkin(national_code(n), device=f"D-{n}") for n in range(30)]
+    poisons = _poisons(db_url)
+    batch = honest[:10] + poisons[:1] + honest[10:20] + poisons[1:] + honest[20:]
+    answers: dict[str, Answer] = {}
+    done = threading.Event()
+
+    def keep(item: Checkin) -> Callable[[Answer], None]:
+        def deliver(answer: Answer) -> None:
+            answers[item.idempotency_key] = answer
+            if len(answers) == len(batch):
+                done.set()
+
+        return deliver
+
+    ledger = Ledger(engine, "e1")
+    for item in batch:  # queued before the writer starts: they are written as one batch
+        ledger.submit(item, keep(item))
+    with ledger:
+        assert done.wait(30)
+        batches = ledger.batches
+        # The writer goes on: its ids and audit chain are those of what was committed.
+        later = ledger.record(_checkin(national_code(99)))
+    assert [answers[p.idempotency_key].status_code for p in poisons] == [400] * len(poisons)
+    assert answers[poisons[0].idempotency_key].json()["reason"] == "malformed"
+    assert [answers[c.idempotency_key].status_code for c in honest] == [201] * len(honest)
+    assert batches == 1
+    ids = sorted(answers[c.idempotency_key].json()["checkin_id"] for c in honest)
+    assert ids == list(range(1, 31))
+    assert later.json()["checkin_id"] == 31
+    assert checkin_count(engine, "e1") == 31
+    assert ledger.unwritable == len(poisons)
+    assert verify_audit(engine).ok
+    engine.dispose()

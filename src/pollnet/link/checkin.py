@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ REFUSAL_REASONS = (
     "clock_skew",
 )
 MAX_KEY_LENGTH = 64
+MAX_TEXT_LENGTH = 32
+"""The longest ``national_code`` and ``birth_date`` read (a real one has at most 12 characters)."""
+MAX_TIME_LENGTH = 64
+KEY_CHARACTERS = frozenset(map(chr, range(0x21, 0x7F)))
+"""What an idempotency key is made of: printable ASCII without spaces (a UUID is fine)."""
 
 
 class MalformedRequest(ValueError):
@@ -92,21 +98,25 @@ def parse_checkin(
     cannot be read; returns a :class:`Checkin` with a :class:`Refusal` for one that must be
     refused.
     """
-    code_text = _field(body, "national_code", str)
-    birth_text = _field(body, "birth_date", str)
+    code_text = _text(body, "national_code")
+    birth_text = _text(body, "birth_date")
     card_read = _field(body, "card_read", bool)
     score = _field(body, "fingerprint_score", (int, float))
-    if isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
+    # Compared before float(): a huge integer would overflow it, NaN fails every comparison.
+    if isinstance(score, bool) or not 0 <= score <= 1:
         raise MalformedRequest("fingerprint_score must be a number from 0 to 1")
-    device_time = _timestamp(_field(body, "device_time", str), "device_time")
+    device_time = timestamp(_field(body, "device_time", str), "device_time")
     key = _field(body, "idempotency_key", str)
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise MalformedRequest(f"idempotency_key must be 1 to {MAX_KEY_LENGTH} characters")
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not KEY_CHARACTERS.issuperset(key):
+        raise MalformedRequest(
+            f"idempotency_key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+            " without spaces"
+        )
     provisional_text = body.get("provisional_at")
     if provisional_text is not None and not isinstance(provisional_text, str):
         raise MalformedRequest("provisional_at must be an ISO 8601 time or null")
     provisional_at = (
-        _timestamp(provisional_text, "provisional_at") if provisional_text is not None else None
+        timestamp(provisional_text, "provisional_at") if provisional_text is not None else None
     )
     birth_date = _birth_date(birth_text)
 
@@ -170,11 +180,42 @@ def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) ->
     return value
 
 
-def _timestamp(text: str, name: str) -> dt.datetime:
+def _text(body: Mapping[str, Any], name: str) -> str:
+    """A short text field: at most :data:`MAX_TEXT_LENGTH` characters, no control characters."""
+    value: str = _field(body, name, str)
+    if len(value) > MAX_TEXT_LENGTH or not is_clean_text(value):
+        raise MalformedRequest(
+            f"{name} must be at most {MAX_TEXT_LENGTH} characters, without control characters"
+        )
+    return value
+
+
+def is_clean_text(value: str) -> bool:
+    """Whether ``value`` holds no control character (NUL...) and no lone surrogate.
+
+    Neither can be stored as text on PostgreSQL; format characters (bidi marks) are allowed.
+    """
+    if value.isascii():
+        return value.isprintable()
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+
+
+def timestamp(text: str, name: str) -> dt.datetime:
+    """An ISO 8601 time with an offset, as UTC; :class:`MalformedRequest` for anything else.
+
+    A time that is valid but cannot be expressed in UTC (``0001-01-01T00:00:00+14:00``) is
+    refused here: it would otherwise fail only when the ledger's transaction converts it.
+    """
+    problem = f"{name} must be an ISO 8601 time with an offset, between the years 1 and 9999 UTC"
+    if len(text) > MAX_TIME_LENGTH:
+        raise MalformedRequest(problem)
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise MalformedRequest(f"{name} must be an ISO 8601 time with an offset") from None
-    if value.tzinfo is None:
-        raise MalformedRequest(f"{name} must be an ISO 8601 time with an offset")
-    return value
+        raise MalformedRequest(problem) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise MalformedRequest(problem)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise MalformedRequest(problem) from None

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from pollnet.i18n import tr
 from pollnet.link import audit
@@ -63,6 +63,12 @@ UNAVAILABLE = Answer(
     b'{"status":"unavailable","reason":"ledger_unavailable",'
     b'"message":"the ledger cannot write now; retry with the same idempotency key"}',
 )
+UNWRITABLE = Answer(
+    400,
+    b'{"status":"refused","reason":"malformed",'
+    b'"message":"this check-in cannot be stored as sent; it was not recorded"}',
+)
+"""The answer of a check-in that fails the database's checks alone (every other one is written)."""
 
 
 @dataclass(slots=True)
@@ -89,6 +95,7 @@ class Ledger:
         self.lang = lang
         self.max_batch = max_batch
         self.batches = 0
+        self.unwritable = 0
         self._queue: deque[_Pending] = deque()
         self._staged: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._wake = threading.Condition()
@@ -225,8 +232,51 @@ class Ledger:
             log.warning("ANALYZE of the ledger's tables failed", exc_info=True)
 
     def _write(self, conn: Connection, batch: Sequence[_Pending]) -> list[Answer]:
+        """The answers of ``batch``, committed; an item that cannot be written alone gets 400.
+
+        A batch that fails for a reason other than the database itself (an outage raises) is
+        split in halves and each half written on its own, down to the single item that fails:
+        that item is answered :data:`UNWRITABLE` and every other one is recorded as usual, so
+        no input of one device can fail another device's check-in.
+        """
         items = [p.checkin for p in batch]
         self._refresh_roll(conn)
+        return self._write_isolating(conn, items)
+
+    def _write_isolating(self, conn: Connection, items: Sequence[Checkin]) -> list[Answer]:
+        try:
+            return self._write_items(conn, items)
+        except Exception as exc:
+            self._recover(conn, exc)
+            if len(items) == 1:
+                log.error(
+                    "a check-in of device %s could not be written and was answered 400",
+                    items[0].device,
+                    exc_info=exc,
+                )
+                self.unwritable += 1
+                return [UNWRITABLE]
+        half = len(items) // 2
+        return [
+            *self._write_isolating(conn, items[:half]),
+            *self._write_isolating(conn, items[half:]),
+        ]
+
+    def _recover(self, conn: Connection, exc: Exception) -> None:
+        """Roll back after ``exc``; re-raise it when the database itself failed (an outage).
+
+        An outage is an operational error (a dropped connection, a full disk, a lock timeout)
+        or a connection that no longer answers; anything else belongs to the items written.
+        """
+        if isinstance(exc, (OperationalError, InterfaceError)) or conn.invalidated:
+            raise exc
+        try:
+            conn.rollback()
+            self._read_next_ids(conn)  # the ids and the audit chain as they were committed
+        except Exception:
+            raise exc from None
+
+    def _write_items(self, conn: Connection, items: Sequence[Checkin]) -> list[Answer]:
         try:
             answers = _write_batch(
                 conn,
