@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -46,3 +47,23 @@ def test_plan_out_writes_every_output(tmp_path: Path) -> None:
     text = runner.invoke(cli, [*args, "--out", str(tmp_path / "again")])
     assert text.exit_code == 0, text.output
     assert str(tmp_path / "again" / "report-fa.html") in text.output
+
+
+def test_plan_prints_one_number_flagged_for_review(tmp_path: Path) -> None:
+    runner = CliRunner()
+    demo = tmp_path / "demo"
+    made = runner.invoke(cli, ["--lang", "en", "demo", "--out", str(demo), "--stations", "200"])
+    assert made.exit_code == 0, made.output
+    args = ["--db", f"sqlite:///{demo / 'pollnet.db'}", "--lang", "en", "plan"]
+    args += ["--streets", str(demo / "streets.npz")]
+    summary = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert summary["review"] >= summary["flagged"]
+    assert summary["review"] > 0  # the demo city has warnings to review
+    text = runner.invoke(cli, args).output
+    rows = dict(re.findall(r"│ ([A-Za-z][^│]*?)\s+│ ([\d,]+)\s+│", text))
+    assert int(rows["Flagged for review"]) == summary["review"]
+    assert int(rows["Not connected"]) == summary["flagged"]
+    assert "Flagged for review, by reason" in text
+    by_reason = {code: int(n) for code, n in summary["review_reasons"].items()}
+    assert sum(by_reason.values()) >= summary["review"]
+    assert f"{summary['review']} flagged for review" in made.output  # the demo's own line

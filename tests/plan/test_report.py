@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pollnet.i18n import format_date, format_number
+from openpyxl import load_workbook
+
+from pollnet.i18n import format_date, format_number, gettext, tr
 from pollnet.plan.export import OSM_ATTRIBUTION
 from pollnet.plan.outputs import write_all
 from pollnet.plan.report import map_data, render_report, write_report
+from pollnet.plan.worklists import write_telecom
 from pollnet.streets.report import ImportReport
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.plan._outputs import FAR_CODE, city_plan
@@ -159,3 +162,25 @@ def test_map_draws_in_a_real_browser(tmp_path: Path, lang: str) -> None:
     assert found["selected"] == first.code and first.code in found["info"]
     assert found["zoomed"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_flagged_for_review_is_one_number_in_card_section_and_work_list(
+    lang: str, tmp_path: Path
+) -> None:
+    plan, graph, _ = city_plan()
+    review = plan.for_review
+    # the far station is not connected; a critical station without a second route is
+    # connected with a warning: both are flagged for review
+    assert plan.totals.flagged == 1 and len(review) == 2
+    assert {s.status for s in review} == {"connected", "flagged"}
+    html = render_report(plan, graph, lang)
+    count = format_number(len(review), lang, decimals=0)
+    label = re.escape(gettext("Flagged for review", lang))
+    card = re.search(rf'<div class="label">{label}</div><div class="value">([^<]*)</div>', html)
+    assert card is not None and card.group(1) == count
+    assert tr("Flagged for review ({count})", lang, count=count) in html
+    telecom = write_telecom(plan, tmp_path / "telecom.xlsx", lang)
+    totals = dict(load_workbook(telecom)[gettext("Totals", lang)].iter_rows(values_only=True))
+    assert totals[gettext("Flagged for review", lang)] == len(review)
+    assert totals[gettext("Not connected", lang)] == plan.totals.flagged

@@ -47,11 +47,11 @@ def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:
     plan = result.plan
     console.print(
         tr(
-            "plan: {connected} of {stations} stations connected, {flagged} flagged, "
+            "plan: {connected} of {stations} stations connected, {review} flagged for review, "
             "{trench_km} km of trench, {cost} rials",
             connected=plan["connected"],
             stations=plan["stations"],
-            flagged=plan["flagged"],
+            review=plan["review"],
             trench_km=format_number(plan["trench_m"] / 1000, decimals=1),
             cost=format_number(plan["cost_rial"]),
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +52,8 @@ def plan(
     rows = [
         (gettext("Stations"), format_number(t.stations)),
         (gettext("Connected"), format_number(t.connected)),
-        (gettext("Flagged for review"), format_number(t.flagged)),
+        (gettext("Not connected"), format_number(t.flagged)),
+        (gettext("Flagged for review"), format_number(len(result.for_review))),
         (gettext("Trench (km)"), format_number(t.trench_m / 1000.0, decimals=1)),
         (gettext("Cable (km)"), format_number(t.cable_m / 1000.0, decimals=1)),
         (gettext("Total cost (million rials)"), format_number(t.cost_rial / 1e6, decimals=0)),
@@ -68,12 +68,11 @@ def plan(
     seconds = sum(result.phase_seconds.values())
     console = stdout()
     console.print(table)
-    reasons = Counter(f.code for s in result.stations for f in s.flags)
+    reasons = result.review_reasons()
     if reasons:
-        flags = Table(title=gettext("Stations flagged, by reason"), show_header=False)
-        for code, label in FLAG_LABELS.items():
-            if reasons[code]:
-                flags.add_row(gettext(label), format_number(reasons[code]))
+        flags = Table(title=gettext("Flagged for review, by reason"), show_header=False)
+        for code, count in reasons.items():
+            flags.add_row(gettext(FLAG_LABELS[code]), format_number(count))
         console.print(flags)
     console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
     for name, path in files.items():

@@ -283,14 +283,40 @@ class Plan:
     exchanges: tuple[ExchangePlan, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def for_review(self) -> tuple[StationPlan, ...]:
+        """The stations *flagged for review*: every station carrying a flag.
+
+        That is the stations not connected (status ``flagged``) and the connected ones that
+        carry a warning (:data:`WARNING_CODES`), not connected first, then by code. Every output
+        that says "flagged for review" counts and lists exactly these.
+        """
+        review = [s for s in self.stations if s.flags]
+        review.sort(key=lambda s: (s.status == "connected", s.code))
+        return tuple(review)
+
+    def review_reasons(self) -> dict[str, int]:
+        """For each flag code (in :data:`FLAG_CODES` order), how many stations carry it."""
+        counts = dict.fromkeys(FLAG_CODES, 0)
+        for s in self.stations:
+            for code in {f.code for f in s.flags}:
+                counts[code] = counts.get(code, 0) + 1
+        return {code: n for code, n in counts.items() if n}
+
     def summary(self) -> dict[str, Any]:
-        """The figures ``pollnet plan --json`` prints."""
+        """The figures ``pollnet plan --json`` prints.
+
+        ``flagged`` counts the stations not connected; ``review`` the stations flagged for
+        review (:attr:`for_review`, warnings included) and ``review_reasons`` them by flag code.
+        """
         t = self.totals
         return {
             "plan_id": self.id,
             "stations": t.stations,
             "connected": t.connected,
             "flagged": t.flagged,
+            "review": len(self.for_review),
+            "review_reasons": self.review_reasons(),
             "trench_m": round(t.trench_m, 1),
             "cable_m": round(t.cable_m, 1),
             "cost_rial": round(t.cost_rial),

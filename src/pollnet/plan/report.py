@@ -334,8 +334,7 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
         for m in METHODS
         if m in by_method
     ]
-    review = [s for s in plan.stations if s.flags]
-    review.sort(key=lambda s: (s.status == "connected", s.code))
+    review = plan.for_review
     limit = 2000
     flagged = [
         {
@@ -352,7 +351,8 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
     totals = [
         ("Stations", n(t.stations)),
         ("Connected", n(t.connected)),
-        ("Flagged for review", n(t.flagged)),
+        ("Not connected", n(t.flagged)),
+        ("Flagged for review", n(len(review))),
         ("Trench (km)", n(t.trench_m / 1000.0, 1)),
         ("Cable (km)", n(t.cable_m / 1000.0, 1)),
         ("Total cost (million rials)", n(t.cost_rial / 1e6)),

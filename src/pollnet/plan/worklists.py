@@ -383,7 +383,8 @@ def _totals_sheet(wb: _Book, plan: Plan, lang: str) -> None:
     for label, value in (
         ("Stations", t.stations),
         ("Connected", t.connected),
-        ("Flagged for review", t.flagged),
+        ("Not connected", t.flagged),
+        ("Flagged for review", len(plan.for_review)),
         ("trench (m)", round(t.trench_m, 1)),
         ("cable (m)", round(t.cable_m, 1)),
         ("total cost (rials)", round(t.cost_rial)),
