@@ -3,14 +3,55 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from pollnet.errors import UserError
+from pollnet.errors import ConfigError, UserError
+from pollnet.plan.costs import PERMIT_METHODS
+from pollnet.plan.worklists import write_municipality
 from pollnet.rollout.synthetic import synthetic_plan
 from pollnet.rollout.templates import load_config
 from pollnet.rollout.workorders import WorkOrder, WorkOrderSet, generate, reconcile, validate_dag
 from tests.rollout.plans import make_plan, station, trench, two_stations
+
+
+def test_plan_and_rollout_agree_which_street_works_need_a_permit(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    trenches = (
+        trench(0, -1),
+        trench(1, 10, street="Valiasr"),
+        trench(2, 11, "aerial", street="Golha"),
+        trench(3, 12, "micro_trench", street="Enghelab"),
+        trench(4, -1),
+    )
+    plan = make_plan((station("A", (0, 1, 2, 3, 4)),), trenches)
+    orders = generate(plan)
+    permitted = {
+        orders.by_id[p].subject
+        for o in orders
+        if o.kind == "trench"
+        for p in o.predecessors
+        if orders.by_id[p].kind == "permit"
+    }
+    assert permitted == {"خیابان Valiasr", "خیابان Enghelab"}  # not the aerial street
+    book = load_workbook(write_municipality(plan, tmp_path / "m.xlsx", "en"))
+    rows = list(book["Street works"].iter_rows(values_only=True))
+    col = {name: i for i, name in enumerate(rows[0])}
+    permits = {
+        r[col["street"]]: r[col["permits"]]
+        for r in rows[1:]
+        if r[col["method"]] and not str(r[col["street"]]).startswith("total")
+    }
+    assert permits == {"خیابان Valiasr": 1, "خیابان Enghelab": 1, "خیابان Golha": 0}
+    assert {k for k, n in permits.items() if n} == permitted
+
+
+def test_permit_methods_are_not_a_rollout_setting() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config({"streets": {"permit_methods": ["aerial"]}})
+    assert "cost model" in raised.value.render("en")[0]
 
 
 def kinds(orders: WorkOrderSet) -> dict[str, str]:
@@ -96,8 +137,10 @@ def test_dag_rules_hold_on_a_synthetic_city(city: WorkOrderSet) -> None:
         for pred in order.predecessors:
             assert position[pred] < position[order.id]
         kinds_before = {city.by_id[p].kind for p in order.predecessors}
-        if order.kind == "trench" and order.method in ("open_trench", "micro_trench", "aerial"):
+        if order.kind == "trench" and order.method in PERMIT_METHODS:
             assert kinds_before == {"permit"}
+        elif order.kind == "trench":
+            assert "permit" not in kinds_before
         if order.kind == "restoration":
             assert kinds_before == {"trench"}
         if order.kind == "splice":

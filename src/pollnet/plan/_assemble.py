@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pollnet.plan._trees import Layout, Run
-from pollnet.plan.costs import DIG_METHODS, CostModel, EdgePrices
+from pollnet.plan.costs import PERMIT_METHODS, CostModel, EdgePrices
 from pollnet.plan.model import (
     WARNING_CODES,
     BomLine,
@@ -132,7 +132,7 @@ class Assembler:
         """
         g, prices = self.g, self.prices
         cost = {e: float(prices.civil_rial[e]) for e in edges.tolist()}
-        dug = [e for e in edges.tolist() if prices.method(e) in DIG_METHODS]
+        dug = [e for e in edges.tolist() if prices.method(e) in PERMIT_METHODS]
         pieces: dict[int, list[int]] = defaultdict(list)
         for e in dug:
             pieces[int(g.edge_segment[e])].append(e)

@@ -24,6 +24,11 @@ from pollnet.plan.model import CORE_SIZES, Method
 DIG_METHODS: tuple[Method, ...] = ("open_trench", "micro_trench")
 """Methods that dig the street and so need the municipal permit."""
 
+PERMIT_METHODS: frozenset[str] = frozenset(DIG_METHODS)
+"""The one source of which methods need a municipal permit: the cost model prices the permit
+for these, the municipality's work list counts permits for these, and the rollout makes permit
+work orders for these (aerial cable on existing poles and existing ducts need none)."""
+
 BUILD_METHODS: tuple[Method, ...] = ("open_trench", "micro_trench", "aerial", "existing_duct")
 """Methods the planner can choose for a street edge without existing fiber."""
 
@@ -135,7 +140,7 @@ class CostModel:
                 if trench is None:
                     continue
                 per_m[code] = trench + (self.rate("restoration", method, name) or 0.0)
-                if method in DIG_METHODS:
+                if method in PERMIT_METHODS:
                     fixed[code] = self.permit(name)
             price = per_m[edge_class] * length_m + fixed[edge_class]
             better = price < best

@@ -23,7 +23,7 @@ from typing import Any
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.model import Station
 from pollnet.plan._xlsx import Style, XlsxBook
-from pollnet.plan.costs import DIG_METHODS
+from pollnet.plan.costs import PERMIT_METHODS
 from pollnet.plan.model import Plan, StationPlan, TrenchSegment
 
 __all__ = [
@@ -160,7 +160,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         segments = groups[key]
         streets = len({t.street_segment for t in segments})  # pieces of one segment count once
         length = sum(t.length_m for t in segments)
-        permits = streets if method in DIG_METHODS else 0
+        permits = streets if method in PERMIT_METHODS else 0
         restoration = sum(restore[t.id] for t in segments)
         cost = sum(t.cost_rial for t in segments)
         sums = by_district[district]

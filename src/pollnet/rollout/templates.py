@@ -15,6 +15,7 @@ from typing import Any
 
 from pollnet.errors import ConfigError
 from pollnet.model import Agency
+from pollnet.plan.costs import PERMIT_METHODS
 from pollnet.rollout.calendar import WorkCalendar
 
 KINDS: tuple[str, ...] = (
@@ -122,7 +123,6 @@ class RolloutConfig:
 
     templates: Mapping[str, Template]
     trench_rates: Mapping[str, float]
-    permit_methods: frozenset[str]
     restore_methods: frozenset[str]
     optical: OpticalCheck
     crews: Crews
@@ -130,6 +130,8 @@ class RolloutConfig:
     granularity_days: float = 0.5
     min_days: float = 0.5
     safety_buffer_days: float = 10.0
+    permit_methods: frozenset[str] = PERMIT_METHODS
+    """Methods whose street works need a permit work order: the cost model's, never set here."""
 
     def duration(self, quantity: float, rate: float) -> float:
         """Working days for one crew to do ``quantity`` at ``rate`` units per crew-day."""
@@ -197,12 +199,19 @@ def _build(table: Mapping[str, Any]) -> RolloutConfig:
     for district, counts in crews_table.get("district", {}).items():
         for agency, count in counts.items():
             by_district[(str(agency), int(district))] = int(count)
+    if "permit_methods" in table["streets"]:
+        raise ConfigError.of(
+            "permit_methods is not a rollout setting: the cost model decides which methods "
+            "need a permit ({names})",
+            file=SOURCE,
+            column="streets.permit_methods",
+            names=", ".join(sorted(PERMIT_METHODS)),
+        )
     schedule = table["schedule"]
     optical = table["optical"]
     return RolloutConfig(
         templates=templates,
         trench_rates={str(k): float(v) for k, v in table["rates"]["trench_m_per_day"].items()},
-        permit_methods=frozenset(table["streets"]["permit_methods"]),
         restore_methods=frozenset(table["streets"]["restore_methods"]),
         optical=OpticalCheck(
             float(optical["olt_tx_dbm"]),
