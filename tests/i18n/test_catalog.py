@@ -84,3 +84,14 @@ def test_active_language_and_numbers() -> None:
         assert tr("latitude and longitude look swapped: ({lat}, {lon})", lat=51.4, lon=35.7) == (
             "به نظر می‌رسد عرض و طول جغرافیایی جابه‌جا شده‌اند: (۵۱٫۴، ۳۵٫۷)"
         )
+
+
+def test_street_classes_have_persian_labels() -> None:
+    from pollnet.streets.classes import HIGHWAY_CLASSES, STREET_CLASS_LABELS, street_class_label
+
+    assert set(STREET_CLASS_LABELS) == set(HIGHWAY_CLASSES)
+    fa = catalog("fa")
+    assert all(label in fa for label in STREET_CLASS_LABELS.values())
+    assert street_class_label("primary", "en") == "primary"
+    assert street_class_label("primary", "fa") == fa["primary road"]
+    assert street_class_label("busway", "fa") == "busway"  # unknown classes stay as written

@@ -151,3 +151,57 @@ def test_bill_of_materials_items_in_the_language(books: dict[str, dict[str, Path
     assert tr("Fiber cable, {cores} cores", "fa", cores=cable.params["cores"]) in fa
     assert not any(re.search("Fiber cable|Splitter", item) for item in fa)
     assert all(PERSIAN.search(item) for item in fa)
+
+
+def test_cable_runs_and_trenches_have_the_work_orders_identifiers(
+    books: dict[str, dict[str, Path]],
+) -> None:
+    from pollnet.plan.refs import PlanRefs
+    from pollnet.rollout.workorders import generate
+
+    plan, _, _ = city_plan()
+    orders = generate(plan)
+    pulls = {o.id.removeprefix("CP-") for o in orders if o.kind == "cable_pull"}
+    trenches = {o.id for o in orders if o.kind == "trench"}
+    runs = sheet(books["en"]["telecom"], "Cable runs", "en")
+    col = {name: i for i, name in enumerate(runs[0])}
+    listed = {r[col["cable run"]] for r in runs[1:-1]}
+    assert listed == pulls  # every cable run by the name of its work orders
+    assert {o.subject for o in orders if o.kind == "splice"} == pulls
+    refs = set(PlanRefs(plan).trench.values())
+    assert len(refs) == len(plan.trenches) and trenches <= refs
+    laid_in = {ref for r in runs[1:-1] for ref in r[col["trench segments"]].split()}
+    assert laid_in <= refs and laid_in & trenches
+    splices = sheet(books["en"]["telecom"], "Splice points", "en")
+    spliced = {ref for r in splices[1:] for ref in str(r[-1] or "").split()}
+    assert spliced and spliced <= listed
+    segments = sheet(books["en"]["municipality"], "Segments", "en")
+    dug = {r[0] for r in segments[1:-1]}
+    assert dug <= refs and dug & trenches
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_segment_ends_are_lat_lon_and_street_classes_translated(
+    books: dict[str, dict[str, Path]], lang: str
+) -> None:
+    from pollnet.streets.classes import HIGHWAY_CLASSES
+
+    plan, _, _ = city_plan()
+    rows = sheet(books[lang]["municipality"], "Segments", lang)
+    col = {name: i for i, name in enumerate(rows[0])}
+    first = rows[1]
+    lat, lon = (float(v) for v in first[col[gettext("from (lat, lon)", lang)]].split(", "))
+    by_ref = {r[0]: r for r in rows[1:-1]}
+    assert len(by_ref) == len(rows) - 2
+    trench = next(t for t in plan.trenches if t.method not in ("drop", "existing_fiber"))
+    lats = {round(t.coords[0][1], 6) for t in plan.trenches}
+    lons = {round(t.coords[0][0], 6) for t in plan.trenches}
+    assert lat in lats and lon in lons and trench is not None
+    classes = {r[col[gettext("street class", lang)]] for r in rows[1:-1]}
+    summary = sheet(books[lang]["municipality"], "Street works", lang)
+    classes |= {r[3] for r in summary[1:-1] if r[3]}
+    if lang == "en":
+        assert classes <= set(HIGHWAY_CLASSES)
+    else:
+        assert classes and not classes & set(HIGHWAY_CLASSES)
+        assert all(PERSIAN.search(c) for c in classes), classes

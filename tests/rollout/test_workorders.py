@@ -209,3 +209,17 @@ def test_flagged_stations_get_no_work() -> None:
     flagged = dataclasses.replace(plan.stations[1], status="flagged", route_trench_ids=())
     orders = generate(dataclasses.replace(plan, stations=(plan.stations[0], flagged)))
     assert orders.stations() == ["A"]
+
+
+def test_permit_ids_keep_non_latin_street_names_readable() -> None:
+    persian = dataclasses.replace(trench(1, 10), street_name="خیابان آزادی", street_name_en="")
+    finnish = dataclasses.replace(
+        trench(2, 11, district=12), street_name="Äänekoskentie 3", street_name_en=""
+    )
+    plan = make_plan(
+        (station("A", (0, 1, 2, 3)),), (trench(0, -1), persian, finnish, trench(3, -1))
+    )
+    permits = sorted(o.id for o in generate(plan) if o.kind == "permit")
+    assert permits == ["PM-03-خیابان-آزادی", "PM-12-äänekoskentie-3"]
+    restorations = sorted(o.id for o in generate(plan) if o.kind == "restoration")
+    assert restorations == ["RS-03-خیابان-آزادی", "RS-12-äänekoskentie-3"]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pollnet.plan.model import WARNING_CODES, Plan, StationPlan
+from pollnet.plan.refs import PlanRefs
 from pollnet.streets import StreetGraph
 
 __all__ = [
@@ -120,11 +121,13 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
         if run.trench_ids and plan.trenches[run.trench_ids[0]].edge < 0:
             exchange_drop.setdefault(run.trench_ids[0], run.exchange)
 
+    refs = PlanRefs(plan)
     trenches = Layer(
         "trenches",
         "LINESTRING",
         (
             ("id", "INTEGER"),
+            ("ref", "TEXT"),
             ("edge", "INTEGER"),
             ("method", "TEXT"),
             ("length_m", "REAL"),
@@ -141,6 +144,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
                 t.coords,
                 (
                     t.id,
+                    refs.trench[t.id],
                     t.edge,
                     t.method,
                     t.length_m,
@@ -163,6 +167,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
         "LINESTRING",
         (
             ("id", "INTEGER"),
+            ("ref", "TEXT"),
             ("kind", "TEXT"),
             ("stations", "TEXT"),
             ("site", "TEXT"),
@@ -176,6 +181,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
                 t.coords,
                 (
                     t.id,
+                    refs.trench[t.id],
                     "station" if t.id in drops_of else "exchange",
                     ",".join(s.code for s in drops_of.get(t.id, ())),
                     drops_of[t.id][0].site if t.id in drops_of else "",
@@ -195,6 +201,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
         "LINESTRING",
         (
             ("id", "INTEGER"),
+            ("ref", "TEXT"),
             ("exchange", "TEXT"),
             ("cores", "INTEGER"),
             ("fibers_used", "INTEGER"),
@@ -203,12 +210,14 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
             ("redundant", "BOOLEAN"),
             ("existing", "BOOLEAN"),
             ("trench_ids", "TEXT"),
+            ("trench_refs", "TEXT"),
         ),
         tuple(
             (
                 r.coords,
                 (
                     r.id,
+                    refs.cable_run[r.id],
                     r.exchange,
                     r.cores,
                     r.fibers_used,
@@ -217,6 +226,7 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
                     r.redundant,
                     r.existing,
                     ",".join(str(i) for i in r.trench_ids),
+                    refs.trenches(r.trench_ids, ","),
                 ),
             )
             for r in plan.cable_runs
@@ -232,11 +242,19 @@ def layers(plan: Plan, lang: str = "en") -> tuple[Layer, ...]:
             ("split", "INTEGER"),
             ("exchange", "TEXT"),
             ("cable_run_ids", "TEXT"),
+            ("cable_run_refs", "TEXT"),
         ),
         tuple(
             (
                 ((p.lon, p.lat),),
-                (p.id, p.kind, p.split, p.exchange, ",".join(str(i) for i in p.cable_run_ids)),
+                (
+                    p.id,
+                    p.kind,
+                    p.split,
+                    p.exchange,
+                    ",".join(str(i) for i in p.cable_run_ids),
+                    refs.cable_runs(p.cable_run_ids, ","),
+                ),
             )
             for p in plan.splices
         ),

@@ -25,6 +25,8 @@ from pollnet.model import Station
 from pollnet.plan._xlsx import Style, XlsxBook
 from pollnet.plan.costs import PERMIT_METHODS
 from pollnet.plan.model import Plan, StationPlan, TrenchSegment
+from pollnet.plan.refs import PlanRefs
+from pollnet.streets.classes import street_class_label
 
 __all__ = [
     "AGENCIES",
@@ -171,7 +173,7 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
                 district,
                 name,
                 name_en,
-                cls,
+                street_class_label(cls, lang),
                 gettext(METHOD_LABELS[method], lang),
                 streets,
                 round(length, 1),
@@ -187,10 +189,11 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
         summary.row([district, label, "", "", "", *_rounded(sums)], total=True)
     summary.row([None, gettext("total", lang), "", "", "", *_rounded(grand)], total=True)
 
+    refs = PlanRefs(plan)
     detail = wb.sheet(
         "Segments",
         (
-            _Column("segment", 9, _COUNT),
+            _Column("segment", 14),
             _Column("street segment", 10, _COUNT),
             _Column("municipal district", 10, _COUNT),
             _Column("street", 24),
@@ -199,18 +202,18 @@ def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("length (m)", 12, _LENGTH),
             _Column("restoration (rials)", 18, _MONEY),
             _Column("cost (rials)", 18, _MONEY),
-            _Column("from (lon, lat)", 24),
-            _Column("to (lon, lat)", 24),
+            _Column("from (lat, lon)", 24),
+            _Column("to (lat, lon)", 24),
         ),
     )
     for t in sorted(works, key=lambda t: (t.district, t.street_name, t.id)):
         detail.row(
             [
-                t.id,
+                refs.trench[t.id],
                 t.street_segment,
                 t.district,
                 t.street_name or t.street_name_en,
-                t.street_class,
+                street_class_label(t.street_class, lang),
                 gettext(METHOD_LABELS[t.method], lang),
                 round(t.length_m, 1),
                 round(restore[t.id]),
@@ -244,7 +247,8 @@ def _rounded(sums: Sequence[float]) -> list[float]:
 
 
 def _point(p: tuple[float, float]) -> str:
-    return f"{p[0]:.6f}, {p[1]:.6f}"
+    """A ``(lon, lat)`` point written ``"lat, lon"``, the order map searches expect."""
+    return f"{p[1]:.6f}, {p[0]:.6f}"
 
 
 # -- telecom --------------------------------------------------------------------------------
@@ -282,10 +286,11 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
     total = sum(line.total_rial for line in plan.bom)
     bom.row([gettext("total", lang), "", None, None, total, usd(total)], total=True)
 
+    refs = PlanRefs(plan)
     runs = wb.sheet(
         "Cable runs",
         (
-            _Column("cable run", 9, _COUNT),
+            _Column("cable run", 18),
             _Column("exchange", 10),
             _Column("cores", 8, _COUNT),
             _Column("fibers used", 9, _COUNT),
@@ -299,7 +304,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
     for r in plan.cable_runs:
         runs.row(
             [
-                r.id,
+                refs.cable_run[r.id],
                 r.exchange,
                 r.cores,
                 r.fibers_used,
@@ -307,7 +312,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
                 r.stations_downstream,
                 gettext("yes" if r.redundant else "no", lang),
                 gettext("yes" if r.existing else "no", lang),
-                " ".join(str(i) for i in r.trench_ids),
+                refs.trenches(r.trench_ids),
             ]
         )
     runs.row(
@@ -357,7 +362,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
             _Column("exchange", 10),
             _Column("longitude", 12),
             _Column("latitude", 12),
-            _Column("cable runs", 24),
+            _Column("cable runs", 40),
         ),
     )
     for p in plan.splices:
@@ -369,7 +374,7 @@ def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
                 p.exchange,
                 round(p.lon, 7),
                 round(p.lat, 7),
-                " ".join(str(i) for i in p.cable_run_ids),
+                refs.cable_runs(p.cable_run_ids),
             ]
         )
 

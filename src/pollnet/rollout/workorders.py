@@ -1,10 +1,10 @@
 """Work orders from a plan: who must do what, in which order, for every station to be ready.
 
 Identifiers say what a work order is about, so that regenerating after a re-plan finds the same
-work again: ``PM-<district>-<street>`` (permit) and ``RS-...`` (restoration) per street group;
-``TR-<street edge>`` per street trench (``TR-DROP-<station or exchange>`` for building drops);
-``CP-<exchange>-<hash>`` (cable pull) and ``SP-...`` (splicing) per cable run, the hash taken
-over the exchange and the trench identifiers it is laid in; ``ST-<station>-<TASK>`` per station.
+work again. They are built on the plan's stable references (:mod:`pollnet.plan.refs`, the same
+names the work lists and map layers use): ``PM-<street group>`` (permit) and ``RS-...``
+(restoration) per street group; the trench's own ``TR-...`` per trench segment; ``CP-<cable
+run>`` (cable pull) and ``SP-...`` (splicing) per cable run; ``ST-<station>-<TASK>`` per station.
 Plan-internal integer ids are not used: the planner numbers them afresh on every run.
 
 The dependencies form a DAG: permit -> trench -> restoration; a cable pull after its trenches;
@@ -16,8 +16,6 @@ station is ready) after the devices and a passed optical test.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from functools import cached_property
 
 from pollnet.errors import UserError
 from pollnet.plan.model import CableRun, Plan, StationPlan, TrenchSegment
+from pollnet.plan.refs import PlanRefs, street_group
 from pollnet.rollout.templates import RolloutConfig
 
 STATION_TASKS: Mapping[str, str] = {
@@ -181,23 +180,17 @@ def generate(plan: Plan, config: RolloutConfig | None = None) -> WorkOrderSet:
     return WorkOrderSet(plan.id, validate_dag(builder.orders))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=4).hexdigest()
-
-
 @dataclass
 class _Builder:
     plan: Plan
     config: RolloutConfig
     orders: list[WorkOrder] = field(default_factory=list)
-    trench_key: dict[int, str] = field(default_factory=dict)
     trench_order: dict[int, str] = field(default_factory=dict)
     run_splice: dict[int, str] = field(default_factory=dict)
-    run_tags: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def refs(self) -> PlanRefs:
+        return PlanRefs(self.plan)
 
     def add(
         self,
@@ -244,30 +237,11 @@ class _Builder:
 
     def build(self) -> None:
         stations = [s for s in self.plan.stations if s.status == "connected" and s.route_trench_ids]
-        self._name_trenches(stations)
         station_access = {s.code: self._station_access(s) for s in stations}
         self._streets(station_access)
         self._cables()
         for station in stations:
             self._station(station, station_access[station.code])
-
-    def _name_trenches(self, stations: list[StationPlan]) -> None:
-        owners: dict[int, str] = {}
-        for station in stations:
-            route = station.route_trench_ids
-            owners.setdefault(route[-1], station.code)
-            if station.exchange:
-                owners.setdefault(route[0], station.exchange)
-        used: set[str] = set()
-        for trench in self.plan.trenches:
-            if trench.edge >= 0:
-                key = f"TR-{trench.edge}"
-            else:
-                key = f"TR-DROP-{owners.get(trench.id, _digest(trench.coords))}"
-            if key in used:
-                key = f"{key}-{_digest(trench.coords)}"
-            used.add(key)
-            self.trench_key[trench.id] = key
 
     def _station_access(self, station: StationPlan) -> str | None:
         return self.add(
@@ -290,18 +264,15 @@ class _Builder:
             if rate is None:
                 continue
             if trench.method in self.config.permit_methods and trench.edge >= 0:
-                name = _slug(trench.street_name_en) or (
-                    _digest(trench.street_name) if trench.street_name else "unnamed"
-                )
-                groups[(trench.district, name)].append(trench)
+                groups[(trench.district, street_group(trench))].append(trench)
             else:
-                key = self.trench_key[trench.id]
+                key = self.refs.trench[trench.id]
                 self._trench(trench, key, rate, [drop_access.get(trench.id)])
-        for (district, name), trenches in sorted(groups.items()):
+        for (district, group), trenches in sorted(groups.items()):
             street = trenches[0].street_name or trenches[0].street_name_en
             permit = self.add(
                 "permit",
-                f"PM-{district:02d}-{name}",
+                f"PM-{group}",
                 district=district,
                 subject=street,
                 quantity=1,
@@ -309,12 +280,12 @@ class _Builder:
             dug = []
             for trench in trenches:
                 rate = self.config.trench_rates[trench.method]
-                dug.append(self._trench(trench, self.trench_key[trench.id], rate, [permit]))
+                dug.append(self._trench(trench, self.refs.trench[trench.id], rate, [permit]))
             restored = [t for t in trenches if t.method in self.config.restore_methods]
             if restored:
                 self.add(
                     "restoration",
-                    f"RS-{district:02d}-{name}",
+                    f"RS-{group}",
                     district=district,
                     subject=street,
                     quantity=sum(t.length_m for t in restored),
@@ -344,11 +315,7 @@ class _Builder:
             self._cable(run, by_id)
 
     def _cable(self, run: CableRun, trenches: Mapping[int, TrenchSegment]) -> None:
-        keys = tuple(self.trench_key[t] for t in run.trench_ids)
-        tag = f"{run.exchange}-{_digest(run.exchange, keys, run.redundant)}"
-        count = self.run_tags[tag] = self.run_tags.get(tag, 0) + 1
-        if count > 1:  # parallel cables in the same trenches
-            tag = f"{tag}-{count}"
+        tag = self.refs.cable_run[run.id]
         streets = [trenches[t] for t in run.trench_ids if trenches[t].edge >= 0] or [
             trenches[t] for t in run.trench_ids
         ]
@@ -357,7 +324,7 @@ class _Builder:
             "cable_pull",
             f"CP-{tag}",
             district=district,
-            subject=f"{run.exchange} {run.cores}",
+            subject=tag,
             quantity=run.length_m,
             predecessors=[self.trench_order.get(t) for t in run.trench_ids],
         )
@@ -365,7 +332,7 @@ class _Builder:
             "splice",
             f"SP-{tag}",
             district=district,
-            subject=f"{run.exchange} {run.cores}",
+            subject=tag,
             quantity=max(run.fibers_used, run.stations_downstream, 1),
             predecessors=[pull],
         )

@@ -41,6 +41,37 @@ HIGHWAY_CLASSES: tuple[str, ...] = (
 )
 """Every street class pollnet knows, largest first; the code of a class is its index here."""
 
+STREET_CLASS_LABELS: dict[str, str] = {
+    "motorway": "motorway (expressway)",
+    "motorway_link": "expressway ramp",
+    "trunk": "trunk road",
+    "trunk_link": "trunk road ramp",
+    "primary": "primary road",
+    "primary_link": "primary road ramp",
+    "secondary": "secondary road",
+    "secondary_link": "secondary road ramp",
+    "tertiary": "tertiary road",
+    "tertiary_link": "tertiary road ramp",
+    "unclassified": "minor road",
+    "residential": "residential street",
+    "living_street": "living street",
+    "service": "service road",
+    "pedestrian": "pedestrian street",
+    "road": "road of unknown class",
+}
+"""An English msgid describing each street class, for the translated (Persian) outputs."""
+
+
+def street_class_label(street_class: str, lang: str) -> str:
+    """``street_class`` for a reader of ``lang``: the OSM word itself in English (it is what the
+    cost model and OSM use), translated in Persian; a class pollnet does not know stays as is."""
+    from pollnet.i18n import gettext
+
+    if lang == "en" or street_class not in STREET_CLASS_LABELS:
+        return street_class
+    return gettext(STREET_CLASS_LABELS[street_class], lang)
+
+
 MAJOR_CLASSES: frozenset[str] = frozenset(HIGHWAY_CLASSES[: HIGHWAY_CLASSES.index("unclassified")])
 """The through roads, ``motorway`` down to ``tertiary_link``: everything larger than a local
 street (maps draw them at every zoom)."""
