@@ -117,15 +117,19 @@ def test_the_command_line_mirrors_the_library(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from pollnet.cli import cli
+    from tests.registry.stationfiles import GOOD, write_csv
 
     folder = tmp_path / "pki"
+    db = f"sqlite:///{tmp_path / 'pollnet.db'}"
     runner = CliRunner()
 
     def run(*args: str) -> str:
-        result = runner.invoke(cli, ["--lang", "en", *args], catch_exceptions=False)
+        result = runner.invoke(cli, ["--lang", "en", "--db", db, *args], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
 
+    rows = [["ST-1", *GOOD[0][1:]], ["ST-2", *GOOD[1][1:]]]
+    run("stations", "import", str(write_csv(tmp_path / "stations.csv", rows)))
     assert "PKI created" in run("pki", "init", "--dir", str(folder))
     run("pki", "server-cert", "--dir", str(folder))
     run(
@@ -150,12 +154,46 @@ def test_the_command_line_mirrors_the_library(tmp_path: Path) -> None:
         ("SN-1", "ST-1", True),
         ("SN-2", "ST-2", False),
     ]
-    persian = runner.invoke(cli, ["--lang", "fa", "devices", "list", "--dir", str(folder)])
+    persian = runner.invoke(
+        cli, ["--lang", "fa", "--db", db, "devices", "list", "--dir", str(folder)]
+    )
     assert "باطل‌شده" in persian.output and "SN-1" in persian.output
     missing = runner.invoke(
-        cli, ["--lang", "en", "devices", "revoke", "--dir", str(folder), "SN-9"]
+        cli, ["--lang", "en", "--db", db, "devices", "revoke", "--dir", str(folder), "SN-9"]
     )
     assert missing.exit_code == 1
+
+
+def test_enrolling_refuses_an_unknown_station_and_a_second_serial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pollnet.cli import main
+    from tests.registry.stationfiles import GOOD, write_csv
+
+    folder = tmp_path / "pki"
+    db = f"sqlite:///{tmp_path / 'pollnet.db'}"
+
+    def run(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as done:
+            main(["--lang", "en", "--db", db, *args])
+        return int(done.value.code or 0), capsys.readouterr().err
+
+    run("stations", "import", str(write_csv(tmp_path / "stations.csv", GOOD)))
+    run("pki", "init", "--dir", str(folder))
+    enroll = ("devices", "enroll", "--dir", str(folder), "--serial")
+    code, output = run(*enroll, "SN-1", "--station", "T-404")
+    assert code == 1 and output == "error: no station with code T-404\n"
+    assert not (folder / "devices" / "SN-1.crt").exists()
+    assert run(*enroll, "SN-1", "--station", "T-001")[0] == 0
+    first = (folder / "devices" / "SN-1.crt").read_bytes()
+    code, output = run(*enroll, "SN-1", "--station", "T-002")
+    assert code == 1 and "device SN-1 is already enrolled for station T-001" in output
+    assert (folder / "devices" / "SN-1.crt").read_bytes() == first  # nothing changed
+    assert run(*enroll, "SN-1", "--station", "T-002", "--reissue")[0] == 0
+    old = x509.load_pem_x509_certificate(first)
+    assert old.serial_number in pki.revoked_serials(folder)  # the lost bundle stops working
+    (device,) = pki.list_devices(folder)
+    assert device.station == "T-002" and not device.revoked
 
 
 def test_validity_from_the_link_settings(tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ def devices() -> None:
 @click.option("--fiber", help="URL of the service over fiber (https://host:port).")
 @click.option("--lte", help="URL of the service over LTE.")
 @click.option("--heartbeat-seconds", type=int, default=30, show_default=True)
+@click.option(
+    "--reissue",
+    is_flag=True,
+    help="The serial is enrolled already: revoke its certificate and issue a new one.",
+)
 @pass_app
 def enroll(
     app: App,
@@ -39,16 +44,20 @@ def enroll(
     fiber: str | None,
     lte: str | None,
     heartbeat_seconds: int,
+    reissue: bool,
 ) -> None:
-    """Issue a key and certificate for a device and write its bundle."""
+    """Issue a key and certificate for a device of a registered station and write its bundle."""
+    from pollnet.registry import get_station
+
     endpoints = {k: v for k, v in (("fiber", fiber), ("lte", lte)) if v}
     folder = link_pki.enroll_device(
         pki_dir_of(app, pki_dir),
-        station,
+        get_station(app.engine, station).code,
         serial,
         out,
         endpoints=endpoints,
         heartbeat_seconds=heartbeat_seconds,
+        reissue=reissue,
     )
     click.echo(
         tr(

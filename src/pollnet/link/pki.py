@@ -166,8 +166,12 @@ def enroll_device(
     heartbeat_seconds: int = DEFAULT_HEARTBEAT_SECONDS,
     valid_from: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
+    reissue: bool = False,
 ) -> Path:
     """Issue a key and certificate for device ``serial`` at ``station``; write its bundle.
+
+    A serial already enrolled is refused, unless ``reissue``: then its certificate is revoked
+    first (a lost or replaced bundle stops working) and a new one is issued.
 
     The bundle folder (default ``<pki>/bundles/<serial>``) holds ``device.key`` (0600),
     ``device.crt``, ``ca.pem`` and ``bundle.toml`` (serial, station, ``[endpoints]`` with
@@ -179,6 +183,17 @@ def enroll_device(
     _check_name(station, "station")
     issuing_key, issuing = _issuing(pki_folder)
     start, end = _period(pki_folder)
+    issued = pki_folder / "devices" / f"{serial}.crt"
+    if issued.exists():
+        if not reissue:
+            before = identity_of(x509.load_pem_x509_certificate(issued.read_bytes()))
+            raise UserError.of(
+                "device {serial} is already enrolled for station {station}; use --reissue to "
+                "revoke its certificate and issue a new one",
+                serial=serial,
+                station=before.station,
+            )
+        revoke(pki_folder, serial)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         _builder(

@@ -281,6 +281,7 @@ def _enroll(
                 serial,
                 folder / serial,
                 heartbeat_seconds=max(1, round(heartbeat_s)),
+                reissue=True,  # a new run replaces the simulated devices of an earlier one
             )
             bundles.append(dataclasses.replace(Bundle.load(out), heartbeat_seconds=heartbeat_s))
     return bundles
