@@ -192,6 +192,17 @@ def test_crew_changes_parse() -> None:
             CrewChange.parse(bad)
 
 
+def test_a_crew_change_for_a_district_without_work_is_refused() -> None:
+    orders = generate(synthetic_plan(40, exchanges=2, districts=2, seed=2))
+    typo = (CrewChange.parse("telecom:99=+2"),)
+    with pytest.raises(ConfigError) as raised:
+        forecast(orders, load_config(), START, ELECTION, crew_changes=typo)
+    assert raised.value.render("en") == [
+        "option --crews: no work orders in district 99 (districts with work: 1-2)"
+    ]
+    assert raised.value.render("fa")[0].startswith("گزینه --crews: ")
+
+
 def test_no_crews_is_a_user_error() -> None:
     orders = WorkOrderSet(None, validate_dag([order("A", 1)]))
     with pytest.raises(UserError, match="no crews of telecom in district 1"):

@@ -83,13 +83,35 @@ class Crews:
         return self.by_district.get((agency, district), self.default.get(agency, 0))
 
     def changed(self, changes: tuple[CrewChange, ...], districts: set[int]) -> Crews:
-        """A copy with ``changes`` applied (a change without a district applies to all)."""
+        """A copy with ``changes`` applied (a change without a district applies to all).
+
+        A change naming a district without work orders (``districts``) is refused: it would
+        change nothing, and is most likely a typing mistake.
+        """
         table = dict(self.by_district)
         for change in changes:
+            if change.district is not None and change.district not in districts:
+                raise ConfigError.of(
+                    "no work orders in district {district} (districts with work: {known})",
+                    column="--crews",
+                    district=change.district,
+                    known=_ranges(sorted(districts)),
+                )
             for district in sorted(districts) if change.district is None else [change.district]:
                 before = table.get((change.agency, district), self.default.get(change.agency, 0))
                 table[(change.agency, district)] = max(0, before + change.delta)
         return replace(self, by_district=table)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` as ``"1-3, 5"``."""
+    parts: list[str] = []
+    for n in numbers:
+        if parts and n == int(parts[-1].rpartition("-")[2]) + 1:
+            parts[-1] = f"{parts[-1].partition('-')[0]}-{n}"
+        else:
+            parts.append(str(n))
+    return ", ".join(parts) or "-"
 
 
 @dataclass(frozen=True)
@@ -112,7 +134,7 @@ class CrewChange:
             number, delta, sep = None, 0, ""
         if not sep or agency not in {a.value for a in Agency}:
             raise ConfigError.of(
-                "not a crew change: {value} (use telecom:5=+3)", column="crews", value=text
+                "not a crew change: {value} (use telecom:5=+3)", column="--crews", value=text
             )
         return cls(agency, number, delta)
 
