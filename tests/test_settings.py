@@ -42,8 +42,11 @@ def test_file_then_environment(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[pollnet]\nlang = 'de'\n", "language must be fa or en"),
-        ("[pollnet]\ncolour = 'red'\n", "unknown settings: colour"),
+        ("[pollnet]\ncolour = 'red'\n", r"unknown settings in \[pollnet\]: colour \(valid: bbox"),
         ("[pollnet]\nbbox = [1, 2]\n", "bbox must be"),
+        ("[pollnet]\nbbox = [35.8, 51.6, 35.5, 51.2]\n", r"bbox \[35.8, 51.6, 35.5, 51.2\] is not"),
+        ("[pollnet]\nbbox = [35.5, 51.6, 35.8, 51.2]\n", "each minimum below its maximum"),
+        ("[pollnet]\nbbox = [35.5, 151.6, 95.8, 251.2]\n", "is not a box"),
         ("[pollnet]\nelection_date = '1402/13/01'\n", "no such day"),
         ("[pollnet\n", "not a valid TOML file"),
     ],
@@ -74,3 +77,22 @@ def test_default_bbox_covers_the_five_counties() -> None:
     all_points = [pt for f in counties["features"] for pt in points(f["geometry"])]
     assert len(counties["features"]) == 5
     assert all(TEHRAN_BBOX.contains(lat, lon) for lon, lat in all_points)
+
+
+def test_an_unknown_key_names_the_file_and_the_valid_keys(tmp_path: Path) -> None:
+    from pollnet.plan.params import PlanParameters
+
+    config = tmp_path / "pollnet.toml"
+    config.write_text("[plan]\nsplitt = 16\n[plan.optics]\nconectors = 2\n", encoding="utf-8")
+    settings = load(config, env={})
+    with pytest.raises(ConfigError) as raised:
+        PlanParameters.from_mapping(settings.section("plan"), settings.source)
+    (line,) = raised.value.render("en")
+    assert line.startswith(f"{config}: unknown settings in [plan.optics]: conectors (valid: ")
+    assert "connectors" in line
+    del settings.sections["plan"]["optics"]  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError) as raised:
+        PlanParameters.from_mapping(settings.section("plan"), settings.source)
+    (line,) = raised.value.render("en")
+    assert line.startswith(f"{config}: unknown settings in [plan]: splitt (valid: ")
+    assert "split, splitter_placement" in line

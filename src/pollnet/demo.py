@@ -108,7 +108,7 @@ def run(
     files.update({f"plan:{name}": path for name, path in outputs.items()})
 
     stage(STAGES[6])
-    radio = coverage.RadioSettings.from_mapping(settings.section("coverage"))
+    radio = coverage.RadioSettings.from_mapping(settings.section("coverage"), settings.source)
     backups = coverage.lte_backup(
         registry.list_stations(engine), coverage.read_towers(engine), radio
     )

@@ -30,6 +30,21 @@ class BoundingBox:
     max_lat: float
     max_lon: float
 
+    def check(self, source: str) -> BoundingBox:
+        """This box, refused when a minimum is not below its maximum or a degree is off the
+        globe (``source`` names the file or variable it came from)."""
+        inside = -90 <= self.min_lat <= 90 and -90 <= self.max_lat <= 90
+        inside = inside and -180 <= self.min_lon <= 180 and -180 <= self.max_lon <= 180
+        if not inside or self.min_lat >= self.max_lat or self.min_lon >= self.max_lon:
+            raise ConfigError.of(
+                "bbox {box} is not a box: it must be [min_lat, min_lon, max_lat, max_lon] in "
+                "degrees, each minimum below its maximum",
+                file=source,
+                column="bbox",
+                box=f"[{self.min_lat}, {self.min_lon}, {self.max_lat}, {self.max_lon}]",
+            )
+        return self
+
     def contains(self, lat: float, lon: float) -> bool:
         return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
 
@@ -48,6 +63,8 @@ class Settings:
     bbox: BoundingBox = TEHRAN_BBOX
     election_date: dt.date = dt.date(2028, 2, 25)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str | None = None
+    """The settings file read, if any (named in configuration errors)."""
 
     def section(self, name: str) -> Mapping[str, Any]:
         """The raw TOML table ``[name]`` (empty when absent), for the module that owns it."""
@@ -104,25 +121,36 @@ def _from_mapping(values: Mapping[str, Any], source: str) -> Settings:
             raise ConfigError.of(
                 "bbox must be [min_lat, min_lon, max_lat, max_lon]", file=source, column="bbox"
             ) from None
+        bbox.check(source)
     election = base.election_date
     if "election_date" in general:
         election = _parse_date(str(general.pop("election_date")), source)
     lang = _check_lang(str(general.pop("lang", base.lang)), source)
     db_url = str(general.pop("db", base.db_url))
-    if general:
-        raise ConfigError.of(
-            "unknown settings: {names}", file=source, names=", ".join(sorted(general))
-        )
+    reject_unknown(general, (), "pollnet", source)
     sections = {k: v for k, v in values.items() if k != "pollnet" and isinstance(v, Mapping)}
-    return Settings(db_url, lang, bbox, election, sections)
+    known = None if source == "defaults" else source
+    return Settings(db_url, lang, bbox, election, sections, known)
 
 
-def reject_unknown(values: Mapping[str, Any], known: Iterable[str], table: str) -> None:
+_POLLNET_KEYS = ("bbox", "db", "election_date", "lang")
+
+
+def reject_unknown(
+    values: Mapping[str, Any], known: Iterable[str], table: str, file: str | None = None
+) -> None:
     """Refuse the keys of a settings ``table`` (e.g. ``plan.optics``) that its owner does not
-    know, naming them all."""
-    unknown = sorted(set(values) - set(known))
+    know, naming them all, the settings ``file`` they came from and the keys that are valid."""
+    valid = sorted(_POLLNET_KEYS if table == "pollnet" else set(known))
+    unknown = sorted(set(values) - set(valid))
     if unknown:
-        raise ConfigError.of("unknown settings: {names}", column=table, names=", ".join(unknown))
+        raise ConfigError.of(
+            "unknown settings in [{table}]: {names} (valid: {valid})",
+            file=file,
+            table=table,
+            names=", ".join(unknown),
+            valid=", ".join(valid),
+        )
 
 
 def _check_lang(lang: str, source: str) -> str:

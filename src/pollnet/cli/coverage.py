@@ -35,7 +35,7 @@ from pollnet.registry import list_stations
 @pass_app
 def coverage(app: App, district: int | None, out: Path | None, as_json: bool) -> None:
     """Estimate every station's LTE backup from the operators' towers, by district."""
-    radio = RadioSettings.from_mapping(app.settings.section("coverage"))
+    radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
     stations = list_stations(app.engine, district=district)
     backups = lte_backup(stations, read_towers(app.engine), radio)
     districts = by_district(backups, radio)

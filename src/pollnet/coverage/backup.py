@@ -85,9 +85,10 @@ class RadioSettings:
     usable_dbm: float = -110.0
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> RadioSettings:
-        """Settings from the ``[coverage]`` table; unknown keys or bad values are an error."""
-        reject_unknown(values, (f.name for f in fields(cls)), "coverage")
+    def from_mapping(cls, values: Mapping[str, Any], source: str | None = None) -> RadioSettings:
+        """Settings from the ``[coverage]`` table (of the settings file ``source``); unknown keys
+        or bad values are an error."""
+        reject_unknown(values, (f.name for f in fields(cls)), "coverage", source)
         try:
             radio = cls(**{k: float(v) for k, v in values.items()})
         except (TypeError, ValueError) as exc:

@@ -100,7 +100,7 @@ def run(
     from pollnet import streets as street_layer
     from pollnet.plan._inputs import read_inputs
 
-    params = PlanParameters.from_mapping(settings.section("plan"))
+    params = PlanParameters.from_mapping(settings.section("plan"), settings.source)
     cost_model = load_costs(costs or params.costs)
     cache = Path(streets) if streets else street_layer.StreetsConfig.from_settings(settings).cache
     start = time.perf_counter()

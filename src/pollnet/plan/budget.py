@@ -46,9 +46,10 @@ class Optics:
         return GPON_CLASSES[self.gpon_class]
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> Optics:
-        """Optics from a settings table; unknown keys or bad values are a configuration error."""
-        reject_unknown(values, cls.__dataclass_fields__, "plan.optics")
+    def from_mapping(cls, values: Mapping[str, Any], source: str | None = None) -> Optics:
+        """Optics from a settings table (of the settings file ``source``); unknown keys or bad
+        values are a configuration error."""
+        reject_unknown(values, cls.__dataclass_fields__, "plan.optics", source)
         optics = cls(**values)
         if optics.gpon_class not in GPON_CLASSES:
             raise ConfigError.of(

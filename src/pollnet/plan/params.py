@@ -46,11 +46,12 @@ class PlanParameters:
     optics: Optics = field(default_factory=Optics)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> PlanParameters:
-        """Parameters from the ``[plan]`` settings table; bad values are a configuration error."""
+    def from_mapping(cls, values: Mapping[str, Any], source: str | None = None) -> PlanParameters:
+        """Parameters from the ``[plan]`` settings table (of the settings file ``source``); bad
+        values are a configuration error."""
         values = dict(values)
-        optics = Optics.from_mapping(values.pop("optics", {}))
-        reject_unknown(values, set(cls.__dataclass_fields__) - {"optics"}, "plan")
+        optics = Optics.from_mapping(values.pop("optics", {}), source)
+        reject_unknown(values, set(cls.__dataclass_fields__) - {"optics"}, "plan", source)
         try:
             params = cls(optics=optics, **values)
         except TypeError as exc:

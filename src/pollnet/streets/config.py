@@ -36,7 +36,7 @@ class StreetsConfig:
     def from_settings(cls, settings: Settings) -> StreetsConfig:
         """The configuration from ``settings.section("streets")``, checked."""
         table: dict[str, Any] = dict(settings.section("streets"))
-        reject_unknown(table, _KEYS, "streets")
+        reject_unknown(table, _KEYS, "streets", settings.source)
         classes = DEFAULT_CLASSES
         if "classes" in table:
             value = table["classes"]
