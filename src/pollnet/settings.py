@@ -9,6 +9,7 @@ them to the module that owns them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -47,6 +48,21 @@ class BoundingBox:
 
     def contains(self, lat: float, lon: float) -> bool:
         return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
+    @classmethod
+    def around(cls, lats: Iterable[float], lons: Iterable[float]) -> BoundingBox:
+        """The smallest box holding the points, rounded outwards to 0.001 degree."""
+        lat, lon = list(lats), list(lons)
+        return cls(
+            math.floor(min(lat) * 1000) / 1000,
+            math.floor(min(lon) * 1000) / 1000,
+            math.ceil(max(lat) * 1000) / 1000,
+            math.ceil(max(lon) * 1000) / 1000,
+        )
+
+    def toml(self) -> str:
+        """The ``[pollnet] bbox`` setting that selects this box."""
+        return f"bbox = [{self.min_lat}, {self.min_lon}, {self.max_lat}, {self.max_lon}]"
 
 
 # The union of the five counties of the Tehran electoral district (Tehran, Rey, Shemiranat,

@@ -163,3 +163,38 @@ def test_a_changed_education_district_changes_the_stations_of_its_site(tmp_path:
     report = import_stations(engine, write_csv(tmp_path / "s.csv", rows, header), settings=SETTINGS)
     assert (report.changed, report.unchanged) == (("T-001", "T-002"), ("T-003",))
     assert get_station(engine, "T-002").education_district == 4
+
+
+def test_a_file_of_another_city_is_one_line_with_the_bbox_to_set(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = open_store(db_url)
+    helsinki = [
+        [f"H-{n:03d}", "Äänestyspaikka", f"Koulu {n}", "Katu 1", "1", f"60.1{n}", f"24.9{n}",
+         "100", "1", "no"]
+        for n in range(1, 60)
+    ]  # fmt: skip
+    helsinki[6][5:7] = ["35.7", "51.4"]  # one row inside Tehran, with another problem
+    helsinki[6][8] = "0"
+    source = write_csv(tmp_path / "h.csv", helsinki)
+    with pytest.raises(UserError) as raised:
+        import_stations(engine, source, settings=SETTINGS)
+    lines = raised.value.render("en")
+    assert len(lines) == 2, lines  # the summary, and row 7's own problem
+    (summary,) = [line for line in lines if "rows are outside" in line]
+    assert summary.startswith(f"{source}, column lat: 58 rows are outside the area (latitude ")
+    assert "rows 1-6, 8-59." in summary
+    assert summary.endswith("[pollnet] bbox = [60.11, 24.91, 60.19, 24.99]")
+    fa = raised.value.render("fa")
+    persian = next(line for line in fa if "bbox" in line)
+    assert "۱-۶، ۸-۵۹" in persian or "۱-۶, ۸-۵۹" in persian
+    assert _count(engine, stations) == 0
+
+
+def test_a_few_rows_outside_the_area_keep_their_own_lines(db_url: str, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][5] = rows[1][5] = "60.17"
+    with pytest.raises(UserError) as raised:
+        import_stations(open_store(db_url), write_csv(tmp_path / "s.csv", rows), settings=SETTINGS)
+    lines = raised.value.render("en")
+    assert len(lines) == 2 and all("is outside the area" in line for line in lines)

@@ -90,3 +90,21 @@ def test_errors_are_one_line_and_exit_1(
     assert "Traceback" not in err
     code, _, err = _run(["--lang", lang, "streets", "info", str(workdir / "none.npz")], capsys)
     assert code == 1 and "none.npz" in err
+
+
+def test_streets_outside_the_stations_area_are_one_warning_with_the_bbox(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    osm = write_osm_xml(workdir / "tiny.osm")  # in Tehran: no warning
+    code, _, err = _run(["--lang", "en", "streets", "import", str(osm)], capsys)
+    assert code == 0 and err == ""
+    (workdir / "pollnet.toml").write_text(
+        "[pollnet]\nbbox = [60.1, 24.8, 60.3, 25.1]\n", encoding="utf-8"
+    )  # Helsinki
+    code, _, err = _run(["--lang", "en", "streets", "import", str(osm)], capsys)
+    assert code == 0
+    (line,) = err.splitlines()
+    assert line.startswith("warning: 100% of the streets lie outside the stations' area")
+    assert line.endswith("set it in pollnet.toml: [pollnet] bbox = [35.698, 51.4, 35.702, 51.404]")
+    code, _, err = _run(["--lang", "fa", "streets", "import", str(osm)], capsys)
+    assert err.startswith("هشدار: ۱۰۰٪ از خیابان‌ها")

@@ -51,6 +51,11 @@ def echo_error(line: str) -> None:
     click.echo(f"{gettext('error')}: {line}", err=True)
 
 
+def echo_warning(line: str) -> None:
+    """One warning line on standard error, prefixed with the translated word for warning."""
+    click.echo(f"{gettext('warning')}: {line}", err=True)
+
+
 def echo_json(value: Any) -> None:
     """``value`` as JSON on standard output (UTF-8, not ASCII-escaped)."""
     click.echo(json.dumps(value, ensure_ascii=False, default=str))

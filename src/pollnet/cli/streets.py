@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from pollnet import streets as st
-from pollnet.cli._common import App, busy, echo_json, pass_app
+from pollnet.cli._common import App, busy, echo_json, echo_warning, pass_app
 from pollnet.errors import UserError
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.streets.classes import check_classes
@@ -56,6 +56,9 @@ def import_(
             district_property=district_property or config.district_property,
         )
         written = st.save(graph, out or config.cache)
+    warning = st.outside_area(graph.node_lat, graph.node_lon, app.settings.bbox)
+    if warning is not None:
+        echo_warning(warning.render())
     if as_json:
         echo_json({"cache": str(written), **graph.summary(), "report": graph.report.to_dict()})
         return

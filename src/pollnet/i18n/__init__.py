@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pollnet.errors import Location
 
 __all__ = [
+    "Digits",
     "current_language",
     "format_date",
     "format_location",
@@ -122,9 +123,29 @@ def localise_text(text: str, lang: str | None = None) -> str:
     return to_persian_digits(text) if lang == "fa" else text
 
 
+class Digits(str):
+    """Text pollnet made of its own numbers (a range of rows ``"1-3, 7"``): as a message
+    parameter its digits are localised like a number's, unlike the user's own values."""
+
+    __slots__ = ()
+
+    @classmethod
+    def ranges(cls, numbers: Iterable[int]) -> Digits:
+        """Whole numbers as ranges: ``[1, 2, 3, 7]`` -> ``"1-3, 7"`` (sorted, duplicates once)."""
+        parts: list[list[int]] = []
+        for n in sorted(set(numbers)):
+            if parts and n == parts[-1][1] + 1:
+                parts[-1][1] = n
+            else:
+                parts.append([n, n])
+        return cls(", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts))
+
+
 def localise_value(value: Any, lang: str | None = None) -> Any:
     """A message parameter ready for display in ``lang``: numbers and dates localised."""
     lang = lang or current_language()
+    if isinstance(value, Digits):
+        return localise_text(value, lang)
     if isinstance(value, bool):
         return gettext("yes" if value else "no", lang)
     if isinstance(value, dt.date):

@@ -7,18 +7,22 @@ and the rejected ones are written, with their reasons, to a rejects file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from pollnet.errors import ConfigError, UserError
-from pollnet.i18n import current_language
+from pollnet.errors import ConfigError, Location, Problem, UserError
+from pollnet.i18n import Digits, current_language
 from pollnet.registry._readers import Table, read_table
 from pollnet.registry._store import upsert
-from pollnet.registry._validate import Rejected, Rules, validate
+from pollnet.registry._validate import OUTSIDE_AREA, Rejected, Rules, validate
 from pollnet.registry._writers import write_rejects
-from pollnet.settings import Settings
+from pollnet.settings import BoundingBox, Settings
+
+OUTSIDE_LIMIT = 3
+"""More rows than this outside the area are reported as one line, not one line each."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,37 @@ def rules_from(settings: Settings) -> Rules:
             "[registry] max_district must be a whole number of at least 1", column="max_district"
         )
     return Rules(settings.bbox, max_district)
+
+
+def condense_outside(problems: Sequence[Problem], bbox: BoundingBox) -> tuple[Problem, ...]:
+    """``problems`` with the rows outside the area ``bbox`` told as one line when there are
+    more than :data:`OUTSIDE_LIMIT`: how many, which rows, and the ``[pollnet] bbox`` setting
+    that would take their points in (most likely the whole file is of another city)."""
+    outside = [p for p in problems if p.message == OUTSIDE_AREA]
+    if len(outside) <= OUTSIDE_LIMIT:
+        return tuple(problems)
+    rows = [p.where.row for p in outside if p.where.row is not None]
+    summary = Problem(
+        "{count} rows are outside the area (latitude {min_lat} to {max_lat}, longitude "
+        "{min_lon} to {max_lon}): rows {rows}. If the stations are right, set the area in "
+        "pollnet.toml: [pollnet] {setting}",
+        {
+            "count": len(outside),
+            "min_lat": bbox.min_lat,
+            "max_lat": bbox.max_lat,
+            "min_lon": bbox.min_lon,
+            "max_lon": bbox.max_lon,
+            "rows": Digits.ranges(rows),
+            "setting": BoundingBox.around(
+                (float(p.params["lat"]) for p in outside),
+                (float(p.params["lon"]) for p in outside),
+            ).toml(),
+        },
+        Location(outside[0].where.file, None, outside[0].where.column),
+    )
+    first = problems.index(outside[0])
+    rest = [p for p in problems if p.message != OUTSIDE_AREA]
+    return (*rest[:first], summary, *rest[first:])
 
 
 def default_rejects_path(path: Path | str) -> Path:
@@ -90,7 +125,7 @@ def import_table(
     """
     validation = validate(table, rules_from(settings))
     if validation.rejected and not skip_invalid:
-        raise UserError(validation.problems)
+        raise UserError(condense_outside(validation.problems, settings.bbox))
     rejects_file = None
     if validation.rejected:
         rejects_file = rejects or default_rejects_path(table.file)

@@ -71,6 +71,13 @@ class Validation:
         return tuple(p for r in self.rejected for p in r.problems)
 
 
+OUTSIDE_AREA = (
+    "the point ({lat}, {lon}) is outside the area: latitude {min_lat} to {max_lat}, longitude "
+    "{min_lon} to {max_lon}"
+)
+"""The problem of a row whose point lies outside the stations' area (``[pollnet] bbox``)."""
+
+
 @dataclass(frozen=True)
 class Rules:
     """What a valid row must satisfy beyond its types: the area and the district numbers."""
@@ -231,8 +238,7 @@ class _Checks:
                 self.complain(
                     number,
                     "lat",
-                    "the point ({lat}, {lon}) is outside the area: latitude {min_lat} to "
-                    "{max_lat}, longitude {min_lon} to {max_lon}",
+                    OUTSIDE_AREA,
                     lat=lat, lon=lon, min_lat=bbox.min_lat, max_lat=bbox.max_lat,
                     min_lon=bbox.min_lon, max_lon=bbox.max_lon,
                 )  # fmt: skip

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from pollnet.errors import ConfigError
+from pollnet.i18n import Digits
 from pollnet.model import Agency
 from pollnet.plan.costs import PERMIT_METHODS
 from pollnet.rollout.calendar import WorkCalendar
@@ -95,23 +96,12 @@ class Crews:
                     "no work orders in district {district} (districts with work: {known})",
                     column="--crews",
                     district=change.district,
-                    known=_ranges(sorted(districts)),
+                    known=Digits.ranges(districts),
                 )
             for district in sorted(districts) if change.district is None else [change.district]:
                 before = table.get((change.agency, district), self.default.get(change.agency, 0))
                 table[(change.agency, district)] = max(0, before + change.delta)
         return replace(self, by_district=table)
-
-
-def _ranges(numbers: list[int]) -> str:
-    """``[1, 2, 3, 5]`` as ``"1-3, 5"``."""
-    parts: list[str] = []
-    for n in numbers:
-        if parts and n == int(parts[-1].rpartition("-")[2]) + 1:
-            parts[-1] = f"{parts[-1].partition('-')[0]}-{n}"
-        else:
-            parts.append(str(n))
-    return ", ".join(parts) or "-"
 
 
 @dataclass(frozen=True)

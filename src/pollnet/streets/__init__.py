@@ -13,7 +13,7 @@ from __future__ import annotations
 from pollnet.streets.arrays import from_arrays, from_city
 from pollnet.streets.cache import load, save
 from pollnet.streets.classes import DEFAULT_CLASSES, HIGHWAY_CLASSES
-from pollnet.streets.config import StreetsConfig, default_cache_path
+from pollnet.streets.config import StreetsConfig, default_cache_path, outside_area
 from pollnet.streets.districts import Districts, assign_districts, read_districts
 from pollnet.streets.geojson import read_geojson
 from pollnet.streets.graph import Adjacency, StreetGraph
@@ -50,6 +50,7 @@ __all__ = [
     "from_arrays",
     "from_city",
     "load",
+    "outside_area",
     "read",
     "read_districts",
     "read_geojson",

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pollnet.errors import ConfigError
-from pollnet.settings import Settings, reject_unknown
+import numpy as np
+from numpy.typing import NDArray
+
+from pollnet.errors import ConfigError, Problem
+from pollnet.settings import BoundingBox, Settings, reject_unknown
 from pollnet.streets.classes import DEFAULT_CLASSES, check_classes
 from pollnet.streets.snap import DEFAULT_MAX_DROP_M
 
@@ -65,3 +68,40 @@ def default_cache_path(settings: Settings) -> Path:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         return Path(url[len("sqlite:///") :]).parent / "streets.npz"
     return Path("pollnet-data/streets.npz")
+
+
+def outside_area(
+    node_lat: NDArray[np.float64], node_lon: NDArray[np.float64], bbox: BoundingBox
+) -> Problem | None:
+    """A warning when most of a street network (node degrees) lies outside the stations' area
+    ``bbox``: the stations along those streets would be refused on import. It names the
+    network's extent as the ``[pollnet] bbox`` setting that would take them in; None when at
+    least half of the nodes are inside (or there are none)."""
+    if node_lat.size == 0:
+        return None
+    inside = int(
+        np.count_nonzero(
+            (node_lat >= bbox.min_lat)
+            & (node_lat <= bbox.max_lat)
+            & (node_lon >= bbox.min_lon)
+            & (node_lon <= bbox.max_lon)
+        )
+    )
+    if inside * 2 >= node_lat.size:
+        return None
+    return Problem(
+        "{share}% of the streets lie outside the stations' area (latitude {min_lat} to "
+        "{max_lat}, longitude {min_lon} to {max_lon}); stations there will be refused. If this "
+        "is your area, set it in pollnet.toml: [pollnet] {setting}",
+        {
+            "share": 100 - round(100 * inside / node_lat.size),
+            "min_lat": bbox.min_lat,
+            "max_lat": bbox.max_lat,
+            "min_lon": bbox.min_lon,
+            "max_lon": bbox.max_lon,
+            "setting": BoundingBox.around(
+                (float(node_lat.min()), float(node_lat.max())),
+                (float(node_lon.min()), float(node_lon.max())),
+            ).toml(),
+        },
+    )
