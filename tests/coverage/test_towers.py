@@ -180,3 +180,30 @@ def test_hostile_cells_are_refused_on_postgresql_too(tmp_path: Path, pg_url: str
         f"{own}, row 1, column code: the cell contains a control character (U+0000)",
         f"{own}, row 2, column code: must be at most 64 characters, not 65",
     ]
+
+
+def test_coverage_without_towers_says_to_import_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pollnet.cli import main
+    from tests.registry.stationfiles import write_csv
+
+    url = f"sqlite:///{tmp_path / 'pollnet.db'}"
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(["--db", url, "--lang", "en", *args])
+        out, err = capsys.readouterr()
+        return int(done.value.code or 0), out, err
+
+    assert run("stations", "import", str(write_csv(tmp_path / "s.csv")))[0] == 0
+    code, out, err = run("coverage", "--out", str(tmp_path / "coverage.csv"))
+    assert code == 1 and out == "" and not (tmp_path / "coverage.csv").exists()
+    assert err == (
+        "error: no towers imported: run pollnet towers import FILE first (the operators' "
+        "towers or an OpenCelliD export)\n"
+    )
+    own = tmp_path / "towers.csv"
+    own.write_text(OWN, "utf-8")
+    assert run("towers", "import", str(own))[0] == 0
+    assert run("coverage")[0] == 0

@@ -37,7 +37,7 @@ def coverage(app: App, district: int | None, out: Path | None, as_json: bool) ->
     """Estimate every station's LTE backup from the operators' towers, by district."""
     radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
     stations = list_stations(app.engine, district=district)
-    backups = lte_backup(stations, read_towers(app.engine), radio)
+    backups = lte_backup(stations, read_towers(app.engine, required=True), radio)
     districts = by_district(backups, radio)
     if out is not None:
         write_backup_csv(backups, radio, out)

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pollnet.errors import NotFoundError
 from pollnet.model import RadioType, Tower
 from pollnet.store.schema import core
 
@@ -23,8 +24,22 @@ def tower_row(tower: Tower) -> dict[str, Any]:
     }
 
 
-def read_towers(engine: Engine) -> tuple[Tower, ...]:
-    """Every tower of the registry, ordered by code."""
+def read_towers(engine: Engine, *, required: bool = False) -> tuple[Tower, ...]:
+    """Every tower of the registry, ordered by code.
+
+    With ``required``, no towers at all is a :class:`NotFoundError` saying how to import them
+    (an estimate from no towers would call every station "no LTE tower within range").
+    """
+    towers = _read_towers(engine)
+    if required and not towers:
+        raise NotFoundError.of(
+            "no towers imported: run pollnet towers import FILE first (the operators' towers "
+            "or an OpenCelliD export)"
+        )
+    return towers
+
+
+def _read_towers(engine: Engine) -> tuple[Tower, ...]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(core.towers).order_by(core.towers.c.code)).mappings()
         return tuple(
