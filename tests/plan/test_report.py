@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from openpyxl import load_workbook
 
 from pollnet.i18n import format_date, format_number, gettext, tr
