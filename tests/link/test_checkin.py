@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -63,3 +64,80 @@ def test_times_are_kept_in_utc() -> None:
 def test_persian_digits_and_bidi_marks_are_not_control_characters() -> None:
     checkin = _parse(national_code="\u200f۰۴۹۹۳۷۰۸۹۹", birth_date="۱۳۷۰/۰۱/۱۵")
     assert checkin.refusal is None
+
+
+def _replay(
+    provisional_at: dt.datetime, *, taken: dt.datetime | None = None, **kwargs: Any
+) -> Checkin:
+    now = dt.datetime.now(dt.UTC)
+    body = checkin_body(
+        "0499370899",
+        device_time=(taken or provisional_at).isoformat(),
+        provisional_at=provisional_at.isoformat(),
+    )
+    return parse_checkin(body, IDENTITY, policy(), KEY, now, **kwargs)
+
+
+def _reason(checkin: Checkin) -> str | None:
+    return checkin.refusal.reason if checkin.refusal is not None else None
+
+
+def test_an_offline_acceptance_within_election_day_and_the_offline_period_is_taken() -> None:
+    now = dt.datetime.now(dt.UTC)
+    an_hour_ago = now - dt.timedelta(hours=1)
+    assert _reason(_replay(an_hour_ago)) is None
+    assert _reason(_replay(an_hour_ago, last_online=an_hour_ago - dt.timedelta(minutes=5))) is None
+    # Taken a minute before the device gave up sending it online.
+    assert _reason(_replay(an_hour_ago, taken=an_hour_ago - dt.timedelta(minutes=1))) is None
+
+
+@pytest.mark.parametrize(
+    ("provisional_at", "taken", "last_online"),
+    [
+        (dt.datetime(2099, 1, 1, tzinfo=dt.UTC), None, None),  # outside the election
+        (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), None, None),
+        # In the future of the service's clock.
+        (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), dt.datetime.now(dt.UTC), None),
+        # Accepted offline an hour before the device even took the voter.
+        (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2), dt.datetime.now(dt.UTC), None),
+        # Before the device's last check-in that reached the service online.
+        (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), None, dt.datetime.now(dt.UTC)),
+        # The year 1 (valid in UTC) and the year 9999 do not overflow the checks.
+        (dt.datetime(1, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 12, 31, tzinfo=dt.UTC), None),
+        (dt.datetime(9999, 12, 31, tzinfo=dt.UTC), dt.datetime(1, 1, 1, tzinfo=dt.UTC), None),
+    ],
+)
+def test_an_offline_acceptance_out_of_bounds_is_refused(
+    provisional_at: dt.datetime, taken: dt.datetime | None, last_online: dt.datetime | None
+) -> None:
+    checkin = _replay(provisional_at, taken=taken, last_online=last_online)
+    assert checkin.refusal is not None
+    assert checkin.refusal.reason == "provisional_out_of_bounds"
+    assert "election day" in checkin.refusal.message
+
+
+def test_the_window_can_be_set() -> None:
+    opens = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    narrow = dataclasses.replace(policy(), opens=opens, closes=opens + dt.timedelta(hours=1))
+    now = dt.datetime.now(dt.UTC)
+    for at, reason in ((now - dt.timedelta(hours=1), "provisional_out_of_bounds"), (now, None)):
+        body = checkin_body("0499370899", device_time=at.isoformat(), provisional_at=at.isoformat())
+        assert _reason(parse_checkin(body, IDENTITY, narrow, KEY, now)) == reason
+
+
+def test_a_resend_has_the_same_request_digest_and_another_voter_another() -> None:
+    first = _parse(idempotency_key="k-1", device_time="2026-01-01T00:00:00+00:00")
+    resent = _parse(
+        idempotency_key="k-1",
+        device_time="2026-01-01T03:30:00+03:30",  # the same instant
+        provisional_at=dt.datetime.now(dt.UTC).isoformat(),  # added when accepted offline
+        national_code="۰۴۹۹۳۷۰۸۹۹",
+    )
+    assert first.request_digest == resent.request_digest
+    other = checkin_body(
+        "1234567891", idempotency_key="k-1", device_time=first.device_time.isoformat()
+    )
+    assert (
+        parse_checkin(other, IDENTITY, policy(), KEY, dt.datetime.now(dt.UTC)).request_digest
+        != first.request_digest
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -305,4 +306,46 @@ def test_a_check_in_that_fails_the_transaction_is_answered_400_and_the_rest_reco
     assert checkin_count(engine, "e1") == 31
     assert ledger.unwritable == len(poisons)
     assert verify_audit(engine).ok
+    engine.dispose()
+
+
+def test_a_reused_key_with_another_voter_is_409_and_the_voter_is_not_taken_for_recorded(
+    db_url: str,
+) -> None:
+    engine = open_store(db_url)
+    first = _checkin(national_code(1), idempotency_key="key-1")
+    other_voter = _checkin(national_code(2), idempotency_key="key-1")
+    with Ledger(engine, "e1") as ledger:
+        accepted = ledger.record(first)
+        reused = ledger.record(other_voter)
+        resent = ledger.record(dataclasses.replace(first, provisional_at=first.device_time))
+    assert accepted.status_code == 201
+    assert reused.status_code == 409
+    assert reused.json()["reason"] == "idempotency_key_reused"
+    assert "new key" in reused.json()["message"]
+    assert resent == accepted  # the same check-in resent (now marked offline): its answer
+    assert resent.replayed and not accepted.replayed
+    assert checkin_count(engine, "e1") == 1
+    engine.dispose()
+
+
+def test_a_reused_key_within_one_batch_is_409(db_url: str) -> None:
+    engine = open_store(db_url)
+    items = [
+        _checkin(national_code(1), idempotency_key="key-1"),
+        _checkin(national_code(2), idempotency_key="key-1"),
+        _checkin(national_code(3), idempotency_key="key-3"),
+    ]
+    answers: list[Answer] = []
+    ledger = Ledger(engine, "e1")
+    for item in items:
+        ledger.submit(item, answers.append)
+    with ledger:
+        pass  # stop() writes what is queued: one batch
+    assert [a.status_code for a in answers] == [201, 409, 201]
+    assert answers[1].json()["reason"] == "idempotency_key_reused"
+    with Ledger(engine, "e1") as again:  # the key keeps answering its first check-in only
+        assert again.record(items[0]) == answers[0]
+        assert again.record(items[1]).json()["reason"] == "idempotency_key_reused"
+    assert checkin_count(engine, "e1") == 2
     engine.dispose()

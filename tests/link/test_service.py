@@ -287,3 +287,67 @@ def test_a_service_started_after_a_revocation_refuses_it_in_the_handshake(
             c.get("/v1/health")
     finally:
         running.stop()
+
+
+def test_conflicts_are_counted_per_device_with_an_alert_threshold(
+    pki_dir: Path, tmp_path: Path
+) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'link.db'}")
+    running = start_in_thread(engine, pki_dir, policy(), heartbeat_seconds=1.0, conflict_alert=2)
+    offline_at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)).isoformat()
+    try:
+        with client(pki_dir, "D-1", running) as one, client(pki_dir, "D-3", running) as other:
+            replays = []
+            for n in range(3):
+                assert one.post("/v1/checkins", json=checkin_body(national_code(n))).is_success
+                replay = checkin_body(
+                    national_code(n), device_time=offline_at, provisional_at=offline_at
+                )
+                replays.append(replay)
+                assert other.post("/v1/checkins", json=replay).status_code == 200
+            # A resend of the same conflict gets its answer again, and is not counted again.
+            assert other.post("/v1/checkins", json=replays[0]).status_code == 200
+            metrics = one.get("/metrics").text
+    finally:
+        running.stop()
+        engine.dispose()
+    assert 'pollnet_checkin_conflicts_total{device="D-3"} 3.0' in metrics
+    assert 'device="D-1"' not in metrics
+    assert "pollnet_conflict_alert_threshold 2.0" in metrics
+    assert "pollnet_devices_over_conflict_alert 1.0" in metrics
+
+
+def test_an_offline_acceptance_before_the_devices_last_online_check_in_is_refused(
+    pki_dir: Path, service: RunningService
+) -> None:
+    earlier = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    replay = checkin_body(national_code(50), device_time=earlier, provisional_at=earlier)
+    with client(pki_dir, "D-2", service) as c:
+        assert c.post("/v1/checkins", json=checkin_body(national_code(51))).status_code == 201
+        answer = c.post("/v1/checkins", json=replay)
+        year_2099 = checkin_body(
+            national_code(52),
+            device_time="2099-01-01T08:00:00+03:30",
+            provisional_at="2099-01-01T08:00:00+03:30",
+        )
+        far = c.post("/v1/checkins", json=year_2099)
+        metrics = c.get("/metrics").text
+    assert answer.status_code == 422
+    assert answer.json()["reason"] == "provisional_out_of_bounds"
+    assert far.status_code == 422
+    assert far.json()["reason"] == "provisional_out_of_bounds"
+    assert 'pollnet_checkin_refusals_total{reason="provisional_out_of_bounds"} 2.0' in metrics
+
+
+def test_a_reused_key_for_another_voter_is_409_over_the_wire(
+    pki_dir: Path, service: RunningService
+) -> None:
+    with client(pki_dir, "D-1", service) as c:
+        first = c.post("/v1/checkins", json=checkin_body(national_code(60), idempotency_key="k"))
+        second = c.post("/v1/checkins", json=checkin_body(national_code(61), idempotency_key="k"))
+        metrics = c.get("/metrics").text
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert second.json()["reason"] == "idempotency_key_reused"
+    assert 'pollnet_checkin_refusals_total{reason="idempotency_key_reused"} 1.0' in metrics
+    assert 'pollnet_checkins_total{outcome="duplicate"}' not in metrics

@@ -29,6 +29,7 @@ REFUSAL_REASONS = (
     "not_on_roll",
     "verification_failed",
     "clock_skew",
+    "provisional_out_of_bounds",
 )
 MAX_KEY_LENGTH = 64
 MAX_TEXT_LENGTH = 32
@@ -48,6 +49,8 @@ class CheckinPolicy:
 
     ``min_fingerprint_score`` is the lowest match score (0..1) that verifies a voter;
     ``max_clock_skew_s`` the largest gap in seconds between a device's clock and the service's.
+    ``opens``/``closes`` bound the time a device may say it accepted a voter offline (see
+    :meth:`window`).
     """
 
     election: str
@@ -55,6 +58,19 @@ class CheckinPolicy:
     min_age: int = 18
     min_fingerprint_score: float = 0.6
     max_clock_skew_s: float = 300.0
+    opens: dt.datetime | None = None
+    closes: dt.datetime | None = None
+
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """When offline acceptances may happen: ``opens .. closes``, by default election day.
+
+        The default is the election date in any time zone: from its midnight at UTC+14 to its
+        end at UTC-12.
+        """
+        day = dt.datetime.combine(self.election_date, dt.time(), dt.UTC)
+        opens = self.opens or day - dt.timedelta(hours=14)
+        closes = self.closes or day + dt.timedelta(days=1, hours=12)
+        return opens, closes
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,8 @@ class Checkin:
     card_read: bool
     fingerprint_score: float
     refusal: Refusal | None = None
+    request_digest: str = ""
+    """What identifies the request behind the idempotency key (see :func:`request_digest`)."""
 
 
 def voter_hash(key: bytes, national_code: str) -> str:
@@ -91,12 +109,14 @@ def parse_checkin(
     policy: CheckinPolicy,
     hmac_key: bytes,
     now: dt.datetime,
+    last_online: dt.datetime | None = None,
 ) -> Checkin:
     """The check-in in ``body`` from the device of ``identity``, checked against ``policy``.
 
-    ``now`` is the service's clock (UTC). Raises :class:`MalformedRequest` for a body that
-    cannot be read; returns a :class:`Checkin` with a :class:`Refusal` for one that must be
-    refused.
+    ``now`` is the service's clock (UTC); ``last_online`` when the device's last check-in sent
+    online reached the service (the device's offline period began after it). Raises
+    :class:`MalformedRequest` for a body that cannot be read; returns a :class:`Checkin` with a
+    :class:`Refusal` for one that must be refused.
     """
     code_text = _text(body, "national_code")
     birth_text = _text(body, "birth_date")
@@ -121,8 +141,11 @@ def parse_checkin(
     birth_date = _birth_date(birth_text)
 
     code = normalise_national_code(code_text)
-    refusal = _refusal(
-        code, birth_date, card_read, float(score), device_time, provisional_at, policy, now
+    refusal = _refusal(code, birth_date, card_read, float(score), policy) or _offline_refusal(
+        device_time, provisional_at, policy, now, last_online
+    )
+    digest = request_digest(
+        hmac_key, code or code_text, birth_date, card_read, float(score), device_time
     )
     return Checkin(
         device=identity.serial,
@@ -134,7 +157,34 @@ def parse_checkin(
         card_read=card_read,
         fingerprint_score=float(score),
         refusal=refusal,
+        request_digest=digest,
     )
+
+
+def request_digest(
+    key: bytes,
+    national_code: str,
+    birth_date: dt.date,
+    card_read: bool,
+    score: float,
+    device_time: dt.datetime,
+) -> str:
+    """The keyed HMAC-SHA256 (hex) of what a check-in says about its voter and its taking.
+
+    A resend of the same check-in has the same digest; ``provisional_at`` is left out, since a
+    device adds it when it resends a check-in it then accepted offline. Keyed like the voter
+    hash: the digest of a ten-digit code must not be open to a dictionary.
+    """
+    text = "|".join(
+        (
+            national_code,
+            birth_date.isoformat(),
+            str(card_read),
+            repr(score),
+            device_time.isoformat(),
+        )
+    )
+    return hmac.digest(key, text.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def _refusal(
@@ -142,23 +192,50 @@ def _refusal(
     birth_date: dt.date,
     card_read: bool,
     score: float,
-    device_time: dt.datetime,
-    provisional_at: dt.datetime | None,
     policy: CheckinPolicy,
-    now: dt.datetime,
 ) -> Refusal | None:
+    """The refusal of a check-in for its voter (code, age, verification)."""
     if code is None:
         return Refusal("invalid_national_code", "the national code is not valid")
     if age_on(birth_date, policy.election_date) < policy.min_age:
         return Refusal("under_age", "the voter is under the minimum age on election day")
     if not card_read or score < policy.min_fingerprint_score:
         return Refusal("verification_failed", "the card or the fingerprint did not verify")
-    # A replay of a check-in the device accepted offline is judged on its own time, not skew.
+    return None
+
+
+def _offline_refusal(
+    device_time: dt.datetime,
+    provisional_at: dt.datetime | None,
+    policy: CheckinPolicy,
+    now: dt.datetime,
+    last_online: dt.datetime | None,
+) -> Refusal | None:
+    """The refusal of a check-in: clock skew when sent online, bounds when accepted offline.
+
+    A replay of a check-in the device accepted offline is judged on its own time, not on the
+    skew; that time must lie within the election's window and the device's offline period:
+    not before the device took the voter (``device_time``), not before its last check-in
+    that reached the service online, not after now (each up to ``max_clock_skew_s``). Times
+    from the device are only subtracted (a difference cannot overflow), never shifted.
+    """
+    skew = policy.max_clock_skew_s
+    if provisional_at is None:
+        if abs((device_time - now).total_seconds()) > skew:
+            return Refusal("clock_skew", "the device clock is too far from the service clock")
+        return None
+    opens, closes = policy.window()
     if (
-        provisional_at is None
-        and abs((device_time - now).total_seconds()) > policy.max_clock_skew_s
+        not opens <= provisional_at <= closes
+        or (provisional_at - now).total_seconds() > skew
+        or (device_time - provisional_at).total_seconds() > skew
+        or (last_online is not None and (last_online - provisional_at).total_seconds() > skew)
     ):
-        return Refusal("clock_skew", "the device clock is too far from the service clock")
+        return Refusal(
+            "provisional_out_of_bounds",
+            "the offline acceptance time is outside the election day or the device's offline"
+            " period",
+        )
     return None
 
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -52,6 +53,8 @@ class Answer:
 
     status_code: int
     body: bytes
+    replayed: bool = field(default=False, compare=False)
+    """Whether this is the stored answer of an earlier request with the same key."""
 
     def json(self) -> dict[str, Any]:
         value: dict[str, Any] = json.loads(self.body)
@@ -380,6 +383,7 @@ def _write_batch(
     now = dt.datetime.now(dt.UTC)
     sql = _Sql(conn)
     stored = _stored_answers(sql, items)
+    digests = [_digest(item) for item in items]
     hashes = {c.voter_hash for c in items if c.voter_hash is not None and c.refusal is None}
     first = _first_checkins(sql, election, hashes)
     on_roll = _on_roll(sql, election, hashes) if roll_loaded else hashes
@@ -393,9 +397,14 @@ def _write_batch(
     for i, item in enumerate(items):
         key = (item.device, item.idempotency_key)
         if key in stored:
-            answers[i] = stored[key]
+            answer, first_digest = stored[key]
+            # The key's answer goes only to the request it answered (digest None: older rows).
+            same = first_digest is None or first_digest == digests[i]
+            answers[i] = answer if same else _key_reused(lang)
             continue
         if key in seen_keys:
+            if digests[seen_keys[key]] != digests[i]:
+                answers[i] = _key_reused(lang)
             continue  # the same request twice in one batch: answered like the first
         seen_keys[key] = i
         if item.refusal is not None:
@@ -461,10 +470,15 @@ def _write_batch(
             answers[i].status_code,  # type: ignore[union-attr]
             answers[i].body,  # type: ignore[union-attr]
             created,
+            digests[i],
         )
         for i in seen_keys.values()
     ]
-    sql.insert("idempotency_keys", ("device", "key", "status_code", "body", "created_at"), key_rows)
+    sql.insert(
+        "idempotency_keys",
+        ("device", "key", "status_code", "body", "created_at", "request_digest"),
+        key_rows,
+    )
     return [a for a in answers if a is not None]
 
 
@@ -518,13 +532,46 @@ _ROW_COLUMNS = (
 )
 
 
-def _stored_answers(sql: _Sql, items: Sequence[Checkin]) -> dict[tuple[str, str], Answer]:
+def _stored_answers(
+    sql: _Sql, items: Sequence[Checkin]
+) -> dict[tuple[str, str], tuple[Answer, str | None]]:
+    """The stored answer of each ``(device, key)`` of ``items`` and its request's digest."""
     keys = sorted({c.idempotency_key for c in items})
     match, params = sql.one_of("key", keys)
     rows = sql.fetch(
-        f"SELECT device, key, status_code, body FROM idempotency_keys WHERE {match}", params
+        "SELECT device, key, status_code, body, request_digest FROM idempotency_keys"
+        f" WHERE {match}",
+        params,
     )
-    return {(r[0], r[1]): Answer(int(r[2]), bytes(r[3])) for r in rows}
+    return {(r[0], r[1]): (Answer(int(r[2]), bytes(r[3]), replayed=True), r[4]) for r in rows}
+
+
+def _digest(item: Checkin) -> str:
+    """The request digest of ``item``: the parser's, or one of its fields when built directly."""
+    if item.request_digest:
+        return item.request_digest
+    text = "|".join(
+        map(
+            str,
+            (item.voter_hash, item.device_time.isoformat(), item.card_read, item.fingerprint_score),
+        )
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _key_reused(lang: str) -> Answer:
+    return _answer(
+        409,
+        {
+            "status": "refused",
+            "reason": "idempotency_key_reused",
+            "message": tr(
+                "this idempotency key was already used for another check-in;"
+                " send this one with a new key",
+                lang,
+            ),
+        },
+    )
 
 
 def _first_checkins(

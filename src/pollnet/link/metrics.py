@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -28,6 +29,7 @@ from pollnet.link.heartbeat import STATES, StationReadiness
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _STATUS = {201: "accepted", 200: "conflict", 409: "duplicate", 422: "refused", 503: "unavailable"}
+log = logging.getLogger("pollnet.link.metrics")
 
 
 class LinkMetrics:
@@ -36,27 +38,53 @@ class LinkMetrics:
     ``checkins`` counts answers by outcome, ``refusals`` refused check-ins by reason,
     ``heartbeats`` heartbeats by link; ``latency_counts[i]`` the check-ins that took at most
     ``LATENCY_BUCKETS[i]`` seconds and more than the bucket before (the last: more than all).
+    ``conflicts`` counts the conflicts each device caused (a resend of the same check-in does
+    not count again); ``conflict_alert`` is the count from which a device is flagged.
     """
 
-    def __init__(self, readiness: Callable[[dt.datetime], Sequence[StationReadiness]]) -> None:
+    def __init__(
+        self,
+        readiness: Callable[[dt.datetime], Sequence[StationReadiness]],
+        *,
+        conflict_alert: int = 10,
+    ) -> None:
         self.checkins: dict[str, int] = {}
         self.refusals: dict[str, int] = {}
         self.heartbeats: dict[str, int] = {}
+        self.conflicts: dict[str, int] = {}
+        self.conflict_alert = conflict_alert
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.registry = CollectorRegistry()
         self.registry.register(_CountersCollector(self))
         self.registry.register(_StationCollector(readiness))
 
-    def observe_checkin(self, status_code: int, body: bytes, seconds: float) -> None:
-        """Count one answered check-in that took ``seconds``."""
+    def observe_checkin(
+        self,
+        status_code: int,
+        body: bytes,
+        seconds: float,
+        *,
+        device: str = "",
+        replayed: bool = False,
+    ) -> None:
+        """Count one answered check-in of ``device`` that took ``seconds``.
+
+        ``replayed``: the answer is the stored one of an earlier request with the same key.
+        """
         outcome = _STATUS.get(status_code, "malformed")
-        self.checkins[outcome] = self.checkins.get(outcome, 0) + 1
-        if status_code == 409:
-            self.refusals["duplicate"] = self.refusals.get("duplicate", 0) + 1
-        elif status_code == 422:
+        if status_code in (409, 422):
             reason = str(json.loads(body).get("reason", "unknown"))
             self.refusals[reason] = self.refusals.get(reason, 0) + 1
+            if status_code == 409 and reason != "duplicate":
+                outcome = "refused"
+        elif status_code == 200 and device and not replayed:
+            count = self.conflicts[device] = self.conflicts.get(device, 0) + 1
+            if count == self.conflict_alert:
+                log.warning(
+                    "device %s has caused %d conflicts (the alert threshold)", device, count
+                )
+        self.checkins[outcome] = self.checkins.get(outcome, 0) + 1
         self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
@@ -85,6 +113,22 @@ class _CountersCollector(Collector):
             "pollnet_checkin_refusals", "Refused check-ins by reason.", "reason", m.refusals
         )
         yield _counter("pollnet_heartbeats", "Heartbeats received.", "link", m.heartbeats)
+        yield _counter(
+            "pollnet_checkin_conflicts",
+            "Conflicts (replayed offline check-ins of voters recorded elsewhere) by device.",
+            "device",
+            m.conflicts,
+        )
+        yield GaugeMetricFamily(
+            "pollnet_conflict_alert_threshold",
+            "Conflicts of one device from which it is flagged ([link] conflict_alert_per_device).",
+            value=m.conflict_alert,
+        )
+        yield GaugeMetricFamily(
+            "pollnet_devices_over_conflict_alert",
+            "Devices that caused at least pollnet_conflict_alert_threshold conflicts.",
+            value=sum(1 for count in m.conflicts.values() if count >= m.conflict_alert),
+        )
         cumulative, buckets = 0, []
         for bound, count in zip((*LATENCY_BUCKETS, float("inf")), m.latency_counts, strict=True):
             cumulative += count

@@ -69,6 +69,7 @@ class LinkSettings:
     port: int = 8443
     valid_from: dt.datetime | None = None
     valid_until: dt.datetime | None = None
+    conflict_alert: int = 10
 
 
 def link_settings(settings: Settings) -> LinkSettings:
@@ -81,6 +82,8 @@ def link_settings(settings: Settings) -> LinkSettings:
             min_age=int(section.get("min_age", 18)),
             min_fingerprint_score=float(section.get("min_fingerprint_score", 0.6)),
             max_clock_skew_s=float(section.get("max_clock_skew_s", 300.0)),
+            opens=_moment(section.get("election_opens")),
+            closes=_moment(section.get("election_closes")),
         )
         return LinkSettings(
             pki_dir=Path(section.get("pki_dir", "pollnet-data/pki")),
@@ -90,6 +93,7 @@ def link_settings(settings: Settings) -> LinkSettings:
             port=int(section.get("port", 8443)),
             valid_from=_moment(section.get("valid_from")),
             valid_until=_moment(section.get("valid_until")),
+            conflict_alert=int(section.get("conflict_alert_per_device", 10)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError.of("bad [link] settings: {reason}", reason=str(exc)) from None
@@ -119,13 +123,17 @@ class LinkService:
         *,
         heartbeat_seconds: float = 30.0,
         lang: str = "en",
+        conflict_alert: int = 10,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.lang = lang
         self.ledger = Ledger(engine, policy.election, lang=lang)
         self.board = HeartbeatBoard(engine, interval_s=heartbeat_seconds)
-        self.metrics = LinkMetrics(self.board.readiness)
+        self.metrics = LinkMetrics(self.board.readiness, conflict_alert=conflict_alert)
+        # When each device's last check-in sent online reached the service: its offline period
+        # (where a replayed offline acceptance must lie) began after that.
+        self._last_online: dict[str, dt.datetime] = {}
         self._hmac_key = read_ledger_key(pki_dir)
         self._revocations = RevocationList(pki_dir)
         self._identities: dict[str, DeviceIdentity | None] = {}
@@ -218,13 +226,24 @@ class LinkService:
         body, answer = await self._read_json(scope, receive)
         if answer is None:
             assert body is not None
+            serial = identity.serial
             try:
-                checkin = parse_checkin(body, identity, self.policy, self._hmac_key, now)
+                checkin = parse_checkin(
+                    body, identity, self.policy, self._hmac_key, now, self._last_online.get(serial)
+                )
             except MalformedRequest as exc:
                 answer = _malformed(str(exc))
             else:
                 answer = await self.ledger.record_async(checkin)
-        self.metrics.observe_checkin(answer.status_code, answer.body, time.perf_counter() - started)
+                if checkin.provisional_at is None and answer.status_code not in (400, 503):
+                    self._last_online[serial] = now
+        self.metrics.observe_checkin(
+            answer.status_code,
+            answer.body,
+            time.perf_counter() - started,
+            device=identity.serial,
+            replayed=answer.replayed,
+        )
         await _send(send, answer.status_code, answer.body)
 
     async def _heartbeat(
@@ -401,7 +420,12 @@ def serve(
 ) -> None:
     """Run the service in the foreground until interrupted; ``ready`` gets the URL once bound."""
     app = LinkService(
-        engine, config.pki_dir, config.policy, heartbeat_seconds=config.heartbeat_seconds, lang=lang
+        engine,
+        config.pki_dir,
+        config.policy,
+        heartbeat_seconds=config.heartbeat_seconds,
+        lang=lang,
+        conflict_alert=config.conflict_alert,
     )
     server = build_server(app, server_ssl_context(config.pki_dir))
     sock = bind(config.host, config.port)
@@ -438,9 +462,12 @@ def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     heartbeat_seconds: float = 30.0,
+    conflict_alert: int = 10,
 ) -> RunningService:
     """Start the service on a thread (tests, the simulator); returns once it accepts requests."""
-    app = LinkService(engine, pki_dir, policy, heartbeat_seconds=heartbeat_seconds)
+    app = LinkService(
+        engine, pki_dir, policy, heartbeat_seconds=heartbeat_seconds, conflict_alert=conflict_alert
+    )
     server = build_server(app, server_ssl_context(pki_dir))
     sock = bind(host, port)
     thread = threading.Thread(

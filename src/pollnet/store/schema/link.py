@@ -60,6 +60,9 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What the key's first request said (see pollnet.link.checkin.request_digest): the same key
+    # with another check-in is refused, never answered with the first one's answer.
+    Column("request_digest", String(64), nullable=True),
 )
 
 voter_roll = Table(
