@@ -65,20 +65,19 @@ def test_accepted_then_refused_as_duplicate_at_another_station(
 
 def test_a_replay_gets_the_original_answer_verbatim(pki_dir: Path, service: RunningService) -> None:
     body = checkin_body(national_code(1))
+    refused_body = checkin_body(national_code(2), card_read=False)
     with client(pki_dir, "D-1", service) as c:
         first = c.post("/v1/checkins", json=body)
         second = c.post("/v1/checkins", json=body)
-        refused = c.post("/v1/checkins", json=checkin_body(national_code(2), card_read=False))
-        refused_again = c.post(
-            "/v1/checkins",
-            json={
-                **checkin_body(national_code(2)),
-                "idempotency_key": json.loads(refused.request.content)["idempotency_key"],
-            },
-        )
+        refused = c.post("/v1/checkins", json=refused_body)
+        refused_again = c.post("/v1/checkins", json=refused_body)
+        # The same key with another body (the card read this time) is not the same request.
+        changed = c.post("/v1/checkins", json={**refused_body, "card_read": True})
     assert (second.status_code, second.content) == (first.status_code, first.content)
     assert refused.status_code == 422 and refused.json()["reason"] == "verification_failed"
     assert (refused_again.status_code, refused_again.content) == (422, refused.content)
+    assert changed.status_code == 409
+    assert changed.json()["reason"] == "idempotency_key_reused"
 
 
 def test_the_station_comes_from_the_certificate_not_the_body(
