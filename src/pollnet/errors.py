@@ -14,11 +14,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Location:
-    """Where a problem is: a file, a data row (counted from 1, header not counted), a column."""
+    """Where a problem is: a file, a data row (counted from 1, header not counted) or a feature
+    of a geographic file (counted from 1), a column (or a feature's property)."""
 
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    feature: int | None = None
 
 
 class PollnetError(Exception):
@@ -78,10 +80,11 @@ class UserError(PollnetError):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        feature: int | None = None,
         **params: Any,
     ) -> UserError:
         """A user error with a single problem."""
-        return cls(Problem(message, params, Location(file, row, column)))
+        return cls(Problem(message, params, Location(file, row, column, feature)))
 
     def render(self, lang: str | None = None, limit: int | None = None) -> list[str]:
         """Every problem as a line in ``lang``; with ``limit``, the first ``limit`` of them and

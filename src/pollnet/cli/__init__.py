@@ -21,6 +21,7 @@ from pollnet.settings import LANGUAGES, load
 # command pays the start-up time of its own dependencies only. Every module also lists its
 # commands in ``COMMANDS``; a test checks this table against them.
 LAZY_COMMANDS: dict[str, str] = {
+    "areas": "areas:areas",
     "audit": "status:audit",
     "coverage": "coverage:coverage",
     "dashboard": "dashboard:dashboard",

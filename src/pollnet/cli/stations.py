@@ -13,8 +13,10 @@ import click
 from rich.table import Table as RichTable
 
 from pollnet import registry
+from pollnet.areas import load_areas, refresh_stations
 from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
-from pollnet.i18n import current_language, format_number, gettext, localise_text, tr
+from pollnet.cli.areas import echo_points
+from pollnet.i18n import current_language, format_number, gettext, localise_text, normalise, tr
 from pollnet.registry import COLUMNS, ImportReport
 
 _FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON"}
@@ -57,10 +59,27 @@ def import_(
             skip_invalid=skip_invalid,
             rejects=rejects or registry.default_rejects_path(file),
         )
+    found = refresh_stations(app.engine)
     if as_json:
         echo_json(_report_dict(report))
         return
     _echo_report(report, verbose)
+    every = load_areas(app.engine)
+    if len(every):
+        echo_points("Stations", found, every, _rows_of(table))
+
+
+def _rows_of(table: registry.Table) -> dict[str, str]:
+    """Each station code of ``table`` and where it is: ``file, row N (code)``."""
+    position = registry.map_headers(table.headers, table.file).get("code")
+    if position is None:
+        return {}
+    return {
+        normalise(cells[position]): f"{table.file}, {tr('row {row}', row=number)} "
+        f"({normalise(cells[position])})"
+        for number, cells in table.rows
+        if position < len(cells)
+    }
 
 
 def _echo_read(table: registry.Table) -> None:

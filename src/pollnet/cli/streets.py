@@ -10,7 +10,9 @@ import click
 import numpy as np
 
 from pollnet import streets as st
+from pollnet.areas import AreaSet, assign_streets, load_areas
 from pollnet.cli._common import App, busy, echo_json, echo_warning, pass_app
+from pollnet.cli.areas import echo_streets
 from pollnet.errors import UserError
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.streets.classes import check_classes
@@ -55,17 +57,50 @@ def import_(
             districts=districts,
             district_property=district_property or config.district_property,
         )
+        every = stored_areas(app)
+        by_area = None
+        if every:
+            graph, by_area = assign_streets(graph, every)
         written = st.save(graph, out or config.cache)
     warning = st.outside_area(graph.node_lat, graph.node_lon, app.settings.bbox)
     if warning is not None:
         echo_warning(warning.render())
     if as_json:
-        echo_json({"cache": str(written), **graph.summary(), "report": graph.report.to_dict()})
+        echo_json(
+            {
+                "cache": str(written),
+                **graph.summary(),
+                "report": graph.report.to_dict(),
+                "areas": by_area.to_dict() if by_area else None,
+            }
+        )
         return
     for line in graph.report.lines():
         click.echo(line)
     _echo_summary(graph)
+    if every and by_area is not None:
+        echo_streets(by_area, every, str(written))
+        return
+    if not districts and not graph.summary()["districts"]:
+        click.echo(
+            f"{gettext('warning')}: "
+            + tr(
+                "no areas yet: the streets have no municipal district; import the areas "
+                "(pollnet areas import) and they are assigned"
+            ),
+            err=True,
+        )
     click.echo(f"{tr('street cache')}: {written}")
+
+
+def stored_areas(app: App) -> AreaSet | None:
+    """The stored areas, or None when there are none (a SQLite file that does not exist yet is
+    not created for this)."""
+    url = app.settings.db_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None
+    every = load_areas(app.engine)
+    return every if len(every) else None
 
 
 @streets.command("info")

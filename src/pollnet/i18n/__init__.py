@@ -160,7 +160,8 @@ def localise_value(value: Any, lang: str | None = None) -> Any:
 
 
 def format_location(where: Location, lang: str | None = None) -> str:
-    """``file, row N, column C`` in ``lang``; empty when nothing is known.
+    """``file, row N, column C`` (``file, feature N, column C`` for a geographic file's
+    feature) in ``lang``; empty when nothing is known.
 
     A ``column`` starting with ``--`` is a command-line option and is named as one.
     """
@@ -169,6 +170,8 @@ def format_location(where: Location, lang: str | None = None) -> str:
         parts.append(where.file)
     if where.row is not None:
         parts.append(tr("row {row}", lang, row=where.row))
+    if where.feature is not None:
+        parts.append(tr("feature {feature}", lang, feature=where.feature))
     if where.column and where.column.startswith("--"):  # a command-line option, not a column
         parts.append(tr("option {option}", lang, option=where.column))
     elif where.column:

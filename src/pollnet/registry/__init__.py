@@ -4,7 +4,7 @@ Station files are CSV (UTF-8, UTF-8 with BOM or Windows-1256), XLSX or GeoJSON, 
 Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees.
 """
 
-from pollnet.registry._columns import COLUMNS, Column, header_key
+from pollnet.registry._columns import COLUMNS, Column, header_key, map_headers
 from pollnet.registry._import import (
     ImportReport,
     default_rejects_path,
@@ -34,6 +34,7 @@ __all__ = [
     "import_stations",
     "import_table",
     "list_stations",
+    "map_headers",
     "parse_decimal",
     "parse_flag",
     "parse_int",
