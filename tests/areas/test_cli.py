@@ -51,8 +51,8 @@ def test_import_list_show_export_the_real_counties(
     assert out.splitlines() == [
         f"Read {counties}: 5 areas (county 5)",
         "Areas: 5 added, 0 changed, 0 unchanged.",
-        "Stations by county (3/3): Tehran County 3",
-        "Stations by municipal_district (3/3): 6 3",
+        "Stations by county (3/3): Tehran County: 3",
+        "Stations by municipal_district (3/3): 6: 3",
         "No street cache yet: streets get their areas when they are imported.",
     ]
     code, out, _ = run(capsys, "areas", "import", str(counties), "--kind", "county", "--json")
@@ -111,8 +111,8 @@ def test_stations_get_areas_and_a_disagreement_names_the_row(
     write_csv(workdir / "stations.csv", GOOD)
     code, out, err = run(capsys, "--lang", "en", "stations", "import", "stations.csv")
     assert code == 0
-    assert "Stations by municipality (3/3): Tehran 3" in out
-    assert "Stations by education_district (3/3): 12 3" in out
+    assert "Stations by municipality (3/3): Tehran: 3" in out
+    assert "Stations by education_district (3/3): 12: 3" in out
     assert err.strip().splitlines() == [
         "warning: stations.csv, row 3 (T-003): municipal_district 6 in the file, but it "
         "lies in the polygon of municipal_district 7; the file's value is kept"
@@ -142,8 +142,8 @@ def test_streets_before_and_after_the_areas(
     assert code == 0
     edges = load(cache).num_edges
     assert set(load(cache).edge_district.tolist()) == {7}
-    assert f"Streets by municipal_district: District 7 {edges} streets (" in out
-    assert f"Streets by municipality: Tehran {edges} streets" in out
+    assert f"Streets by municipal_district: District 7: {edges} streets (" in out
+    assert f"Streets by municipality: Tehran: {edges} streets" in out
     assert f"street cache: {cache}" in out
 
     # streets imported after the areas get them at once; one area leaves part of them outside
@@ -158,7 +158,7 @@ def test_streets_before_and_after_the_areas(
         "7": {"edges": edges, "km": pytest.approx(load(cache).edge_length_m.sum() / 1000, abs=1e-3)}
     }
     code, out, err = run(capsys, "--lang", "en", "streets", "import", str(osm))
-    assert "Streets by county: c1 " in out
+    assert "Streets by county: c1: " in out
     code, out, err = run(capsys, "--lang", "en", "areas", "import", str(small), "--kind", "county")
     assert err == ""  # every street lies in district 7 or Tehran: none outside every area
 

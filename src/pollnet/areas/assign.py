@@ -48,7 +48,12 @@ class PointAreas:
             for kind, (code, _) in kinds.items():
                 per = out.setdefault(kind.value, {})
                 per[code] = per.get(code, 0) + 1
-        return {k: dict(sorted(v.items())) for k, v in out.items()}
+        return {k: dict(sorted(v.items(), key=lambda kv: _code_key(kv[0]))) for k, v in out.items()}
+
+
+def _code_key(code: str) -> tuple[int, str]:
+    """Districts in number order, named areas in code order."""
+    return (int(code), "") if code.isdigit() else (1 << 30, code)
 
 
 def assign_points(
@@ -137,7 +142,10 @@ def assign_streets(graph: StreetGraph, areas: AreaSet) -> tuple[StreetGraph, Str
         keys, inverse = np.unique(codes.astype(str), return_inverse=True)
         counts = np.bincount(inverse, minlength=keys.size)
         metres = np.bincount(inverse, weights=graph.edge_length_m, minlength=keys.size)
-        edges[kind.value] = {str(k): int(c) for k, c in zip(keys, counts, strict=True) if k}
+        pairs = sorted(
+            zip(keys.tolist(), counts.tolist(), strict=True), key=lambda p: _code_key(p[0])
+        )
+        edges[kind.value] = {k: int(c) for k, c in pairs if k}
         length[kind.value] = {str(k): float(m) for k, m in zip(keys, metres, strict=True) if k}
     set_count = 0
     district = per_kind.get(AreaKind.MUNICIPAL_DISTRICT)

@@ -69,7 +69,7 @@ def echo_points(
     total = len(found.links)
     for kind, per in found.counts().items():
         parts = ", ".join(
-            f"{_name(every, kind, code)} {format_number(n)}" for code, n in per.items()
+            f"{_name(every, kind, code)}: {format_number(n)}" for code, n in per.items()
         )
         click.echo(
             tr("{subject} by {kind}", subject=gettext(subject), kind=gettext(kind))
@@ -104,7 +104,7 @@ def echo_streets(report: ar.StreetAreas, every: ar.AreaSet, cache: str) -> None:
     for kind, per in report.edges.items():
         parts = ", ".join(
             tr(
-                "{area} {edges} streets ({km} km)",
+                "{area}: {edges} streets ({km} km)",
                 area=_name(every, kind, code),
                 edges=format_number(n),
                 km=format_number(report.length_m[kind][code] / 1000.0, decimals=1),
