@@ -196,3 +196,30 @@ def export(app: App, file: Path, kind: str | None, as_json: bool) -> None:
 
 
 COMMANDS = [areas]
+
+
+def area_options(func: click.decorators.FC) -> click.decorators.FC:
+    """``--county``, ``--municipality``, ``--education-district``: only what lies in them."""
+    func = click.option(
+        "--education-district", "education_district", help="Only this education district."
+    )(func)
+    func = click.option("--municipality", help="Only this municipality (code or name).")(func)
+    return click.option("--county", help="Only this county (code or name).")(func)
+
+
+def area_filters(
+    app: App, county: str | None, municipality: str | None, education_district: str | None
+) -> dict[str, str]:
+    """The area options resolved to codes: kind -> area code (empty when none is given)."""
+    found = ar.area_filters(
+        app.engine, county=county, municipality=municipality,
+        education_district=education_district,
+    )  # fmt: skip
+    return {kind.value: code for kind, code in found.items()}
+
+
+def stations_in(app: App, filters: Mapping[str, str]) -> set[str] | None:
+    """The codes of the stations in every area of ``filters``; None when there is no filter."""
+    if not filters:
+        return None
+    return ar.codes_in(app.engine, {ar.AreaKind(k): v for k, v in filters.items()})

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli.areas import area_filters, area_options, stations_in
 from pollnet.coverage import (
     STATUSES,
     RadioSettings,
@@ -25,6 +26,7 @@ from pollnet.registry import list_stations
 
 @click.command("coverage")
 @click.option("--district", type=int, help="Only this municipal district.")
+@area_options
 @click.option(
     "--out",
     "out",
@@ -33,10 +35,21 @@ from pollnet.registry import list_stations
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
-def coverage(app: App, district: int | None, out: Path | None, as_json: bool) -> None:
+def coverage(
+    app: App,
+    district: int | None,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
     """Estimate every station's LTE backup from the operators' towers, by district."""
     radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
     stations = list_stations(app.engine, district=district)
+    chosen = stations_in(app, area_filters(app, county, municipality, education_district))
+    if chosen is not None:
+        stations = [s for s in stations if s.code in chosen]
     backups = lte_backup(stations, read_towers(app.engine, required=True), radio)
     districts = by_district(backups, radio)
     if out is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli.areas import area_filters, area_options
 from pollnet.cli.work import resolve_today, rollout_config, today_option
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.rollout import store as rollout_store
@@ -13,13 +14,25 @@ from pollnet.rollout.report import STAGE_LABELS
 
 
 @click.command("readiness")
+@area_options
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def readiness_cmd(app: App, today: str | None, as_json: bool) -> None:
+def readiness_cmd(
+    app: App,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
+    today: str | None,
+    as_json: bool,
+) -> None:
     """How ready the stations are, by district, with the forecast."""
     orders, states, result = rollout_store.forecast_from_store(
-        app.engine, rollout_config(app), resolve_today(today), app.settings.election_date
+        app.engine,
+        rollout_config(app),
+        resolve_today(today),
+        app.settings.election_date,
+        areas=area_filters(app, county, municipality, education_district),
     )
     rows = readiness(orders, states, result)
     if as_json:

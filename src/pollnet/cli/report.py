@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, pass_app, stdout
+from pollnet.cli.areas import area_filters, area_options
 from pollnet.cli.work import resolve_today, rollout_config, today_option
 from pollnet.i18n import to_jalali, tr
 from pollnet.rollout import store as rollout_store
@@ -26,18 +27,30 @@ def report() -> None:
     default=Path("reports"),
     show_default=True,
 )
+@area_options
 @today_option
 @pass_app
-def weekly_cmd(app: App, out_dir: Path, today: str | None) -> None:
-    """Write this week's coordination report as HTML and XLSX (in the output language)."""
+def weekly_cmd(
+    app: App,
+    out_dir: Path,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
+    today: str | None,
+) -> None:
+    """Write this week's coordination report as HTML and XLSX (in the output language); with
+    an area option, of the work in that area and the work it waits on."""
     config = rollout_config(app)
     day = resolve_today(today)
+    filters = area_filters(app, county, municipality, education_district)
     orders, states, result = rollout_store.forecast_from_store(
-        app.engine, config, day, app.settings.election_date
+        app.engine, config, day, app.settings.election_date, areas=filters
     )
     data = weekly(orders, states, result, config.calendar, day)
     lang = app.settings.lang
     stem = f"weekly-{to_jalali(day).replace('/', '-') if lang == 'fa' else day.isoformat()}"
+    if filters:
+        stem += "-" + "-".join(filters.values())
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html_path.write_text(render_html(data, lang), encoding="utf-8")

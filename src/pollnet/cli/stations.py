@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 from pollnet import registry
 from pollnet.areas import load_areas, refresh_stations
 from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
-from pollnet.cli.areas import echo_points
+from pollnet.cli.areas import area_filters, area_options, echo_points, stations_in
 from pollnet.i18n import current_language, format_number, gettext, localise_text, normalise, tr
 from pollnet.registry import COLUMNS, ImportReport
 
@@ -146,12 +146,24 @@ _critical_option = click.option(
 
 @stations.command("list")
 @_district_option
+@area_options
 @_critical_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_app
-def list_(app: App, district: int | None, critical: bool | None, as_json: bool) -> None:
+def list_(
+    app: App,
+    district: int | None,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
+    critical: bool | None,
+    as_json: bool,
+) -> None:
     """List the stations, ordered by code."""
     records = registry.list_stations(app.engine, district=district, critical=critical)
+    chosen = stations_in(app, area_filters(app, county, municipality, education_district))
+    if chosen is not None:
+        records = [r for r in records if r.code in chosen]
     if as_json:
         echo_json([r.as_dict() for r in records])
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
+from pollnet.cli.areas import area_filters, area_options
 from pollnet.errors import NotFoundError, UserError
 from pollnet.i18n import format_date, gettext, parse_date, tr
 from pollnet.model import Agency
@@ -18,6 +19,7 @@ from pollnet.rollout import store as rollout_store
 from pollnet.rollout.sheets import export_sheet, kind_label, read_updates, status_label
 from pollnet.rollout.status import SETTABLE, STATUSES, StatusUpdate
 from pollnet.rollout.templates import RolloutConfig, load_config
+from pollnet.rollout.workorders import in_areas
 
 AGENCIES = [a.value for a in Agency]
 
@@ -107,6 +109,7 @@ def generate_cmd(
 @work.command("list")
 @click.option("--agency", type=click.Choice(AGENCIES))
 @click.option("--district", type=int)
+@area_options
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--overdue", is_flag=True, help="Only work past its due date and not done.")
 @click.option("--limit", type=int, default=0, help="At most this many (0: all).")
@@ -117,6 +120,9 @@ def list_cmd(
     app: App,
     agency: str | None,
     district: int | None,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
     status: str | None,
     overdue: bool,
     limit: int,
@@ -124,7 +130,9 @@ def list_cmd(
     as_json: bool,
 ) -> None:
     """List work orders."""
+    filters = area_filters(app, county, municipality, education_district)
     orders, states = rollout_store.load_work_orders(app.engine)
+    orders = in_areas(orders, filters)
     day = resolve_today(today)
     shown = 0
     out = stdout()
@@ -143,7 +151,11 @@ def list_cmd(
                     "id": order.id,
                     "kind": order.kind,
                     "agency": order.agency,
+                    "scope": order.scope,
                     "district": order.district,
+                    "county": order.county,
+                    "municipality": order.municipality,
+                    "education_district": order.education_district,
                     "station": order.station,
                     "subject": order.subject,
                     "quantity": order.quantity,
@@ -206,13 +218,28 @@ def update_cmd(
 
 @work.command("export")
 @click.option("--agency", type=click.Choice(AGENCIES))
+@area_options
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path))
 @pass_app
-def export_cmd(app: App, agency: str | None, out_path: Path | None) -> None:
-    """Write the status sheet (XLSX) an agency fills in."""
+def export_cmd(
+    app: App,
+    agency: str | None,
+    county: str | None,
+    municipality: str | None,
+    education_district: str | None,
+    out_path: Path | None,
+) -> None:
+    """Write the status sheet (XLSX) an agency fills in: a municipality's with
+    --municipality, an education district's with --education-district."""
+    from pollnet.registry import list_stations
+
+    filters = area_filters(app, county, municipality, education_district)
     orders, states = rollout_store.require_work_orders(app.engine)
-    path = out_path or Path(f"work-orders-{agency or 'all'}.xlsx")
-    count = export_sheet(path, orders, states, agency=agency, lang=app.settings.lang)
+    orders = in_areas(orders, filters)
+    scope = "-".join(filters.values())
+    path = out_path or Path(f"work-orders-{agency or 'all'}{'-' + scope if scope else ''}.xlsx")
+    sites = {r.code: (r.site, r.address) for r in list_stations(app.engine)}
+    count = export_sheet(path, orders, states, agency=agency, lang=app.settings.lang, sites=sites)
     stdout().print(tr("{count} work orders written to {path}", count=count, path=str(path)))
 
 

@@ -12,10 +12,12 @@ from pollnet.rollout.schedule import AtRisk, Forecast, Schedule, WhatIf, forecas
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate, apply_updates
 from pollnet.rollout.templates import CrewChange, Crews, RolloutConfig, load_config
 from pollnet.rollout.workorders import (
+    AreaLookup,
     Regeneration,
     WorkOrder,
     WorkOrderSet,
     generate,
+    in_areas,
     reconcile,
     validate_dag,
 )
@@ -23,6 +25,7 @@ from pollnet.rollout.workorders import (
 __all__ = [
     "STAGES",
     "STATUSES",
+    "AreaLookup",
     "AtRisk",
     "CrewChange",
     "Crews",
@@ -41,6 +44,7 @@ __all__ = [
     "apply_updates",
     "forecast",
     "generate",
+    "in_areas",
     "load_config",
     "readiness",
     "reconcile",

@@ -151,7 +151,9 @@ def schedule(
     index = {o.id: i for i, o in enumerate(items)}
     districts = {o.district for o in items}
     crews = config.crews.changed(crew_changes, districts) if crew_changes else config.crews
-    pools: dict[tuple[str, int], int] = {}
+    # Each (agency, scope, district) is one pool of crews: a municipality or an education
+    # district is its own agency with its own crews.
+    pools: dict[tuple[str, str, int], int] = {}
     pool_of = [-1] * n
     dur = [0.0] * n
     done_list = [False] * n
@@ -168,7 +170,8 @@ def schedule(
         if not finished:
             dur[i] = order.duration_days
             if order.crew:
-                pool_of[i] = pools.setdefault((order.agency, order.district), len(pools))
+                pool_key = (order.agency, order.scope, order.district)
+                pool_of[i] = pools.setdefault(pool_key, len(pools))
         before = [index[p] for p in order.predecessors]
         preds[i] = before
         waiting[i] = len(before)
@@ -178,8 +181,8 @@ def schedule(
     duration = np.asarray(dur, dtype=np.float64)
     done = np.asarray(done_list, dtype=np.bool_)
     started = np.asarray(started_list, dtype=np.bool_)
-    capacity = [crews.count(agency, district) for agency, district in pools]
-    for (agency, district), count in zip(pools, capacity, strict=True):
+    capacity = [crews.count(agency, district) for agency, _, district in pools]
+    for (agency, _, district), count in zip(pools, capacity, strict=True):
         if count <= 0:
             raise UserError.of(
                 "no crews of {agency} in district {district}", agency=agency, district=district

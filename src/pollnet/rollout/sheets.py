@@ -15,7 +15,7 @@ from pathlib import Path
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
-from pollnet.rollout.workorders import WorkOrderSet
+from pollnet.rollout.workorders import WorkOrder, WorkOrderSet
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "ID"),
@@ -84,6 +84,15 @@ def _status_keys() -> dict[str, str]:
     return keys
 
 
+def _subject(order: WorkOrder, sites: Mapping[str, tuple[str, str]], lang: str) -> str:
+    """What the work is about; a station's work names its school and address too."""
+    site = sites.get(order.station or "")
+    if site is None:
+        return order.subject
+    comma = "، " if lang == "fa" else ", "
+    return f"{order.subject} — {site[0]}{comma}{site[1]}"
+
+
 def export_sheet(
     path: Path,
     orders: WorkOrderSet,
@@ -91,10 +100,13 @@ def export_sheet(
     *,
     agency: str | None = None,
     lang: str = "fa",
+    sites: Mapping[str, tuple[str, str]] | None = None,
 ) -> int:
     """Write the status sheet of ``agency`` (all agencies when None) to ``path`` (XLSX).
 
-    Returns the number of work orders written.
+    ``sites`` (station code -> (site name, address)) puts the school's name and address next
+    to the station code of a station's work, so a school's staff can find it. Returns the
+    number of work orders written.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -117,7 +129,7 @@ def export_sheet(
             [
                 order.id,
                 kind_label(order.kind, lang),
-                order.subject,
+                _subject(order, sites or {}, lang),
                 order.district,
                 order.quantity,
                 gettext(order.unit, lang),

@@ -21,10 +21,12 @@ from pollnet.rollout.schedule import Forecast, Priority, forecast, schedule
 from pollnet.rollout.status import Change, OrderState, Outcome, StatusUpdate, apply_updates
 from pollnet.rollout.templates import CrewChange, RolloutConfig
 from pollnet.rollout.workorders import (
+    AreaLookup,
     Regeneration,
     WorkOrder,
     WorkOrderSet,
     generate,
+    in_areas,
     reconcile,
     validate_dag,
 )
@@ -62,6 +64,9 @@ def _definition(order: WorkOrder, seq: int, plan_id: str | None) -> dict[str, ob
         "crew": order.crew,
         "min_rx_dbm": order.min_rx_dbm,
         "predecessors": " ".join(order.predecessors),
+        "county": order.county,
+        "municipality": order.municipality,
+        "education_district": order.education_district,
     }
 
 
@@ -192,6 +197,7 @@ _COLUMNS = (
     _c.id, _c.status, _c.started_on, _c.done_on, _c.measured_rx_dbm, _c.due_on, _c.note,
     _c.plan_id, _c.kind, _c.agency, _c.district, _c.subject, _c.quantity, _c.unit,
     _c.duration_days, _c.crew, _c.predecessors, _c.station_code, _c.method, _c.min_rx_dbm,
+    _c.county, _c.municipality, _c.education_district,
 )  # fmt: skip
 
 
@@ -348,7 +354,7 @@ def generate_into_store(
     The due dates come from a critical-path schedule starting ``today``; work that already had
     one keeps it (re-baseline with :func:`set_due_dates`).
     """
-    orders = generate(plan, config)
+    orders = generate(plan, config, area_lookup(engine))
     diff = save_work_orders(engine, orders, by=by, now=now)
     _, states = load_work_orders(engine)
     plan_schedule = schedule(orders, config, today, states)
@@ -363,6 +369,13 @@ def generate_into_store(
     return orders, diff
 
 
+def area_lookup(engine: Engine) -> AreaLookup:
+    """The stored areas and the stations' areas, for placing work orders in them."""
+    from pollnet import areas
+
+    return AreaLookup(areas.load_areas(engine), areas.links(engine))
+
+
 def forecast_from_store(
     engine: Engine,
     config: RolloutConfig,
@@ -371,9 +384,15 @@ def forecast_from_store(
     *,
     priority: Priority = "critical_path",
     crew_changes: tuple[CrewChange, ...] = (),
+    areas: Mapping[str, str] | None = None,
 ) -> tuple[WorkOrderSet, dict[str, OrderState], Forecast]:
-    """The stored work orders, their states and their forecast from ``today``."""
+    """The stored work orders, their states and their forecast from ``today``.
+
+    ``areas`` (kind -> area code) keeps the work in those areas and the work it waits on; the
+    forecast then assumes the crews work on that alone.
+    """
     orders, states = require_work_orders(engine)
+    orders = in_areas(orders, areas or {}, upstream=True)
     result = forecast(
         orders, config, today, election_date, states, priority=priority, crew_changes=crew_changes
     )

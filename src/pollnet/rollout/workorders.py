@@ -16,12 +16,18 @@ station is ready) after the devices and a passed optical test.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pollnet.areas.model import AreaKind, AreaSet
 from pollnet.errors import UserError
+from pollnet.model import Agency
 from pollnet.plan.model import CableRun, Plan, StationPlan, TrenchSegment
 from pollnet.plan.refs import PlanRefs, street_group
 from pollnet.rollout.templates import RolloutConfig
@@ -62,6 +68,39 @@ class WorkOrder:
     station: str | None = None
     method: str | None = None
     min_rx_dbm: float | None = None
+    county: str = ""
+    municipality: str = ""
+    education_district: str = ""
+
+    @property
+    def scope(self) -> str:
+        """The area the work's agency acts in: each municipality is its own agency for street
+        works and permits, each education district its own for school works ('' for the
+        telecom company and the election office, and where no area is known)."""
+        if self.agency == Agency.MUNICIPALITY:
+            return self.municipality
+        if self.agency == Agency.EDUCATION:
+            return self.education_district
+        return ""
+
+    def area(self, kind: str) -> str:
+        """The code of the area of ``kind`` (county, municipality, education_district) the work
+        lies in, '' when unknown."""
+        value: str = getattr(self, kind)
+        return value
+
+
+@dataclass(frozen=True)
+class AreaLookup:
+    """What work orders need to know their areas: the areas, and each station's areas as the
+    registry assigned them (station code -> kind -> area code; a station file's education
+    district wins over the polygon)."""
+
+    areas: AreaSet
+    stations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+_ORDER_AREA_KINDS = (AreaKind.COUNTY, AreaKind.MUNICIPALITY, AreaKind.EDUCATION_DISTRICT)
 
 
 @dataclass(frozen=True)
@@ -118,6 +157,30 @@ class WorkOrderSet:
         return [o.station for o in self.orders if o.kind == READY_KIND and o.station]
 
 
+def in_areas(
+    orders: WorkOrderSet, filters: Mapping[str, str], *, upstream: bool = False
+) -> WorkOrderSet:
+    """The work orders in every area of ``filters`` (kind -> area code, kinds ``county``,
+    ``municipality``, ``education_district``), in order; all of them when ``filters`` is empty.
+
+    With ``upstream`` the work they wait on is kept too (wherever it lies), so the result can
+    be scheduled; without it, predecessors outside the result are dropped from each order.
+    """
+    if not filters:
+        return orders
+    keep = {o.id for o in orders if all(o.area(k) == v for k, v in filters.items())}
+    if upstream:
+        for order_id in list(keep):
+            keep |= orders.ancestors(order_id)
+    chosen = [o for o in orders if o.id in keep]
+    if not upstream:
+        chosen = [
+            dataclasses.replace(o, predecessors=tuple(p for p in o.predecessors if p in keep))
+            for o in chosen
+        ]
+    return WorkOrderSet(orders.plan_id, tuple(chosen))
+
+
 def validate_dag(orders: Iterable[WorkOrder]) -> tuple[WorkOrder, ...]:
     """``orders`` in a topological order; a :class:`UserError` on a cycle or unknown reference."""
     items = list(orders)
@@ -166,10 +229,15 @@ def _topologically_sorted(items: list[WorkOrder]) -> bool:
     return True
 
 
-def generate(plan: Plan, config: RolloutConfig | None = None) -> WorkOrderSet:
+def generate(
+    plan: Plan, config: RolloutConfig | None = None, areas: AreaLookup | None = None
+) -> WorkOrderSet:
     """The work orders that carry out ``plan``, from the templates of ``config``.
 
-    Without ``config`` the packaged defaults (``templates.toml``) are used.
+    Without ``config`` the packaged defaults (``templates.toml``) are used. A street work whose
+    street has no municipal district (0: outside every district polygon) takes the district of
+    the nearest station, so no work order is in district 0. With ``areas`` every work order
+    gets the county, municipality and education district it lies in.
     """
     if config is None:
         from pollnet.rollout.templates import load_config
@@ -177,7 +245,48 @@ def generate(plan: Plan, config: RolloutConfig | None = None) -> WorkOrderSet:
         config = load_config()
     builder = _Builder(plan, config)
     builder.build()
-    return WorkOrderSet(plan.id, validate_dag(builder.orders))
+    orders = builder.orders
+    if areas is not None:
+        orders = _with_areas(orders, builder.points, areas)
+    return WorkOrderSet(plan.id, validate_dag(orders))
+
+
+def _with_areas(
+    orders: list[WorkOrder], points: Mapping[str, tuple[float, float]], lookup: AreaLookup
+) -> list[WorkOrder]:
+    """``orders`` with their areas: a station's work from the station's areas, the rest from
+    the polygon holding the work's place."""
+    placed = [o.id for o in orders if o.id in points]
+    lon = np.array([points[i][0] for i in placed], dtype=np.float64)
+    lat = np.array([points[i][1] for i in placed], dtype=np.float64)
+    found = {kind: lookup.areas.codes(kind, lon, lat) for kind in _ORDER_AREA_KINDS}
+    row = {order_id: n for n, order_id in enumerate(placed)}
+    out = []
+    for order in orders:
+        values: dict[str, str] = {}
+        own = lookup.stations.get(order.station or "", {})
+        for kind in _ORDER_AREA_KINDS:
+            value = own.get(kind.value, "")
+            if not value and order.id in row:
+                value = str(found[kind][row[order.id]])
+            values[kind.value] = value
+        out.append(
+            dataclasses.replace(
+                order,
+                county=values["county"],
+                municipality=values["municipality"],
+                education_district=values["education_district"],
+            )
+        )
+    return out
+
+
+def _middle(coords: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The middle of a (lon, lat) polyline's middle shape point or middle segment."""
+    if not coords:
+        return (float("nan"), float("nan"))
+    (lon0, lat0), (lon1, lat1) = coords[(len(coords) - 1) // 2], coords[len(coords) // 2]
+    return ((float(lon0) + float(lon1)) / 2.0, (float(lat0) + float(lat1)) / 2.0)
 
 
 @dataclass
@@ -191,6 +300,8 @@ class _Builder:
     @cached_property
     def refs(self) -> PlanRefs:
         return PlanRefs(self.plan)
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    district_of: dict[int, int] = field(default_factory=dict)
 
     def add(
         self,
@@ -205,10 +316,13 @@ class _Builder:
         station: str | None = None,
         method: str | None = None,
         min_rx_dbm: float | None = None,
+        at: tuple[float, float] | None = None,
     ) -> str | None:
         template = self.config.templates[kind]
         if not template.enabled:
             return None
+        if at is not None:
+            self.points[order_id] = at
         if template.lead_days is not None:
             duration = template.lead_days
         else:
@@ -237,11 +351,28 @@ class _Builder:
 
     def build(self) -> None:
         stations = [s for s in self.plan.stations if s.status == "connected" and s.route_trench_ids]
+        self._districts()
         station_access = {s.code: self._station_access(s) for s in stations}
         self._streets(station_access)
         self._cables()
         for station in stations:
             self._station(station, station_access[station.code])
+
+    def _districts(self) -> None:
+        """Each trench's district; a trench outside every district takes the nearest
+        station's."""
+        trenches = self.plan.trenches
+        self.district_of = {t.id: t.district for t in trenches}
+        lost = [t for t in trenches if t.district <= 0]
+        known = [s for s in self.plan.stations if s.district > 0]
+        if not lost or not known:
+            return
+        lat0 = np.radians(np.mean([s.lat for s in known]))
+        tree = cKDTree([(s.lon * np.cos(lat0), s.lat) for s in known])
+        mid = [_middle(t.coords) for t in lost]
+        _, nearest = tree.query([(lon * np.cos(lat0), lat) for lon, lat in mid])
+        for trench, k in zip(lost, np.atleast_1d(nearest), strict=True):
+            self.district_of[trench.id] = known[int(k)].district
 
     def _station_access(self, station: StationPlan) -> str | None:
         return self.add(
@@ -251,6 +382,7 @@ class _Builder:
             subject=station.code,
             quantity=1,
             station=station.code,
+            at=(station.lon, station.lat),
         )
 
     def _streets(self, station_access: Mapping[str, str | None]) -> None:
@@ -264,18 +396,20 @@ class _Builder:
             if rate is None:
                 continue
             if trench.method in self.config.permit_methods and trench.edge >= 0:
-                groups[(trench.district, street_group(trench))].append(trench)
+                groups[(self.district_of[trench.id], street_group(trench))].append(trench)
             else:
                 key = self.refs.trench[trench.id]
                 self._trench(trench, key, rate, [drop_access.get(trench.id)])
         for (district, group), trenches in sorted(groups.items()):
             street = trenches[0].street_name or trenches[0].street_name_en
+            at = _middle(trenches[0].coords)
             permit = self.add(
                 "permit",
                 f"PM-{group}",
                 district=district,
                 subject=street,
                 quantity=1,
+                at=at,
             )
             dug = []
             for trench in trenches:
@@ -290,6 +424,7 @@ class _Builder:
                     subject=street,
                     quantity=sum(t.length_m for t in restored),
                     predecessors=dug,
+                    at=at,
                 )
 
     def _trench(
@@ -298,12 +433,13 @@ class _Builder:
         added = self.add(
             "trench",
             key,
-            district=trench.district,
+            district=self.district_of[trench.id],
             subject=trench.street_name or trench.street_name_en or key,
             quantity=trench.length_m,
             rate=rate,
             predecessors=predecessors,
             method=trench.method,
+            at=_middle(trench.coords),
         )
         if added:
             self.trench_order[trench.id] = added
@@ -319,7 +455,8 @@ class _Builder:
         streets = [trenches[t] for t in run.trench_ids if trenches[t].edge >= 0] or [
             trenches[t] for t in run.trench_ids
         ]
-        district = streets[0].district if streets else 0
+        district = self.district_of[streets[0].id] if streets else 0
+        at = _middle(streets[0].coords) if streets else None
         pull = self.add(
             "cable_pull",
             f"CP-{tag}",
@@ -327,6 +464,7 @@ class _Builder:
             subject=tag,
             quantity=run.length_m,
             predecessors=[self.trench_order.get(t) for t in run.trench_ids],
+            at=at,
         )
         splice = self.add(
             "splice",
@@ -335,6 +473,7 @@ class _Builder:
             subject=tag,
             quantity=max(run.fibers_used, run.stations_downstream, 1),
             predecessors=[pull],
+            at=at,
         )
         self.run_splice[run.id] = splice or pull or ""
 
@@ -354,6 +493,7 @@ class _Builder:
                 predecessors=preds,
                 station=code,
                 min_rx_dbm=min_rx_dbm,
+                at=(station.lon, station.lat),
             )
 
         route = set(station.route_trench_ids)

@@ -40,6 +40,9 @@ work_orders = Table(
     Column("note", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(100), nullable=False),
+    Column("county", String(64), nullable=False, default="", index=True),
+    Column("municipality", String(64), nullable=False, default="", index=True),
+    Column("education_district", String(64), nullable=False, default="", index=True),
 )
 
 history = Table(
