@@ -15,6 +15,7 @@ from pollnet.cli._common import App, busy, echo_json, echo_warning, pass_app
 from pollnet.cli.areas import echo_streets
 from pollnet.errors import UserError
 from pollnet.i18n import format_number, gettext, tr
+from pollnet.plan.params import PlanParameters
 from pollnet.streets.classes import check_classes
 
 
@@ -62,6 +63,9 @@ def import_(
         if every:
             graph, by_area = assign_streets(graph, every)
         written = st.save(graph, out or config.cache)
+        limit = PlanParameters.from_mapping(app.settings.section("plan")).max_drop_m
+        lon, lat = stored_exchanges(app)
+        stranded = st.fragments(graph, lon, lat, max_drop_m=limit)
     warning = st.outside_area(graph.node_lat, graph.node_lon, app.settings.bbox)
     if warning is not None:
         echo_warning(warning.render())
@@ -72,12 +76,14 @@ def import_(
                 **graph.summary(),
                 "report": graph.report.to_dict(),
                 "areas": by_area.to_dict() if by_area else None,
+                "fragments": stranded.to_dict(),
             }
         )
         return
     for line in graph.report.lines():
         click.echo(line)
     _echo_summary(graph)
+    echo_fragments(stranded, limit)
     if every and by_area is not None:
         echo_streets(by_area, every, str(written))
         return
@@ -93,11 +99,62 @@ def import_(
     click.echo(f"{tr('street cache')}: {written}")
 
 
+def echo_fragments(stranded: st.Fragments, limit: float) -> None:
+    """The street fragments no exchange reaches, and what happens to stations near them."""
+    if not stranded.count:
+        return
+    lon, lat = stranded.largest_lonlat or (0.0, 0.0)
+    common = {
+        "count": format_number(stranded.count),
+        "km": format_number(stranded.length_m / 1000.0, decimals=1),
+        "largest": format_number(stranded.largest_m / 1000.0, decimals=2),
+        "nodes": format_number(stranded.largest_nodes),
+        "lat": f"{lat:.5f}",
+        "lon": f"{lon:.5f}",
+    }
+    if stranded.exchanges:
+        click.echo(
+            tr(
+                "{count} street fragments ({km} km) no exchange reaches; the largest: {largest} "
+                "km, {nodes} nodes, at {lat}, {lon}. A station near one is attached to the "
+                "exchanges' network when a street of it is within {limit} m ([plan] max_drop_m)",
+                limit=format_number(round(limit)),
+                **common,
+            )
+        )
+    else:
+        click.echo(
+            tr(
+                "{count} street fragments ({km} km) apart from the largest part of the network; "
+                "the largest: {largest} km, {nodes} nodes, at {lat}, {lon} (import the exchanges "
+                "to see which of them no exchange reaches)",
+                **common,
+            )
+        )
+
+
+def _database_exists(app: App) -> bool:
+    url = app.settings.db_url
+    return not (url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file())
+
+
+def stored_exchanges(app: App) -> tuple[list[float], list[float]]:
+    """The exchanges' longitudes and latitudes (none when there is no database yet)."""
+    if not _database_exists(app):
+        return [], []
+    import sqlalchemy as sa
+
+    from pollnet.store.schema import core
+
+    with app.engine.connect() as conn:
+        rows = conn.execute(sa.select(core.exchanges.c.lon, core.exchanges.c.lat)).all()
+    return [r.lon for r in rows], [r.lat for r in rows]
+
+
 def stored_areas(app: App) -> AreaSet | None:
     """The stored areas, or None when there are none (a SQLite file that does not exist yet is
     not created for this)."""
-    url = app.settings.db_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+    if not _database_exists(app):
         return None
     every = load_areas(app.engine)
     return every if len(every) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -28,11 +29,23 @@ from pollnet.plan.model import (
 from pollnet.plan.params import PlanParameters
 from pollnet.settings import BoundingBox
 from pollnet.store.schema import core
-from pollnet.streets import INVALID, TOO_FAR, UNREACHABLE, StreetGraph, snap, split_edges
+from pollnet.streets import INVALID, TOO_FAR, UNREACHABLE, Snaps, StreetGraph, snap, split_edges
 
-MSG_FAR = "{distance} m from the nearest street (more than {limit} m)"
-MSG_OUTSIDE = "outside the street network's area"
-MSG_DUPLICATE = "same coordinates as station {other} of another site"
+MSG_FAR = (
+    "{distance} m from the nearest street (more than {limit} m): check its coordinates, or set "
+    "[plan] max_drop_m to {needed} to admit it"
+)
+MSG_OUTSIDE = (
+    "outside the street network's area: check its coordinates, or import streets that cover it"
+)
+MSG_DUPLICATE = (
+    "same coordinates as station {other} of another site: check both stations' coordinates"
+)
+MSG_UNREACHABLE_NEAR = (
+    "no exchange reaches this station's part of the street network; the nearest street an "
+    "exchange reaches is {street}, {distance} m away: set [plan] max_drop_m to {needed} to "
+    "attach it there, or import the streets that join its part to the network"
+)
 
 _AREA_MARGIN_M = 1000.0  # metres around the street network's extent
 
@@ -110,11 +123,15 @@ def prepare(
                 Flag(
                     FLAG_FAR_FROM_STREET,
                     MSG_FAR,
-                    {"distance": round(float(snaps.drop_m[s])), "limit": round(params.max_drop_m)},
+                    {
+                        "distance": round(float(snaps.drop_m[s])),
+                        "limit": round(params.max_drop_m),
+                        "needed": math.ceil(float(snaps.drop_m[s])),
+                    },
                 )
             )
         elif bits & UNREACHABLE:
-            flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
+            flags[s].append(_unreachable(graph, snaps, s))
     _flag_duplicates(stations, flags)
     ex_ok = (snaps.flags[count:] & (INVALID | TOO_FAR)) == 0
     if not ex_ok.any():
@@ -142,6 +159,21 @@ def prepare(
         fibers=tuple(fibers),
         station_flags=tuple(tuple(f) for f in flags),
         station_street_lonlat=(street_lon, street_lat),
+    )
+
+
+def _unreachable(graph: StreetGraph, snaps: Snaps, point: int) -> Flag:
+    """The flag of a station on a fragment no exchange reaches, with what would attach it."""
+    near = int(snaps.fed_edge[point])
+    if near < 0:
+        return Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE)
+    distance = float(snaps.fed_drop_m[point])
+    name = str(graph.edge_name[near] or graph.edge_name_en[near])
+    name = name or f"({graph.edge_class_name[near]})"
+    return Flag(
+        FLAG_UNREACHABLE,
+        MSG_UNREACHABLE_NEAR,
+        {"street": name, "distance": round(distance), "needed": math.ceil(distance)},
     )
 
 

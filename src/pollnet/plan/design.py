@@ -55,8 +55,18 @@ from pollnet.streets.projection import to_xy
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
-MSG_UNREACHABLE = "no exchange reaches this station's part of the street network"
-MSG_NO_CAPACITY = "every exchange that can reach this station has all its PON ports in use"
+MSG_UNREACHABLE = (
+    "no exchange reaches this station's part of the street network: import the streets that "
+    "join it to the network (a wider extract, or more classes in [streets] classes)"
+)
+MSG_NO_ROUTE = (
+    "no exchange reaches this station along streets the cost model lets fiber follow: allow a "
+    "method for the street classes between them in the cost model ([plan] costs)"
+)
+MSG_NO_CAPACITY = (
+    "every exchange that can reach this station has all its PON ports in use: add PON ports "
+    "at one of them, or use a larger split ([plan] split)"
+)
 MSG_BUDGET_EXCHANGE = (
     "optical loss {loss} dB plus margin {margin} dB exceeds the {budget} dB budget; "
     "connecting it to exchange {exchange} ({km} km of street) would pass"
@@ -75,7 +85,7 @@ MSG_NO_SECOND_ROUTE = (
 )
 MSG_NO_DISJOINT_PAIR = (
     "the streets allow no two routes without a shared trench to this station "
-    "(a dead end or a single bridge on the way)"
+    "(a dead end or a single bridge on the way): its LTE backup is its second path"
 )
 
 _BUDGET_ROUNDS = 3
@@ -154,7 +164,7 @@ def design(
     served_labels = np.unique(label[exchange_node[ex_ok]])
     reachable = (node >= 0) & np.isin(label[np.maximum(node, 0)], served_labels)
     for s in np.flatnonzero((node >= 0) & ~reachable).tolist():
-        flags[s].append(Flag(FLAG_UNREACHABLE, MSG_UNREACHABLE))
+        flags[s].append(Flag(FLAG_UNREACHABLE, MSG_NO_ROUTE))
     node = np.where(reachable, node, -1)
     safe_exchange = np.where(ex_ok, exchange_node, 0)
     edges, owner = _forest.solve_forest(n, u, v, prices.weight, node, exchange_node)

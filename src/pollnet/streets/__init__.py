@@ -15,6 +15,7 @@ from pollnet.streets.cache import load, save
 from pollnet.streets.classes import DEFAULT_CLASSES, HIGHWAY_CLASSES
 from pollnet.streets.config import StreetsConfig, default_cache_path, outside_area
 from pollnet.streets.districts import Districts, assign_districts, read_districts
+from pollnet.streets.fragments import Fragments, fragments
 from pollnet.streets.geojson import read_geojson
 from pollnet.streets.graph import Adjacency, StreetGraph
 from pollnet.streets.osm import read_osm
@@ -41,12 +42,14 @@ __all__ = [
     "UNREACHABLE",
     "Adjacency",
     "Districts",
+    "Fragments",
     "ImportReport",
     "Snaps",
     "StreetGraph",
     "StreetsConfig",
     "assign_districts",
     "default_cache_path",
+    "fragments",
     "from_arrays",
     "from_city",
     "load",

@@ -8,7 +8,7 @@ node at each projected point so a route can end there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -52,6 +52,11 @@ class Snaps:
     ``drop_m``: the building drop, from the point to the attachment point (NaN without an
     edge); ``flags``: a bit mask of :data:`TOO_FAR`, :data:`UNREACHABLE`, :data:`INVALID`;
     ``component``: the connected component of the edge (-1 without an edge).
+
+    With roots (exchanges): ``rescued`` marks the points whose nearest street was a fragment
+    no root reaches and which were attached to the roots' network instead (within
+    ``max_drop_m``); ``fed_edge``/``fed_drop_m`` give, for every point left unreachable, the
+    nearest edge of the roots' network and its distance (-1/NaN when there is none).
     """
 
     x: FloatArray
@@ -64,6 +69,18 @@ class Snaps:
     flags: NDArray[np.uint8]
     component: NDArray[np.int32]
     max_drop_m: float
+    rescued: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    fed_edge: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    fed_drop_m: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+
+    def __post_init__(self) -> None:
+        n = self.edge.size
+        if self.rescued.size != n:
+            object.__setattr__(self, "rescued", np.zeros(n, dtype=bool))
+        if self.fed_edge.size != n:
+            object.__setattr__(self, "fed_edge", np.full(n, -1, dtype=np.int64))
+        if self.fed_drop_m.size != n:
+            object.__setattr__(self, "fed_drop_m", np.full(n, np.nan))
 
     def __len__(self) -> int:
         return int(self.edge.size)
@@ -90,9 +107,12 @@ def snap(
     """Attach each point (WGS84 degrees) to the nearest point of the nearest street edge.
 
     ``roots`` selects, by index or boolean mask, the points that feed the network (the
-    exchanges); when given, every point whose edge lies on a component no root's edge lies on
-    is flagged :data:`UNREACHABLE` (with no root at all, every point is). Ties between edges at
-    the same distance go to the lowest edge id, so the result is deterministic.
+    exchanges). When given, a point whose nearest street lies on a component no root's edge
+    lies on (a fragment left over after footways were dropped, say) is attached instead to the
+    nearest street of the roots' components, if that is within ``max_drop_m``; otherwise it is
+    flagged :data:`UNREACHABLE` (with no root at all, every point is) and ``fed_edge`` names
+    that nearest street. Ties between edges at the same distance go to the lowest edge id, so
+    the result is deterministic.
     """
     lon_a = np.asarray(lon, dtype=np.float64).ravel()
     lat_a = np.asarray(lat, dtype=np.float64).ravel()
@@ -127,13 +147,40 @@ def snap(
     with np.errstate(invalid="ignore"):
         flags[valid & (drop > max_drop_m)] |= TOO_FAR
     component = np.full(n, -1, dtype=np.int32)
-    component[idx] = graph.components()[graph.edge_u[edge[idx]]]
+    labels = graph.components()
+    component[idx] = labels[graph.edge_u[edge[idx]]]
+    rescued = np.zeros(n, dtype=bool)
+    fed_edge = np.full(n, -1, dtype=np.int64)
+    fed_drop = np.full(n, np.nan)
     if roots is not None:
         is_root = np.zeros(n, dtype=bool)
         is_root[np.asarray(roots)] = True
-        fed = np.unique(component[is_root & valid])
+        fed = np.unique(component[is_root & valid & ((flags & TOO_FAR) == 0)])
+        stranded = np.flatnonzero(valid & ~is_root & ~np.isin(component, fed))
+        fed_edges = np.isin(labels[graph.edge_u], fed)
+        if stranded.size and fed_edges.any():
+            index = _SegmentIndex(graph, fed_edges)
+            seg, t, d = index.nearest(x[stranded], y[stranded])
+            fed_edge[stranded] = index.edge[seg]
+            fed_drop[stranded] = d
+            move = d <= max_drop_m
+            moved = stranded[move]
+            seg, t = seg[move], t[move]
+            edge[moved] = index.edge[seg]
+            along[moved] = index.along[seg] + t * index.length[seg]
+            px[moved] = index.ax[seg] + t * (index.bx[seg] - index.ax[seg])
+            py[moved] = index.ay[seg] + t * (index.by[seg] - index.ay[seg])
+            drop[moved] = d[move]
+            component[moved] = labels[graph.edge_u[edge[moved]]]
+            flags[moved] &= ~np.uint8(TOO_FAR)
+            rescued[moved] = True
+            fed_edge[moved] = -1
+            fed_drop[moved] = np.nan
         flags[valid & ~np.isin(component, fed)] |= UNREACHABLE
-    return Snaps(x, y, edge, along, px, py, drop, flags, component, float(max_drop_m))
+    return Snaps(
+        x, y, edge, along, px, py, drop, flags, component, float(max_drop_m),
+        rescued, fed_edge, fed_drop,
+    )  # fmt: skip
 
 
 class _SegmentIndex:
@@ -144,8 +191,11 @@ class _SegmentIndex:
     midpoint of one of its pieces minus half the longest piece, which bounds the search.
     """
 
-    def __init__(self, graph: StreetGraph) -> None:
+    def __init__(self, graph: StreetGraph, edges: NDArray[np.bool_] | None = None) -> None:
         self.edge, start = graph.segments()
+        if edges is not None:  # only the segments of these edges (a boolean mask)
+            keep = edges[self.edge]
+            self.edge, start = self.edge[keep], start[keep]
         gx, gy = graph.geom_x, graph.geom_y
         self.ax, self.ay = gx[start], gy[start]
         self.bx, self.by = gx[start + 1], gy[start + 1]
