@@ -12,7 +12,7 @@ import click
 from rich.table import Table as RichTable
 
 from pollnet import areas as ar
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, echo_json, echo_warning, pass_app, stdout
 from pollnet.i18n import current_language, format_number, gettext, tr
 from pollnet.streets.config import StreetsConfig
 
@@ -85,17 +85,15 @@ def echo_points(
         )
     for m in found.mismatches:
         where = rows[m.code] if rows and m.code in rows else m.code
-        click.echo(
-            f"{gettext('warning')}: "
-            + tr(
+        echo_warning(
+            tr(
                 "{where}: {kind} {given} in the file, but it lies in the polygon of {kind} "
                 "{found}; the file's value is kept",
                 where=where,
                 kind=gettext(m.kind.value),
                 given=m.given,
                 found=m.found,
-            ),
-            err=True,
+            )
         )
 
 
@@ -113,15 +111,13 @@ def echo_streets(report: ar.StreetAreas, every: ar.AreaSet, cache: str) -> None:
         )
         click.echo(tr("Streets by {kind}", kind=gettext(kind)) + f": {parts}")
     if report.outside_edges:
-        click.echo(
-            f"{gettext('warning')}: "
-            + tr(
+        echo_warning(
+            tr(
                 "{edges} streets ({km} km) lie outside every area; their work orders take the "
                 "district of the nearest station (import an area that covers them)",
                 edges=format_number(report.outside_edges),
                 km=format_number(report.outside_m / 1000.0, decimals=1),
-            ),
-            err=True,
+            )
         )
     click.echo(f"{tr('street cache')}: {cache}")
 

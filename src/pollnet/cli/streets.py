@@ -88,13 +88,11 @@ def import_(
         echo_streets(by_area, every, str(written))
         return
     if not districts and not graph.summary()["districts"]:
-        click.echo(
-            f"{gettext('warning')}: "
-            + tr(
+        echo_warning(
+            tr(
                 "no areas yet: the streets have no municipal district; import the areas "
                 "(pollnet areas import) and they are assigned"
-            ),
-            err=True,
+            )
         )
     click.echo(f"{tr('street cache')}: {written}")
 

@@ -297,11 +297,12 @@ class _Builder:
     trench_order: dict[int, str] = field(default_factory=dict)
     run_splice: dict[int, str] = field(default_factory=dict)
 
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    district_of: dict[int, int] = field(default_factory=dict)
+
     @cached_property
     def refs(self) -> PlanRefs:
         return PlanRefs(self.plan)
-    points: dict[str, tuple[float, float]] = field(default_factory=dict)
-    district_of: dict[int, int] = field(default_factory=dict)
 
     def add(
         self,
