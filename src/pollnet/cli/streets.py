@@ -88,9 +88,9 @@ def import_(
         echo_streets(by_area, every, str(written))
         return
     if not districts and not graph.summary()["districts"]:
-        echo_warning(
+        click.echo(
             tr(
-                "no areas yet: the streets have no municipal district; import the areas "
+                "No areas yet: the streets have no municipal district; import the areas "
                 "(pollnet areas import) and they are assigned"
             )
         )

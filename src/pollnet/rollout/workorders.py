@@ -397,7 +397,9 @@ class _Builder:
             if rate is None:
                 continue
             if trench.method in self.config.permit_methods and trench.edge >= 0:
-                groups[(self.district_of[trench.id], street_group(trench))].append(trench)
+                district = self.district_of[trench.id]
+                placed = dataclasses.replace(trench, district=district)
+                groups[(district, street_group(placed))].append(trench)
             else:
                 key = self.refs.trench[trench.id]
                 self._trench(trench, key, rate, [drop_access.get(trench.id)])
