@@ -12,7 +12,7 @@ import shapely
 
 from pollnet.areas import Area, AreaKind, AreaSet
 from pollnet.plan.model import Plan
-from pollnet.rollout import AreaLookup, generate, in_areas, load_config, schedule
+from pollnet.rollout import AreaLookup, CrewChange, generate, in_areas, load_config, schedule
 from pollnet.rollout.workorders import WorkOrder, WorkOrderSet
 
 
@@ -133,3 +133,22 @@ def test_each_municipality_has_its_own_crews() -> None:
     assert max(two.finish_date("a"), two.finish_date("b")) < max(
         one.finish_date("a"), one.finish_date("b")
     )
+
+
+def test_crews_per_area_from_the_settings() -> None:
+    config = load_config(
+        {"crews": {"default": {"municipality": 1}, "area": {"eslamshahr": {"municipality": 2}}}}
+    )
+    assert config.crews.count("municipality", 1, "eslamshahr") == 2
+    assert config.crews.count("municipality", 1, "tehran") == 1
+    assert config.crews.count("municipality", 1) == 1
+    start = dt.date(2026, 11, 29)
+    two = WorkOrderSet(
+        None, (_restoration("a", "eslamshahr"), _restoration("b", "eslamshahr"))
+    )  # fmt: skip
+    sched = schedule(two, config, start)
+    assert sched.finish_date("a") == sched.finish_date("b")  # Eslamshahr has two crews
+    # a what-if for every district adds to the area's crews too
+    more = config.crews.changed((CrewChange("municipality", None, 1),), {1})
+    assert more.count("municipality", 1, "eslamshahr") == 3
+    assert more.count("municipality", 1, "tehran") == 2

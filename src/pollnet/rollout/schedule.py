@@ -181,7 +181,7 @@ def schedule(
     duration = np.asarray(dur, dtype=np.float64)
     done = np.asarray(done_list, dtype=np.bool_)
     started = np.asarray(started_list, dtype=np.bool_)
-    capacity = [crews.count(agency, district) for agency, _, district in pools]
+    capacity = [crews.count(agency, district, scope) for agency, scope, district in pools]
     for (agency, _, district), count in zip(pools, capacity, strict=True):
         if count <= 0:
             raise UserError.of(

@@ -74,14 +74,24 @@ class OpticalCheck:
 
 @dataclass(frozen=True)
 class Crews:
-    """How many crews each agency has in each municipal district."""
+    """How many crews each agency has in each municipal district.
+
+    ``by_area`` sets them for the districts of one area (the agency's scope: a municipality's
+    code for the municipality, an education district's number for education): each
+    municipality and education district is its own agency with its own crews. A district's own
+    setting (``by_district``) comes first, then the area's, then the default.
+    """
 
     default: Mapping[str, int]
     by_district: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    by_area: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
-    def count(self, agency: str, district: int) -> int:
-        """Crews of ``agency`` in ``district``."""
-        return self.by_district.get((agency, district), self.default.get(agency, 0))
+    def count(self, agency: str, district: int, scope: str = "") -> int:
+        """Crews of ``agency`` in ``district`` (of the area ``scope``, when it has one)."""
+        found = self.by_district.get((agency, district))
+        if found is None and scope:
+            found = self.by_area.get((agency, scope))
+        return found if found is not None else self.default.get(agency, 0)
 
     def changed(self, changes: tuple[CrewChange, ...], districts: set[int]) -> Crews:
         """A copy with ``changes`` applied (a change without a district applies to all).
@@ -90,6 +100,8 @@ class Crews:
         change nothing, and is most likely a typing mistake.
         """
         table = dict(self.by_district)
+        default = dict(self.default)
+        areas = dict(self.by_area)
         for change in changes:
             if change.district is not None and change.district not in districts:
                 raise ConfigError.of(
@@ -98,10 +110,16 @@ class Crews:
                     district=change.district,
                     known=Digits.ranges(districts),
                 )
-            for district in sorted(districts) if change.district is None else [change.district]:
-                before = table.get((change.agency, district), self.default.get(change.agency, 0))
-                table[(change.agency, district)] = max(0, before + change.delta)
-        return replace(self, by_district=table)
+            if change.district is None:  # every district, of every area
+                default[change.agency] = max(0, default.get(change.agency, 0) + change.delta)
+                for key in [k for k in table if k[0] == change.agency]:
+                    table[key] = max(0, table[key] + change.delta)
+                for area_key in [k for k in areas if k[0] == change.agency]:
+                    areas[area_key] = max(0, areas[area_key] + change.delta)
+                continue
+            before = table.get((change.agency, change.district), default.get(change.agency, 0))
+            table[(change.agency, change.district)] = max(0, before + change.delta)
+        return replace(self, default=default, by_district=table, by_area=areas)
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,10 @@ def _build(table: Mapping[str, Any]) -> RolloutConfig:
     for district, counts in crews_table.get("district", {}).items():
         for agency, count in counts.items():
             by_district[(str(agency), int(district))] = int(count)
+    by_area: dict[tuple[str, str], int] = {}
+    for area, counts in crews_table.get("area", {}).items():
+        for agency, count in counts.items():
+            by_area[(str(agency), str(area))] = int(count)
     if "permit_methods" in table["streets"]:
         raise ConfigError.of(
             "permit_methods is not a rollout setting: the cost model decides which methods "
@@ -230,7 +252,9 @@ def _build(table: Mapping[str, Any]) -> RolloutConfig:
             float(optical["ont_sensitivity_dbm"]),
             float(optical["tolerance_db"]),
         ),
-        crews=Crews({str(k): int(v) for k, v in crews_table["default"].items()}, by_district),
+        crews=Crews(
+            {str(k): int(v) for k, v in crews_table["default"].items()}, by_district, by_area
+        ),
         calendar=WorkCalendar.from_config(table["calendar"]),
         granularity_days=float(schedule["granularity_days"]),
         min_days=float(schedule["min_days"]),
