@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from pollnet import streets as st
+from pollnet._cells import CsvWriter
 from pollnet.areas import AreaSet, assign_streets, load_areas
 from pollnet.cli._common import App, busy, echo_json, echo_warning, pass_app
 from pollnet.cli.areas import echo_streets
@@ -185,7 +186,7 @@ def snap(app: App, points: Path, cache: Path | None, max_drop_m: float | None) -
     graph = st.load(cache or config.cache)
     rows, lon, lat = _read_points(points)
     snaps = st.snap(graph, lon, lat, max_drop_m=max_drop_m or config.max_drop_m)
-    writer = csv.writer(sys.stdout)
+    writer = CsvWriter(sys.stdout)
     header = list(rows[0].keys()) if rows else []
     writer.writerow([*header, "edge", "street", "drop_m", "flags"])
     for i, row in enumerate(rows):

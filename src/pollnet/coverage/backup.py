@@ -23,7 +23,6 @@ confirms it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from pollnet._cells import CsvWriter
 from pollnet.coverage.pathloss import uma_nlos_db
 from pollnet.errors import ConfigError
 from pollnet.model import RadioType, Tower
@@ -306,7 +306,7 @@ def write_backup_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, p
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = CsvWriter(fh)
         writer.writerow(CSV_COLUMNS)
         for b in backups:
             first = b.operators[0] if b.operators else None

@@ -10,7 +10,6 @@ hold the rest; ``city.npz`` holds everything and :func:`read` loads it back unch
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from pollnet._cells import CsvWriter
 from pollnet.datasets._city import SyntheticCity
 from pollnet.datasets._streets import HIGHWAY_CLASSES
 from pollnet.errors import UserError
@@ -94,7 +94,7 @@ def write(city: SyntheticCity, folder: Path) -> dict[str, Path]:
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: Any, encoding: str = "utf-8") -> None:
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
+        writer = CsvWriter(fh)
         writer.writerow(header)
         writer.writerows(rows)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import quoteattr
 
+from pollnet._cells import safe_cell
+
 __all__ = ["Style", "XlsxBook", "XlsxSheet"]
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -108,7 +110,7 @@ class XlsxSheet:
         add = cells.append
         for letter, value, s in zip(self._letters, values, styles, strict=True):
             if isinstance(value, str):
-                value = value[:_MAX_TEXT].translate(_TEXT)
+                value = safe_cell(value[:_MAX_TEXT]).translate(_TEXT)
             if value is None or value == "":
                 if s:
                     add(f'<c r="{letter}{r}" s="{s}"/>')
@@ -127,7 +129,7 @@ class XlsxSheet:
                 else:
                     add(f'<c r="{letter}{r}" s="{s}" t="e"><v>#NUM!</v></c>')
             else:
-                text = str(value)[:_MAX_TEXT].translate(_TEXT)
+                text = safe_cell(str(value)[:_MAX_TEXT]).translate(_TEXT)
                 add(
                     f'<c r="{letter}{r}" s="{s}" t="inlineStr">'
                     f'<is><t xml:space="preserve">{text}</t></is></c>'

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pollnet._cells import unquote_cell
 from pollnet.errors import Location, Problem, UserError
 from pollnet.registry._columns import field_of
 
@@ -27,7 +28,10 @@ UTF8 = "UTF-8"
 UTF8_BOM = "UTF-8 with BOM"
 WINDOWS_1256 = "Windows-1256"
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".geojson": "geojson", ".json": "geojson"}
+FORMATS = {
+    ".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".geojson": "geojson",
+    ".json": "geojson",
+}  # fmt: skip
 
 # A Windows-1256 file that really is one decodes to text whose non-ASCII characters are nearly
 # all Arabic script; binary data, UTF-16 or another code page gives control characters or Latin
@@ -247,6 +251,7 @@ class _Rows:
             cells = cells[:width]
         if not any(c.strip() for c in cells):
             return
+        cells = [unquote_cell(c) if c[:1] == "'" else c for c in cells]
         bad = [i for i, c in enumerate(cells) if _FORBIDDEN.search(c)]
         for i in bad:
             self.problem(

@@ -7,12 +7,12 @@ headers' language.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pollnet._cells import CsvWriter, append_row
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import gettext
 from pollnet.registry._columns import COLUMNS
@@ -87,7 +87,7 @@ def _cells(record: StationRecord, yes_no: tuple[str, str]) -> dict[str, Any]:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     with _create(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = CsvWriter(fh)
         writer.writerow(header)
         writer.writerows(rows)
 
@@ -97,9 +97,9 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(list(header))
+    append_row(sheet, header)
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
     try:
         book.save(path)
     except OSError as exc:

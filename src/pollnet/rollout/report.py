@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pollnet._cells import append_row
 from pollnet.i18n import format_date, format_number, gettext, localise_text, tr
 from pollnet.model import Agency
 from pollnet.rollout.calendar import WorkCalendar
@@ -527,11 +528,11 @@ def write_xlsx(report: WeeklyReport, path: Path, lang: str = "fa") -> None:
     for title, header, rows in sections:
         sheet = book.create_sheet(title[:31])
         sheet.sheet_view.rightToLeft = lang == "fa"
-        sheet.append(header)
+        append_row(sheet, header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(row)
+            append_row(sheet, row)
         for column in sheet.columns:
             sheet.column_dimensions[column[0].column_letter].width = 18
     path.parent.mkdir(parents=True, exist_ok=True)

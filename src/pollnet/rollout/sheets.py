@@ -7,13 +7,15 @@ a problem (file, row, column) for every cell it could not.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pollnet._cells import append_row
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date
+from pollnet.registry import parse_decimal, read_table
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
 from pollnet.rollout.workorders import WorkOrder, WorkOrderSet
 
@@ -33,6 +35,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """(key, English header) of the exported sheet; the header shown is translated."""
 
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
 EDITABLE = ("status", "date", "measured_rx_dbm", "note")
 STATUS_LABELS: Mapping[str, str] = {
     "planned": "planned",
@@ -116,7 +119,7 @@ def export_sheet(
     sheet = book.active
     sheet.title = gettext("Work orders", lang)[:31]
     sheet.sheet_view.rightToLeft = lang == "fa"
-    sheet.append([gettext(english, lang) for _, english in COLUMNS])
+    append_row(sheet, [gettext(english, lang) for _, english in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     count = 0
@@ -125,7 +128,8 @@ def export_sheet(
             continue
         state = states.get(order.id) or OrderState(order.id)
         day = state.done_on if state.status in ("done", "failed") else state.started_on
-        sheet.append(
+        append_row(
+            sheet,
             [
                 order.id,
                 kind_label(order.kind, lang),
@@ -139,7 +143,7 @@ def export_sheet(
                 format_date(day, lang) if day else "",
                 state.measured_rx_dbm,
                 state.note,
-            ]
+            ],
         )
         count += 1
     choices = ",".join(status_label(s, lang) for s in STATUSES if s != "cancelled")
@@ -158,94 +162,69 @@ def export_sheet(
 
 
 def read_updates(path: Path) -> tuple[list[StatusUpdate], list[Problem]]:
-    """The status updates in an XLSX or CSV sheet, and a problem for every unreadable cell."""
-    if not path.is_file():
-        raise UserError.of("file not found", file=str(path))
-    rows = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path)
-    name = str(path)
-    header = next(rows, None)
-    if header is None:
-        raise UserError.of("the file is empty", file=name)
+    """The status updates in an XLSX or CSV sheet, and a problem for every unreadable cell.
+
+    The sheet is read by the registry's readers (:func:`pollnet.registry.read_table`), with
+    their caps on size and columns; an empty cell changes nothing.
+    """
+    table = read_table(path)
+    name = table.file
     known = _header_keys()
     columns: dict[str, int] = {}
     shown: dict[str, str] = {}
-    for index, title in enumerate(header):
-        key = known.get(normalise_key(str(title or "")))
+    for index, title in enumerate(table.headers):
+        key = known.get(normalise_key(title))
         if key:
             columns[key] = index
-            shown[key] = str(title)
+            shown[key] = title
     missing = [k for k in ("id", "status") if k not in columns]
     if missing:
         raise UserError.of("missing columns: {names}", file=name, names=", ".join(missing))
     statuses = _status_keys()
-    dates: dict[object, dt.date] = {}  # sheets repeat the same few dates thousands of times
+    dates: dict[str, dt.date] = {}  # sheets repeat the same few dates thousands of times
     updates: list[StatusUpdate] = []
-    problems: list[Problem] = []
-    for number, cells in enumerate(rows, start=1):
+    problems: list[Problem] = [p for row in table.problems.values() for p in row]
+    for number, cells in table.rows:
+        if number in table.problems:
+            continue
 
-        def cell(key: str, cells: Sequence[object] = cells) -> object:
+        def cell(key: str, cells: Sequence[str] = cells) -> str:
             index = columns.get(key)
-            return cells[index] if index is not None and index < len(cells) else None
+            return cells[index] if index is not None else ""
 
-        order_id = normalise(str(cell("id") or ""))
+        order_id = normalise(cell("id"))
         if not order_id:
             continue
         where = {"file": name, "row": number}
-        raw_status = normalise(str(cell("status") or ""))
+        raw_status = normalise(cell("status"))
         status = statuses.get(normalise_key(raw_status), raw_status) if raw_status else None
         day: dt.date | None = None
-        raw_day = cell("date")
-        if isinstance(raw_day, dt.datetime):
-            day = raw_day.date()
-        elif isinstance(raw_day, dt.date):
-            day = raw_day
-        elif raw_day in dates:
+        raw_day = cell("date").strip()
+        if _DATE_TIME.fullmatch(raw_day):  # an XLSX date cell with a time of day
+            raw_day = raw_day[:10]
+        if raw_day in dates:
             day = dates[raw_day]
-        elif raw_day not in (None, ""):
+        elif raw_day:
             try:
-                day = parse_date(str(raw_day), source=name, row=number, column=shown.get("date"))
+                day = parse_date(raw_day, source=name, row=number, column=shown.get("date"))
             except UserError as exc:
                 problems.extend(exc.problems)
                 continue
             dates[raw_day] = day
         rx: float | None = None
         raw_rx = cell("measured_rx_dbm")
-        if raw_rx not in (None, ""):
-            try:
-                rx = float(normalise(str(raw_rx)).replace("−", "-"))
-            except ValueError:
+        if raw_rx.strip():
+            rx = parse_decimal(normalise(raw_rx).replace("−", "-"))
+            if rx is None:
                 problems.append(
                     Problem(
                         "not a number: {value}",
-                        {"value": str(raw_rx)},
+                        {"value": raw_rx},
                         Location(name, number, shown.get("measured_rx_dbm")),
                     )
                 )
                 continue
         raw_note = cell("note")
-        note = None if raw_note is None or "note" not in columns else normalise(str(raw_note))
+        note = normalise(raw_note) if raw_note.strip() else None
         updates.append(StatusUpdate(order_id, status, day, rx, note, columns=shown, **where))  # type: ignore[arg-type]
     return updates, problems
-
-
-def _xlsx_rows(path: Path) -> Iterator[Sequence[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise UserError.of(
-            "not a readable XLSX file: {reason}", file=str(path), reason=str(exc)
-        ) from None
-    try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
-    finally:
-        book.close()
-
-
-def _csv_rows(path: Path) -> Iterator[Sequence[object]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            yield from csv.reader(fh)
-    except UnicodeDecodeError:
-        raise UserError.of("the file is not UTF-8 text", file=str(path)) from None
