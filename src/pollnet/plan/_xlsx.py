@@ -32,18 +32,29 @@ _BUILTIN_FORMATS = {"0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4}
 _MAX_TEXT = 32767  # Excel's limit on the characters in a cell
 _FLUSH_ROWS = 2000
 
+_DROP = str.maketrans(
+    {
+        **{chr(i): None for i in range(32) if chr(i) not in "\t\n\r"},
+        "\ufffe": None,
+        "\uffff": None,
+    }
+)
+"""Control characters XML 1.0 cannot hold: dropped."""
 _TEXT = str.maketrans(
     {
         "&": "&amp;",
         "<": "&lt;",
         ">": "&gt;",
         "\r": "&#13;",  # a raw carriage return would be read back as a line feed
-        **{chr(i): None for i in range(32) if chr(i) not in "\t\n\r"},
-        "\ufffe": None,
-        "\uffff": None,
     }
 )
-"""XML text escapes; control characters XML 1.0 cannot hold are dropped."""
+"""XML text escapes."""
+
+
+def _text(value: str) -> str:
+    """A text cell as XML: control characters dropped, a formula kept as text
+    (:func:`pollnet._cells.safe_cell`), cut to Excel's limit, escaped."""
+    return safe_cell(value[:_MAX_TEXT].translate(_DROP))[:_MAX_TEXT].translate(_TEXT)
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,7 @@ class XlsxSheet:
         add = cells.append
         for letter, value, s in zip(self._letters, values, styles, strict=True):
             if isinstance(value, str):
-                value = safe_cell(value[:_MAX_TEXT]).translate(_TEXT)
+                value = _text(value)
             if value is None or value == "":
                 if s:
                     add(f'<c r="{letter}{r}" s="{s}"/>')
@@ -129,7 +140,7 @@ class XlsxSheet:
                 else:
                     add(f'<c r="{letter}{r}" s="{s}" t="e"><v>#NUM!</v></c>')
             else:
-                text = safe_cell(str(value)[:_MAX_TEXT]).translate(_TEXT)
+                text = _text(str(value))
                 add(
                     f'<c r="{letter}{r}" s="{s}" t="inlineStr">'
                     f'<is><t xml:space="preserve">{text}</t></is></c>'
