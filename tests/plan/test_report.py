@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -183,3 +184,17 @@ def test_flagged_for_review_is_one_number_in_card_section_and_work_list(
     totals = dict(load_workbook(telecom)[gettext("Totals", lang)].iter_rows(values_only=True))
     assert totals[gettext("Flagged for review", lang)] == len(review)
     assert totals[gettext("Not connected", lang)] == plan.totals.flagged
+
+
+def test_a_station_name_cannot_end_or_blank_the_map_data() -> None:
+    """``<!--`` or ``</script>`` in a name keeps the embedded JSON valid (issue 15 item 11)."""
+    plan, graph, _ = city_plan()
+    hostile = "x</script><!--<script>alert(1)</script>&\u2028"
+    first = dataclasses.replace(plan.stations[0], name=hostile, site="<!--")
+    plan = dataclasses.replace(plan, stations=(first, *plan.stations[1:]))
+    html = render_report(plan, graph, "en")
+    data = script_json(html, "plan-data")
+    assert data["stations"]["name"][0] == hostile  # type: ignore[index]
+    assert data["stations"]["site"][0] == "<!--"  # type: ignore[index]
+    body = html.split('id="plan-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in body and ">" not in body

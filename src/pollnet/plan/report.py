@@ -10,7 +10,6 @@ simplified (Douglas-Peucker, about 2 m) and joined into long strokes to keep the
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -290,12 +289,6 @@ def _labels(lang: str) -> dict[str, str]:
     return out
 
 
-def _script_json(value: Any) -> str:
-    """JSON safe to embed in a ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
 def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
     t = plan.totals
     usd = t.usd_rate or 0.0
@@ -388,8 +381,8 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
         "flagged_count": n(len(review)),
         "exchanges": exchanges,
         "attribution": attribution,
-        "data_json": _script_json(map_data(plan, graph, lang)),
-        "labels_json": _script_json({**_labels(lang), "lang": lang}),
+        "data_json": _html.script_json(map_data(plan, graph, lang)),
+        "labels_json": _html.script_json({**_labels(lang), "lang": lang}),
         "t": lambda msgid, **params: tr(msgid, lang, **params),
     }
 

@@ -15,7 +15,6 @@ service writes to the database once a second, so watching it adds no load to che
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,9 +134,9 @@ def render_page(lang: str, settings: DashboardSettings) -> str:
         lang=lang,
         rtl=lang == "fa",
         texts=texts,
-        texts_json=json.dumps(texts, ensure_ascii=False),
+        texts_json=_html.script_json(texts),
         colours=STATE_COLOURS,
-        colours_json=json.dumps(STATE_COLOURS),
+        colours_json=_html.script_json(STATE_COLOURS),
         states=STATES,
         refresh_ms=int(settings.refresh_s * 1000),
         today=format_date(dt.date.today(), lang),
