@@ -29,6 +29,7 @@ from pollnet.i18n import normalise
 from pollnet.model import RadioType, Tower
 from pollnet.registry import Table, header_key, parse_decimal, read_table
 from pollnet.settings import BoundingBox
+from pollnet.store.engine import exclusive
 from pollnet.store.schema import core
 
 DEFAULT_HEIGHT_M = 25.0
@@ -107,7 +108,7 @@ def import_towers(engine: Engine, path: Path | str, bbox: BoundingBox) -> TowerI
     """Read ``path`` and add or update its towers by code, in one transaction."""
     kind, towers = read_towers_file(path, bbox)
     rows = {t.code: tower_row(t) for t in towers}
-    with engine.begin() as conn:
+    with exclusive(engine, "towers") as conn:  # two imports at once: one after the other
         existing = {
             r["code"]: dict(r)
             for r in conn.execute(

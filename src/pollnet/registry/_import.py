@@ -20,6 +20,7 @@ from pollnet.registry._store import upsert
 from pollnet.registry._validate import OUTSIDE_AREA, Rejected, Rules, validate
 from pollnet.registry._writers import write_rejects
 from pollnet.settings import BoundingBox, Settings
+from pollnet.store.engine import exclusive
 
 OUTSIDE_LIMIT = 3
 """More rows than this outside the area are reported as one line, not one line each."""
@@ -130,7 +131,7 @@ def import_table(
     if validation.rejected:
         rejects_file = rejects or default_rejects_path(table.file)
         write_rejects(rejects_file, table, validation.rejected, lang or current_language())
-    with engine.begin() as conn:
+    with exclusive(engine, "stations") as conn:  # two imports at once: one after the other
         changes = upsert(conn, validation.records)
     return ImportReport(
         file=table.file,

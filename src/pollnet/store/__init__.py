@@ -5,7 +5,13 @@ area of pollnet adds its tables in :mod:`pollnet.store.schema` and its migration
 branch of its own under ``migrations/versions`` (``upgrade heads`` applies them all).
 """
 
-from pollnet.store.engine import create_engine, migrate, open_store, seed_reference_data
+from pollnet.store.engine import (
+    create_engine,
+    exclusive,
+    migrate,
+    open_store,
+    seed_reference_data,
+)
 from pollnet.store.schema import metadata
 
-__all__ = ["create_engine", "metadata", "migrate", "open_store", "seed_reference_data"]
+__all__ = ["create_engine", "exclusive", "metadata", "migrate", "open_store", "seed_reference_data"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine, make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from pollnet.errors import UserError
@@ -66,30 +71,68 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[Connection]:
+    """A transaction that runs alone among the transactions locked with ``name``.
+
+    SQLite takes its one write lock at the start (``BEGIN IMMEDIATE``, waiting out the busy
+    timeout); PostgreSQL a transaction advisory lock keyed by ``name``. Two imports at once then
+    run one after the other, instead of both reading and then both adding the same rows.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            digest = hashlib.sha256(f"pollnet:{name}".encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield conn
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database behind ``engine`` up to the newest schema of every area."""
+    """Bring the database behind ``engine`` up to the newest schema of every area, and fill its
+    fixed tables (agencies).
+
+    A migration runs under :func:`exclusive`, so commands started together on a fresh database
+    migrate it once, one after the other; an up-to-date database is not locked at all.
+    """
+    cfg = alembic_config(engine)
     try:
-        command.upgrade(alembic_config(engine), "heads")
+        if _at_heads(engine, cfg):
+            return
+        with exclusive(engine, "migrate") as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+            _seed(conn)
     except OperationalError as exc:
         raise UserError.of("cannot open the database: {reason}", reason=str(exc.orig)) from None
+
+
+def _at_heads(engine: Engine, cfg: Config) -> bool:
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
 
 
 def seed_reference_data(engine: Engine) -> None:
     """Fill the fixed tables (agencies) that every database has; safe to call again."""
     with engine.begin() as conn:
-        have = set(conn.scalars(sa.select(core.agencies.c.code)))
-        rows = [
-            {"code": agency.value, "name_en": en, "name_fa": fa}
-            for agency, (en, fa) in AGENCY_NAMES.items()
-            if agency.value not in have
-        ]
-        if rows:
-            conn.execute(core.agencies.insert(), rows)
+        _seed(conn)
+
+
+def _seed(conn: Connection) -> None:
+    have = set(conn.scalars(sa.select(core.agencies.c.code)))
+    rows = [
+        {"code": agency.value, "name_en": en, "name_fa": fa}
+        for agency, (en, fa) in AGENCY_NAMES.items()
+        if agency.value not in have
+    ]
+    if rows:
+        conn.execute(core.agencies.insert(), rows)
 
 
 def open_store(url: str) -> Engine:
     """An engine for ``url`` whose database is migrated and seeded: ready to use."""
     engine = create_engine(url)
     migrate(engine)
-    seed_reference_data(engine)
     return engine
