@@ -8,7 +8,30 @@ work orders and election-day records live in their own packages (``plan``, ``rol
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""The one alphabet of the codes people read out and certificates carry (stations, devices):
+Latin letters and digits, then also ``.``, ``_`` and ``-``. No look-alike letters (a Cyrillic
+``Т``), no invisible or bidi characters, nothing a certificate's URI cannot hold."""
+
+MAX_CODE_LENGTH = 64
+"""The most characters of a code (the database's column)."""
+
+
+def is_code(text: str) -> bool:
+    """Whether ``text`` is a code of the one alphabet (:data:`CODE`), at most 64 characters."""
+    return len(text) <= MAX_CODE_LENGTH and CODE.fullmatch(text) is not None
+
+
+def code_fault(text: str) -> str | None:
+    """The first character of ``text`` that keeps it from being a code, as ``U+XXXX``
+    (``None`` when every character is of the alphabet)."""
+    for i, char in enumerate(text):
+        if not (char.isascii() and (char.isalnum() or (i and char in "._-"))):
+            return f"U+{ord(char):04X}"
+    return None
 
 
 class Agency(enum.StrEnum):

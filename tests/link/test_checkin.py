@@ -38,6 +38,10 @@ def _parse(**changes: Any) -> Checkin:
         ("national_code", "1" * 33, "national_code must be at most 32 characters"),
         ("birth_date", "1370/01/15\x00", "birth_date must be at most 32 characters"),
         ("birth_date", "\ud800", "birth_date must be at most 32 characters"),
+        # A birth date in year 1 (Gregorian or Jalali) or before 1900: no voter's.
+        ("birth_date", "0001-01-01", "birth_date must be a date from 1900"),
+        ("birth_date", "0001/01/01", "birth_date must be a date from 1900"),
+        ("birth_date", "1899-12-31", "birth_date must be a date from 1900"),
         # Numbers float() cannot take, or that are no score.
         ("fingerprint_score", 10**400, "fingerprint_score must be a number from 0 to 1"),
         ("fingerprint_score", float("nan"), "fingerprint_score must be a number from 0 to 1"),

@@ -185,3 +185,32 @@ def test_the_cli_prints_the_first_problems_and_counts_the_rest(
     assert len(lines) == MAX_PRINTED + 1
     assert lines[0].endswith(f"{path}, row 1, column voters: not a whole number: many")
     assert lines[-1].endswith("… and 150 more problems")
+
+
+def test_one_code_alphabet_refuses_look_alikes_and_what_enrolment_refuses(tmp_path: Path) -> None:
+    """A Cyrillic letter, a bidi mark, a Persian letter (which a certificate cannot carry),
+    a space or a slash: refused at import; Persian digits are read as digits."""
+    codes = ["\u0422-001", "T-002\u202e", "ت-003", "T 004", "T/005", "-T006", "T-۰۰۷"]
+    rows = [_row(code=c) for c in codes]
+    path = write_csv(tmp_path / "s.csv", rows=rows)
+    f = str(path)
+    use = "use Latin letters, digits, '.', '_' and '-'"
+    bad = "column code: not a usable station code:"
+    assert _errors(path, f"sqlite:///{tmp_path / 'db.sqlite'}") == [
+        f"{f}, row 1, {bad} \\u0422-001 (character U+0422; {use})",
+        f"{f}, row 2, {bad} T-002\\u202e (character U+202E; {use})",
+        f"{f}, row 3, {bad} \\u062a-003 (character U+062A; {use})",
+        f"{f}, row 4, {bad} T 004 (character U+0020; {use})",
+        f"{f}, row 5, {bad} T/005 (character U+002F; {use})",
+        f"{f}, row 6, {bad} -T006 (character U+002D; {use})",
+    ]
+
+
+def test_every_code_the_registry_takes_can_be_enrolled(tmp_path: Path) -> None:
+    from pollnet.link.pki import enroll_device, init_pki
+
+    pki = init_pki(tmp_path / "pki")
+    for code in ("T-00012", "ST.a_b-9"):
+        assert (enroll_device(pki, code, f"DV-{code}") / "bundle.toml").is_file()
+    with pytest.raises(UserError, match="not a usable station"):
+        enroll_device(pki, "ت-003", "DV-1")

@@ -71,10 +71,10 @@ def test_headers_match_in_any_order_and_spelling(tmp_path: Path) -> None:
 
 
 def test_mixed_persian_arabic_and_ascii_digits_and_letters(tmp_path: Path) -> None:
-    row = ["ت-۰۰۱", "شعبه يك", "دبستان  فردوسي", "خیابان ۱۶ آذر", "٦", "۳۵٫۷۰۱", "51.389",
+    row = ["T-۰۰۱", "شعبه يك", "دبستان  فردوسي", "خیابان ۱۶ آذر", "٦", "۳۵٫۷۰۱", "51.389",
            "۱٬۲۰۰", "٢", "بله"]  # fmt: skip
     (record,) = validate(read_table(write_csv(tmp_path / "s.csv", [row])), RULES).records
-    assert record.code == "ت-001"
+    assert record.code == "T-001"  # Persian digits read as digits; letters must be Latin
     assert record.name == "شعبه یک"
     assert record.site == "دبستان فردوسی"
     assert (record.district, record.lat, record.voters, record.devices) == (6, 35.701, 1200, 2)

@@ -32,6 +32,8 @@ REFUSAL_REASONS = (
     "provisional_out_of_bounds",
 )
 MAX_KEY_LENGTH = 64
+OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
+"""No voter is born before this: an earlier birth date is a typing or reading error."""
 MAX_TEXT_LENGTH = 32
 """The longest ``national_code`` and ``birth_date`` read (a real one has at most 12 characters)."""
 MAX_TIME_LENGTH = 64
@@ -243,9 +245,12 @@ def _offline_refusal(
 def _birth_date(text: str) -> dt.date:
     """A birth date, Jalali or Gregorian; cached, since a day has many voters of each date."""
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except UserError:
         raise MalformedRequest("birth_date must be a date (1370/01/15 or 1991-04-04)") from None
+    if day < OLDEST_BIRTH_DATE:  # year 1 (Jalali 1 is 622) made a voter 1,400 years old
+        raise MalformedRequest("birth_date must be a date from 1900 (1279/10/11) on")
+    return day
 
 
 def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:

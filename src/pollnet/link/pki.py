@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pollnet.errors import NotFoundError, UserError
+from pollnet.model import is_code
 
 ORGANISATION = "pollnet"
 DEVICE_URN = "urn:pollnet:device:"
@@ -527,5 +528,5 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
 
 
 def _check_name(value: str, what: str) -> None:
-    if not value or any(c in value for c in "/\\\n\"'") or value != value.strip():
+    if not is_code(value):  # the registry's alphabet: what it imported can be enrolled
         raise UserError.of("not a usable {what}: {value}", what=what, value=value)

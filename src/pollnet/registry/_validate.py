@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pollnet.errors import Location, Problem, UserError
+from pollnet.model import CODE, code_fault
 from pollnet.registry._columns import map_headers
 from pollnet.registry._readers import Table
 from pollnet.registry._records import StationRecord
@@ -99,6 +100,7 @@ def validate(table: Table, rules: Rules) -> Validation:
     code, name, site, address = (check.text(k) for k in ("code", "name", "site", "address"))
     for key, texts in (("code", code), ("name", name), ("site", site), ("address", address)):
         check.length(key, texts, MAX_LENGTHS[key])
+    check.codes(code)
     district = check.whole("district", 1, rules.max_district)
     education = check.whole("education_district", 1, required=False)
     lat, lon = check.coordinates(rules.bbox)
@@ -156,6 +158,18 @@ class _Checks:
                 if not value and number not in said:
                     self.complain(number, key, "a value is required")
         return values
+
+    def codes(self, codes: Sequence[str]) -> None:
+        """Station codes must be of the one code alphabet (:data:`pollnet.model.CODE`)."""
+        for number, code in zip(self.rows, codes, strict=True):
+            fault = code_fault(code) if code and not CODE.fullmatch(code) else None
+            if fault:
+                self.complain(
+                    number, "code",
+                    "not a usable station code: {value} (character {char}; use Latin letters, "
+                    "digits, '.', '_' and '-')",
+                    value=code.encode("unicode_escape").decode("ascii"), char=fault,
+                )  # fmt: skip
 
     def length(self, key: str, values: Sequence[str], maximum: int) -> None:
         """Texts longer than the database keeps are a problem (PostgreSQL refuses them)."""
