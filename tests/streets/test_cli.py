@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,42 @@ def test_streets_outside_the_stations_area_are_one_warning_with_the_bbox(
     assert line.endswith("set it in pollnet.toml: [pollnet] bbox = [35.698, 51.4, 35.702, 51.404]")
     code, _, err = _run(["--lang", "fa", "streets", "import", str(osm)], capsys)
     assert err.startswith("هشدار: ۱۰۰٪ از خیابان‌ها")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_import_shows_a_bar_on_a_terminal_only(
+    workdir: Path, helsinki_pbf: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pty
+
+    (workdir / "pollnet.toml").write_text(
+        "[pollnet]\nbbox = [60.1, 24.8, 60.3, 25.1]\n", encoding="utf-8"
+    )  # Helsinki: no warning about streets outside the stations' area
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    command = [sys.executable, "-m", "pollnet", "--lang", "en", "streets", "import"]
+    process = subprocess.Popen(
+        [*command, str(helsinki_pbf), "--out", str(workdir / "s.npz")],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = process.communicate(timeout=120)
+    os.close(controller)
+    assert process.returncode == 0
+    assert "Reading the street network" in shown.decode(errors="replace")
+    assert b"\x1b" not in out and b"nodes" in out  # the summary on stdout stays plain
+
+    # Off a terminal (here: captured), standard error stays empty.
+    code, out, err = _run(["--lang", "en", "streets", "import", str(helsinki_pbf)], capsys)
+    assert code == 0 and err == "" and "nodes" in out

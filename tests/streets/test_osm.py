@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from pyproj import Geod
 
 from pollnet.errors import UserError
 from pollnet.streets import DEFAULT_CLASSES, StreetGraph, read, read_osm
+from pollnet.streets.osm import _read_position
 from tests.streets.conftest import TINY_EDGES, TINY_NODES
 
 GEOD = Geod(ellps="WGS84")
@@ -183,3 +185,45 @@ def test_missing_file_and_unknown_type(tmp_path: Path) -> None:
     other.write_bytes(b"x")
     with pytest.raises(UserError, match="unknown street file type"):
         read(other)
+
+
+def test_every_node_sits_where_its_osm_node_is(helsinki_pbf: Path, tiny_osm: Path) -> None:
+    # The positions come from libosmium's WKB lines and the ids one by one; they must agree.
+    for path in (helsinki_pbf, tiny_osm):
+        graph = read_osm(path)
+        wanted = set(graph.node_ref.tolist())
+        where = {
+            node.id: (node.location.lon, node.location.lat)
+            for node in osmium.FileProcessor(str(path), osmium.osm.NODE)
+            if node.id in wanted
+        }
+        lon = np.array([where[int(r)][0] for r in graph.node_ref])
+        lat = np.array([where[int(r)][1] for r in graph.node_ref])
+        assert np.array_equal(graph.node_lon, lon)
+        assert np.array_equal(graph.node_lat, lat)
+
+
+def test_progress_is_told_how_far_the_file_is_read(helsinki_pbf: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    read_osm(helsinki_pbf, progress=lambda done, size: calls.append((done, size)))
+    size = helsinki_pbf.stat().st_size
+    assert calls[-1] == (size, size)
+    assert all(0 <= done <= size and total == size for done, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="Linux /proc only")
+def test_read_position_is_the_offset_of_the_open_file(tmp_path: Path) -> None:
+    path = tmp_path / "streets.osm.pbf"
+    path.write_bytes(bytes(1000))
+    position = _read_position(path)
+    assert position() is None  # not open yet
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.read(fd, 100)
+        assert position() == 100
+        os.read(fd, 250)
+        assert position() == 350
+    finally:
+        os.close(fd)
+    assert position() is None

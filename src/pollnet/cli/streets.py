@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import numpy as np
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from pollnet import streets as st
 from pollnet._cells import CsvWriter
 from pollnet.areas import AreaSet, assign_streets, load_areas
-from pollnet.cli._common import App, busy, echo_json, echo_warning, pass_app
+from pollnet.cli._common import App, echo_json, echo_warning, pass_app, stderr
 from pollnet.cli.areas import echo_streets
 from pollnet.errors import UserError
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.plan.params import PlanParameters
 from pollnet.streets.classes import check_classes
+from pollnet.streets.osm import Progress as ReadProgress
 
 
 @click.group()
@@ -52,12 +56,13 @@ def import_(
 ) -> None:
     """Read an OpenStreetMap (.osm.pbf, .osm) or GeoJSON street file into the street cache."""
     config = st.StreetsConfig.from_settings(app.settings)
-    with busy(gettext("Reading the street network")):
+    with _import_progress() as on_read:
         graph = st.read(
             file,
             classes=check_classes(classes.split(",")) if classes else config.classes,
             districts=districts,
             district_property=district_property or config.district_property,
+            progress=on_read,
         )
         every = stored_areas(app)
         by_area = None
@@ -157,6 +162,27 @@ def stored_areas(app: App) -> AreaSet | None:
         return None
     every = load_areas(app.engine)
     return every if len(every) else None
+
+
+@contextmanager
+def _import_progress() -> Iterator[ReadProgress | None]:
+    """A bar on standard error of the share of the file read, then a pulsing one while the
+    graph is built and saved; yields the reader's progress callback (None off a terminal)."""
+    console = stderr()
+    if not console.is_terminal:  # a transient bar would still leave an empty line
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(gettext("Reading the street network"), total=None)
+
+        def on_read(done: int, size: int) -> None:
+            if done < size:
+                bar.update(task, completed=done, total=size)
+            else:
+                bar.update(task, description=gettext("Building the street graph"), total=None)
+
+        yield on_read
 
 
 @streets.command("info")

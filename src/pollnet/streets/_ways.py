@@ -70,14 +70,27 @@ class WayLists:
         """The index of ``text`` in the names table, added when new."""
         return self.names.setdefault(text, len(self.names))
 
-    def ways(self) -> Ways:
-        """The collected lines; no ``ref`` means -1 for every point, no district means 0."""
-        points, lines = len(self.lon), len(self.way_class)
+    def ways(
+        self,
+        *,
+        lon_e7: IntArray | None = None,
+        lat_e7: IntArray | None = None,
+        ref: IntArray | None = None,
+    ) -> Ways:
+        """The collected lines; no ``ref`` means -1 for every point, no district means 0.
+
+        A reader that collected the points as arrays rather than in the lists passes them.
+        """
+        lon = np.asarray(self.lon, dtype=np.int64) if lon_e7 is None else lon_e7
+        lat = np.asarray(self.lat, dtype=np.int64) if lat_e7 is None else lat_e7
+        if ref is None:
+            ref = np.asarray(self.ref, dtype=np.int64) if self.ref else np.full(lon.size, -1)
+        lines = len(self.way_class)
         return Ways(
             indptr=np.asarray(self.indptr, dtype=np.int64),
-            lon_e7=np.asarray(self.lon, dtype=np.int64),
-            lat_e7=np.asarray(self.lat, dtype=np.int64),
-            ref=np.asarray(self.ref, dtype=np.int64) if self.ref else np.full(points, -1),
+            lon_e7=lon,
+            lat_e7=lat,
+            ref=ref,
             way_class=np.asarray(self.way_class, dtype=np.int8),
             way_name_id=np.asarray(self.way_name, dtype=np.int32),
             way_name_en_id=np.asarray(self.way_name_en, dtype=np.int32),
@@ -125,12 +138,11 @@ def split(
     if key.size == 0:
         raise NoStreets(report.with_counts(degenerate=degenerate))
 
-    unique_key, first, node = np.unique(key, return_index=True, return_inverse=True)
-    node = node.astype(np.int64)
+    unique_key, first, node = _group(key)
     node_lon = lon_e7[first] / SCALE
     node_lat = lat_e7[first] / SCALE
     known = ref >= 0
-    merged = int(np.unique(ref[known]).size - np.unique(key[known]).size) if known.any() else 0
+    merged = _distinct(ref[known]) - _distinct(key[known]) if known.any() else 0
 
     is_end = np.zeros(key.size, dtype=bool)
     is_end[0] = is_end[-1] = True
@@ -167,7 +179,7 @@ def split(
     counted = ImportReport(
         report.source,
         report.ways_read,
-        int(np.unique(ways.way_source[w]).size),
+        _distinct(ways.way_source[w]),
         report.counts,
         report.dropped_classes,
     ).with_counts(degenerate=degenerate, repeated_points=int(repeated.sum()), merged_nodes=merged)
@@ -195,6 +207,30 @@ def _pairs(splits: NDArray[np.bool_], way_of: IntArray) -> tuple[IntArray, IntAr
     s = np.flatnonzero(splits)
     same = way_of[s[1:]] == way_of[s[:-1]]
     return s[:-1][same], s[1:][same]
+
+
+def _group(key: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """The distinct values of ``key`` in order, a position holding each, and the number of
+    each position's value among them (``np.unique`` with index and inverse, by one sort)."""
+    order = np.argsort(key)
+    ordered = key[order]
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(key.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], order[new], inverse
+
+
+def _distinct(values: IntArray) -> int:
+    """How many distinct values there are.
+
+    By sorting: numpy 2's hash-based ``np.unique`` takes seconds for a few million distinct
+    int64 where a sort takes a few hundredths (measured, see docs/performance.md).
+    """
+    if values.size == 0:
+        return 0
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
 
 
 def _first_ref(ref: IntArray, node: IntArray, n: int) -> IntArray:

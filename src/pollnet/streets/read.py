@@ -10,7 +10,7 @@ from pollnet.streets.classes import DEFAULT_CLASSES
 from pollnet.streets.districts import Districts, assign_districts, read_districts
 from pollnet.streets.geojson import read_geojson
 from pollnet.streets.graph import StreetGraph
-from pollnet.streets.osm import read_osm
+from pollnet.streets.osm import Progress, read_osm
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
 GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -22,6 +22,7 @@ def read(
     classes: Collection[str] = DEFAULT_CLASSES,
     districts: str | Path | Districts | None = None,
     district_property: str = "district",
+    progress: Progress | None = None,
 ) -> StreetGraph:
     """The street graph of an OpenStreetMap or GeoJSON file, chosen by the file's suffix.
 
@@ -32,7 +33,7 @@ def read(
     path = Path(path)
     name = path.name.lower()
     if name.endswith(OSM_SUFFIXES):
-        graph = read_osm(path, classes=classes)
+        graph = read_osm(path, classes=classes, progress=progress)
     elif name.endswith(GEOJSON_SUFFIXES):
         graph = read_geojson(path, classes=classes, district_property=district_property)
     else:
