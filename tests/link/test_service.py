@@ -350,3 +350,32 @@ def test_a_reused_key_for_another_voter_is_409_over_the_wire(
     assert second.json()["reason"] == "idempotency_key_reused"
     assert 'pollnet_checkin_refusals_total{reason="idempotency_key_reused"} 1.0' in metrics
     assert 'pollnet_checkins_total{outcome="duplicate"}' not in metrics
+
+
+def test_health_and_metrics_show_the_heartbeat_writer(
+    pki_dir: Path, service: RunningService
+) -> None:
+    beat = {
+        "link": "fiber",
+        "queue_depth": 0,
+        "device_time": dt.datetime.now(dt.UTC).isoformat(),
+        "software_version": "1.0.0",
+        "battery": 90,
+    }
+    with client(pki_dir, "D-1", service) as c:
+        assert c.post("/v1/heartbeats", json=beat).status_code == 200
+        refused = c.post("/v1/heartbeats", json={**beat, "queue_depth": 2**31})
+        deadline = time.monotonic() + 20
+        while service.service.board.health().last_written is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        health = c.get("/v1/health").json()
+        metrics = c.get("/metrics").text
+    assert refused.status_code == 400
+    writer = health["heartbeat_writer"]
+    assert writer["state"] == "ok" and writer["pending"] == 0 and writer["failures"] == 0
+    assert dt.datetime.fromisoformat(writer["last_written"]) <= dt.datetime.now(dt.UTC)
+    assert "pollnet_heartbeat_writer_up 1.0" in metrics
+    assert 'pollnet_heartbeat_writer_state{state="ok"} 1.0' in metrics
+    assert "pollnet_heartbeats_pending 0.0" in metrics
+    assert "pollnet_heartbeat_write_failures_total 0.0" in metrics

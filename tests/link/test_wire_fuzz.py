@@ -147,3 +147,33 @@ def test_any_check_in_body_gets_a_clear_answer(app: LinkService, pki_dir: Path) 
     honest = json.dumps(checkin_body(national_code(7))).encode()
     assert asyncio.run(call(app, pem, "POST", "/v1/checkins", honest))[0] == 201
     assert app.ledger.unwritable == 0  # every bad body was refused by the parser
+
+
+def test_any_heartbeat_body_gets_a_clear_answer_and_the_writer_stays_up(
+    app: LinkService, pki_dir: Path
+) -> None:
+    pem = device_pem(pki_dir, "D-2")
+    base = {
+        "link": "fiber",
+        "queue_depth": 0,
+        "device_time": dt.datetime.now(dt.UTC).isoformat(),
+        "software_version": "1.0.0",
+        "battery": 80,
+    }
+
+    @FUZZ
+    @given(_bodies(BEAT_VALUES, base))
+    @example(json.dumps({**base, "queue_depth": 2**63}))
+    @example(json.dumps({**base, "queue_depth": 2**31}))
+    @example(json.dumps({**base, "software_version": "1.0\x00"}))
+    def one(body: str | bytes) -> None:
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        status, answer = asyncio.run(call(app, pem, "POST", "/v1/heartbeats", raw))
+        assert status in {200} | REFUSED, (status, answer)
+        if status == 200:
+            app.board.flush()  # written now, on this database: it must take what was accepted
+
+    one()
+    honest = json.dumps(base).encode()
+    assert asyncio.run(call(app, pem, "POST", "/v1/heartbeats", honest))[0] == 200
+    app.board.flush()

@@ -24,7 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from pollnet.link.heartbeat import STATES, StationReadiness
+from pollnet.link.heartbeat import STATES, StationReadiness, WriterHealth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -47,6 +47,7 @@ class LinkMetrics:
         readiness: Callable[[dt.datetime], Sequence[StationReadiness]],
         *,
         conflict_alert: int = 10,
+        heartbeat_writer: Callable[[], WriterHealth] | None = None,
     ) -> None:
         self.checkins: dict[str, int] = {}
         self.refusals: dict[str, int] = {}
@@ -58,6 +59,8 @@ class LinkMetrics:
         self.registry = CollectorRegistry()
         self.registry.register(_CountersCollector(self))
         self.registry.register(_StationCollector(readiness))
+        if heartbeat_writer is not None:
+            self.registry.register(_WriterCollector(heartbeat_writer))
 
     def observe_checkin(
         self,
@@ -168,3 +171,45 @@ class _StationCollector(Collector):
         for state, count in counts.items():
             family.add_metric([state], count)
         yield family
+
+
+class _WriterCollector(Collector):
+    """The heartbeat writer's health (see :class:`pollnet.link.heartbeat.WriterHealth`)."""
+
+    def __init__(self, health: Callable[[], WriterHealth]) -> None:
+        self._health = health
+
+    def collect(self) -> Iterator[Metric]:
+        health = self._health()
+        yield GaugeMetricFamily(
+            "pollnet_heartbeat_writer_up",
+            "1 while the heartbeat writer's last write succeeded, else 0 (failing, stalled).",
+            value=1 if health.state == "ok" else 0,
+        )
+        state = GaugeMetricFamily(
+            "pollnet_heartbeat_writer_state", "The heartbeat writer's state.", labels=["state"]
+        )
+        for name in ("ok", "failing", "stalled", "stopped"):
+            state.add_metric([name], 1 if health.state == name else 0)
+        yield state
+        yield GaugeMetricFamily(
+            "pollnet_heartbeats_pending",
+            "Heartbeats received and not yet written to the database.",
+            value=health.pending,
+        )
+        yield CounterMetricFamily(
+            "pollnet_heartbeat_write_failures",
+            "Heartbeat writes that failed (the beats were kept and retried).",
+            value=health.failures,
+        )
+        yield CounterMetricFamily(
+            "pollnet_heartbeats_dropped",
+            "Heartbeats given up: refused by the database on their own, or too many pending.",
+            value=health.dropped,
+        )
+        if health.last_written is not None:
+            yield GaugeMetricFamily(
+                "pollnet_heartbeat_last_write_timestamp_seconds",
+                "When the heartbeat writer last wrote successfully (Unix time).",
+                value=health.last_written.timestamp(),
+            )

@@ -130,7 +130,9 @@ class LinkService:
         self.lang = lang
         self.ledger = Ledger(engine, policy.election, lang=lang)
         self.board = HeartbeatBoard(engine, interval_s=heartbeat_seconds)
-        self.metrics = LinkMetrics(self.board.readiness, conflict_alert=conflict_alert)
+        self.metrics = LinkMetrics(
+            self.board.readiness, conflict_alert=conflict_alert, heartbeat_writer=self.board.health
+        )
         # When each device's last check-in sent online reached the service: its offline period
         # (where a replayed offline acceptance must lie) began after that.
         self._last_online: dict[str, dt.datetime] = {}
@@ -178,6 +180,7 @@ class LinkService:
                     "device": identity.serial,
                     "station": identity.station,
                     "server_time": now.isoformat(),
+                    "heartbeat_writer": self.board.health().as_json(),
                 },
             )
         elif route == ("GET", "/metrics"):
