@@ -130,18 +130,21 @@ def test_the_window_can_be_set() -> None:
 
 
 def test_a_resend_has_the_same_request_digest_and_another_voter_another() -> None:
-    first = _parse(idempotency_key="k-1", device_time="2026-01-01T00:00:00+00:00")
+    first = _parse(idempotency_key="k-1", device_time="2026-01-01T03:30:00+03:30")
     resent = _parse(
         idempotency_key="k-1",
-        device_time="2026-01-01T03:30:00+03:30",  # the same instant
+        device_time="2026-01-01T03:30:00+03:30",
         provisional_at=dt.datetime.now(dt.UTC).isoformat(),  # added when accepted offline
-        national_code="۰۴۹۹۳۷۰۸۹۹",
+        national_code="۰۴۹۹۳۷۰۸۹۹",  # the same voter
     )
     assert first.request_digest == resent.request_digest
-    other = checkin_body(
-        "1234567891", idempotency_key="k-1", device_time=first.device_time.isoformat()
-    )
-    assert (
-        parse_checkin(other, IDENTITY, policy(), KEY, dt.datetime.now(dt.UTC)).request_digest
-        != first.request_digest
-    )
+    for change in (
+        {"national_code": "1234567891"},
+        {"birth_date": "1370/01/16"},
+        {"card_read": False},
+        {"fingerprint_score": 0.5},
+        {"device_time": "2026-01-01T03:30:01+03:30"},
+    ):
+        other = _parse(idempotency_key="k-1", device_time="2026-01-01T03:30:00+03:30", **change)
+        assert other.request_digest != first.request_digest, change
+    assert "0499370899" not in first.request_digest

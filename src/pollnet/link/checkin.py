@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import unicodedata
 from collections.abc import Mapping
@@ -127,7 +128,8 @@ def parse_checkin(
     # Compared before float(): a huge integer would overflow it, NaN fails every comparison.
     if isinstance(score, bool) or not 0 <= score <= 1:
         raise MalformedRequest("fingerprint_score must be a number from 0 to 1")
-    device_time = timestamp(_field(body, "device_time", str), "device_time")
+    device_text = _field(body, "device_time", str)
+    device_time = timestamp(device_text, "device_time")
     key = _field(body, "idempotency_key", str)
     if not 0 < len(key) <= MAX_KEY_LENGTH or not KEY_CHARACTERS.issuperset(key):
         raise MalformedRequest(
@@ -146,14 +148,18 @@ def parse_checkin(
     refusal = _refusal(code, birth_date, card_read, float(score), policy) or _offline_refusal(
         device_time, provisional_at, policy, now, last_online
     )
-    digest = request_digest(
-        hmac_key, code or code_text, birth_date, card_read, float(score), device_time
+    voter = voter_hash(hmac_key, code) if code is not None else None
+    # The voter part of the digest is keyed (a ten-digit code must not be open to a
+    # dictionary): the voter hash, or for an invalid code a keyed hash of its text.
+    keyed_code = (
+        voter or hmac.digest(hmac_key, code_text.encode("utf-8", "surrogatepass"), "sha256").hex()
     )
+    digest = request_digest(keyed_code, birth_text, card_read, float(score), device_text)
     return Checkin(
         device=identity.serial,
         station=identity.station,
         idempotency_key=key,
-        voter_hash=voter_hash(hmac_key, code) if code is not None else None,
+        voter_hash=voter,
         device_time=device_time,
         provisional_at=provisional_at,
         card_read=card_read,
@@ -164,29 +170,17 @@ def parse_checkin(
 
 
 def request_digest(
-    key: bytes,
-    national_code: str,
-    birth_date: dt.date,
-    card_read: bool,
-    score: float,
-    device_time: dt.datetime,
+    keyed_code: str, birth_date: str, card_read: bool, score: float, device_time: str
 ) -> str:
-    """The keyed HMAC-SHA256 (hex) of what a check-in says about its voter and its taking.
+    """The SHA-256 (hex) of what a check-in says about its voter and its taking.
 
-    A resend of the same check-in has the same digest; ``provisional_at`` is left out, since a
-    device adds it when it resends a check-in it then accepted offline. Keyed like the voter
-    hash: the digest of a ten-digit code must not be open to a dictionary.
+    ``keyed_code`` is the voter hash (a keyed hash of the national code, never the code); the
+    other fields as sent (a device resends its stored body). A resend of the same check-in has
+    the same digest; ``provisional_at`` is left out, since a device adds it when it resends a
+    check-in it then accepted offline.
     """
-    text = "|".join(
-        (
-            national_code,
-            birth_date.isoformat(),
-            str(card_read),
-            repr(score),
-            device_time.isoformat(),
-        )
-    )
-    return hmac.digest(key, text.encode("utf-8", "surrogatepass"), "sha256").hex()
+    text = f"{keyed_code}|{birth_date}|{card_read}|{score!r}|{device_time}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _refusal(
