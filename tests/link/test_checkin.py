@@ -130,7 +130,8 @@ def test_the_window_can_be_set() -> None:
 
 
 def test_a_resend_has_the_same_request_digest_and_another_voter_another() -> None:
-    first = _parse(idempotency_key="k-1", device_time="2026-01-01T03:30:00+03:30")
+    first_time = "2026-01-01T03:30:00+03:30"
+    first = _parse(idempotency_key="k-1", device_time=first_time)
     resent = _parse(
         idempotency_key="k-1",
         device_time="2026-01-01T03:30:00+03:30",
@@ -145,6 +146,6 @@ def test_a_resend_has_the_same_request_digest_and_another_voter_another() -> Non
         {"fingerprint_score": 0.5},
         {"device_time": "2026-01-01T03:30:01+03:30"},
     ):
-        other = _parse(idempotency_key="k-1", device_time="2026-01-01T03:30:00+03:30", **change)
+        other = _parse(**{"idempotency_key": "k-1", "device_time": first_time, **change})
         assert other.request_digest != first.request_digest, change
     assert "0499370899" not in first.request_digest
