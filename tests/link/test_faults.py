@@ -6,6 +6,7 @@ and on a real PostgreSQL, and checks that the honest devices are all served.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from pollnet.link.service import RunningService, start_in_thread
 from pollnet.store import open_store
+from pollnet.store.schema.link import device_states
 from tests.link.service_helpers import (
     checkin_body,
     client,
@@ -110,3 +113,53 @@ def test_a_nul_in_the_key_is_refused_with_a_clear_message(
         "reason": "malformed",
         "message": "idempotency_key must be 1 to 64 printable ASCII characters without spaces",
     }
+
+
+def _beat(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "link": "fiber",
+        "queue_depth": 0,
+        "device_time": dt.datetime.now(dt.UTC).isoformat(),
+        "software_version": "1.0.0",
+        "battery": 90,
+    }
+    body.update(changes)
+    return body
+
+
+def test_poison_heartbeats_mixed_into_honest_ones_leave_the_writer_up(
+    pki_dir: Path, service: RunningService
+) -> None:
+    poisons = [
+        _beat(queue_depth=2**63),
+        _beat(queue_depth=2**31),
+        _beat(software_version="1.0\x00"),
+        _beat(device_time="0001-01-01T00:00:00+14:00"),
+    ]
+    honest: dict[str, list[int]] = {}
+
+    def device(serial: str) -> None:
+        with client(pki_dir, serial, service) as http:
+            honest[serial] = [
+                http.post("/v1/heartbeats", json=_beat()).status_code for _ in range(5)
+            ]
+
+    with client(pki_dir, POISONER, service) as http:
+        threads = [threading.Thread(target=device, args=(serial,)) for serial in HONEST]
+        for t in threads:
+            t.start()
+        poisoned = [http.post("/v1/heartbeats", json=body).status_code for body in poisons * 3]
+        for t in threads:
+            t.join(timeout=60)
+        board = service.service.board
+        deadline = time.monotonic() + 20
+        while board.health().pending or board.health().last_written is None:
+            assert time.monotonic() < deadline, board.health()
+            time.sleep(0.1)
+        writer = http.get("/v1/health").json()["heartbeat_writer"]
+    assert honest == {serial: [200] * 5 for serial in HONEST}
+    assert set(poisoned) == {400}
+    assert writer["state"] == "ok" and writer["dropped"] == 0
+    with service.service.engine.connect() as conn:
+        written = set(conn.scalars(sa.select(device_states.c.device)))
+    assert written == set(HONEST)

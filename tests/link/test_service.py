@@ -379,3 +379,33 @@ def test_health_and_metrics_show_the_heartbeat_writer(
     assert 'pollnet_heartbeat_writer_state{state="ok"} 1.0' in metrics
     assert "pollnet_heartbeats_pending 0.0" in metrics
     assert "pollnet_heartbeat_write_failures_total 0.0" in metrics
+
+
+def test_the_offline_window_and_the_conflict_alert_come_from_the_link_settings() -> None:
+    from pollnet.errors import UserError
+    from pollnet.link.service import link_settings
+    from pollnet.settings import Settings
+
+    config = link_settings(
+        Settings(
+            sections={
+                "link": {
+                    "election_opens": "2028-02-25T08:00:00+03:30",
+                    "election_closes": dt.datetime(2028, 2, 25, 22, 0, tzinfo=dt.UTC),
+                    "conflict_alert_per_device": 3,
+                }
+            }
+        )
+    )
+    assert config.policy.window() == (
+        dt.datetime(2028, 2, 25, 4, 30, tzinfo=dt.UTC),
+        dt.datetime(2028, 2, 25, 22, 0, tzinfo=dt.UTC),
+    )
+    assert config.conflict_alert == 3
+    default = link_settings(Settings(sections={"link": {}}))
+    opens, closes = default.policy.window()
+    day = dt.datetime.combine(default.policy.election_date, dt.time(), dt.UTC)
+    assert (day - opens, closes - day) == (dt.timedelta(hours=14), dt.timedelta(hours=36))
+    assert default.conflict_alert == 10
+    with pytest.raises(UserError):
+        link_settings(Settings(sections={"link": {"conflict_alert_per_device": "many"}}))
