@@ -205,3 +205,31 @@ def test_segment_ends_are_lat_lon_and_street_classes_translated(
     else:
         assert classes and not classes & set(HIGHWAY_CLASSES)
         assert all(PERSIAN.search(c) for c in classes), classes
+
+
+def test_every_sheet_has_an_autofilter_above_its_totals(
+    books: dict[str, dict[str, Path]],
+) -> None:
+    for files in books.values():
+        for path in files.values():
+            for ws in load_workbook(path).worksheets:
+                rows = list(ws.iter_rows())
+                bold = [r for r in rows[1:] if r[0].font.b]  # totals rows are bold
+                assert all(r[0].row > rows[-1][0].row - len(bold) for r in bold)  # at the end
+                last = rows[0][-1].column_letter
+                assert ws.auto_filter.ref == f"A1:{last}{len(rows) - len(bold)}", ws.title
+                assert ws.freeze_panes == "A2"
+
+
+def test_work_lists_from_openstreetmap_streets_carry_its_attribution(tmp_path: Path) -> None:
+    from pollnet.plan.export import OSM_ATTRIBUTION
+    from pollnet.plan.outputs import write_all
+    from pollnet.streets.report import ImportReport
+
+    plan, graph, stations = city_plan()
+    osm = graph.replace(report=ImportReport("tehran.osm.pbf"))
+    for g, credited in ((osm, True), (graph, False)):
+        files = write_all(plan, g, tmp_path / str(credited), "fa", stations=stations)
+        for agency in AGENCIES:
+            about = sheet(files[agency], "About", "fa")
+            assert any(OSM_ATTRIBUTION in str(r[1]) for r in about) is credited, agency

@@ -92,3 +92,6 @@ def test_persian_html_and_xlsx(orders: WorkOrderSet, tmp_path: Path) -> None:
     book = load_workbook(path)
     assert book.sheetnames == ["دستگاه‌ها", "مناطق", "آمادگی", "این هفته", "گذشته از موعد", "در خطر"]
     assert book["گذشته از موعد"]["A2"].value == "PM-03-enghelab"
+    for sheet in book.worksheets:  # the header stays in view and filters every column
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == sheet.dimensions

@@ -27,7 +27,8 @@ def test_export_has_persian_headers_and_only_the_agency(tmp_path: Path) -> None:
     assert count == sum(1 for o in orders if o.agency == "municipality") == 4
     sheet = load_workbook(path).active
     header = [c.value for c in sheet[1]]
-    assert header[0] == "شناسه" and "وضعیت" in header and "توان دریافتی (dBm)" in header
+    assert header[0] == "شناسه" and "وضعیت" in header
+    assert "توان دریافتی (dBm)" not in header  # no optical tests on the municipality's sheet
     assert sheet.sheet_view.rightToLeft
     rows = [
         {h: c.value for h, c in zip(header, r, strict=True)} for r in sheet.iter_rows(min_row=2)
@@ -86,3 +87,26 @@ def test_missing_columns_and_missing_files(tmp_path: Path) -> None:
         read_updates(path)
     with pytest.raises(UserError, match="file not found"):
         read_updates(tmp_path / "nope.csv")
+
+
+def test_the_status_drop_down_refuses_other_text_and_every_column_filters(
+    tmp_path: Path,
+) -> None:
+    orders = generate(two_stations())
+    for agency, dbm in (("municipality", False), ("telecom", True), (None, True)):
+        path = tmp_path / f"{agency}.xlsx"
+        count = export_sheet(path, orders, {}, agency=agency, lang="en")
+        sheet = load_workbook(path).active
+        header = [c.value for c in sheet[1]]
+        assert ("Measured power (dBm)" in header) is dbm
+        last = sheet.cell(1, len(header)).column_letter
+        assert sheet.auto_filter.ref == f"A1:{last}{count + 1}"
+        assert sheet.freeze_panes == "B2"
+        (check,) = sheet.data_validations.dataValidation
+        status = sheet.cell(1, header.index("Status") + 1).column_letter
+        assert str(check.sqref) == f"{status}2:{status}{count + 1}"
+        assert check.type == "list" and check.showErrorMessage
+        assert check.errorStyle in (None, "stop")  # stop is the default: the text is refused
+        assert check.error == "Choose one of: planned / in progress / done / failed"
+    updates, problems = read_updates(tmp_path / "municipality.xlsx")
+    assert problems == [] and len(updates) == 4  # a sheet without the dBm column reads back

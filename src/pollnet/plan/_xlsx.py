@@ -12,12 +12,13 @@ types, relationships, workbook, styles, sheets); tests read it back with openpyx
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from pollnet._cells import safe_cell
 
@@ -87,11 +88,14 @@ class XlsxSheet:
         widths: Sequence[float],
         right_to_left: bool,
         freeze_first_row: bool,
+        autofilter: bool = False,
     ) -> None:
         self._book = book
         self._handle = handle
         self._letters = [_column_letter(i) for i in range(len(widths))]
         self._next = 1
+        self._autofilter = autofilter
+        self._filter_last = 1
         self._buffer: list[str] = []
         view = ' rightToLeft="1"' if right_to_left else ""
         selected = ' tabSelected="1"' if book.sheet_count == 1 else ""
@@ -112,11 +116,14 @@ class XlsxSheet:
             f"{f'<cols>{cols}</cols>' if cols else ''}<sheetData>"
         )
 
-    def row(self, values: Sequence[Any], styles: Sequence[int]) -> None:
+    def row(self, values: Sequence[Any], styles: Sequence[int], *, filtered: bool = True) -> None:
         """Append a row; ``styles`` are :meth:`XlsxBook.style` ids, one per value. An empty
-        value (None or "") writes no cell, or an empty styled one when its style is not 0."""
+        value (None or "") writes no cell, or an empty styled one when its style is not 0.
+        The autofilter reaches down to the last ``filtered`` row (totals below stay in view)."""
         r = self._next
         self._next += 1
+        if filtered:
+            self._filter_last = r
         cells = [f'<row r="{r}">']
         add = cells.append
         for letter, value, s in zip(self._letters, values, styles, strict=True):
@@ -158,9 +165,18 @@ class XlsxSheet:
             self._write("".join(self._buffer))
             self._buffer.clear()
 
+    @property
+    def filter_ref(self) -> str | None:
+        """The autofilter's range (``A1:J120``), None without one."""
+        if not self._autofilter or not self._letters:
+            return None
+        return f"A1:{self._letters[-1]}{self._filter_last}"
+
     def close(self) -> None:
         self._flush()
-        self._write("</sheetData></worksheet>")
+        ref = self.filter_ref
+        self._write(f"</sheetData>{f'<autoFilter ref={quoteattr(ref)}/>' if ref else ''}")
+        self._write("</worksheet>")
         self._handle.close()
 
 
@@ -173,6 +189,7 @@ class XlsxBook:
     def __init__(self, path: Path, compresslevel: int = 1) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._filters: dict[int, str] = {}
         self._zip = zipfile.ZipFile(
             path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel
         )
@@ -197,19 +214,24 @@ class XlsxBook:
         *,
         right_to_left: bool = False,
         freeze_first_row: bool = False,
+        autofilter: bool = False,
     ) -> XlsxSheet:
-        """A new sheet named ``title`` (at most 31 characters, unique in the workbook)."""
+        """A new sheet named ``title`` (at most 31 characters, unique in the workbook), with an
+        autofilter on its header row when asked."""
         if len(title) > 31 or title in self._titles or any(c in title for c in "[]:*?/\\"):
             raise ValueError(f"not a usable sheet title: {title!r}")
         self._finish_sheet()
         self._titles.append(title)
         handle = self._zip.open(f"xl/worksheets/sheet{len(self._titles)}.xml", "w")
-        self._open = XlsxSheet(self, handle, widths, right_to_left, freeze_first_row)
+        self._open = XlsxSheet(self, handle, widths, right_to_left, freeze_first_row, autofilter)
         return self._open
 
     def _finish_sheet(self) -> None:
         if self._open is not None:
             self._open.close()
+            ref = self._open.filter_ref
+            if ref is not None:
+                self._filters[len(self._titles) - 1] = ref
             self._open = None
 
     def close(self) -> Path:
@@ -239,7 +261,8 @@ class XlsxBook:
             ),
             "xl/workbook.xml": (
                 f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews>'
-                f'<workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>'
+                f'<workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets>'
+                f"{self._defined_names()}</workbook>"
             ),
             "xl/_rels/workbook.xml.rels": (
                 f'{_XML}<Relationships xmlns="{_PKG_REL}">'
@@ -257,6 +280,17 @@ class XlsxBook:
             self._zip.writestr(name, text.encode("utf-8"))
         self._zip.close()
         return self.path
+
+    def _defined_names(self) -> str:
+        """The hidden ``_FilterDatabase`` names Excel keeps for each sheet's autofilter."""
+        names = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+            + escape("'" + self._titles[index].replace("'", "''") + "'!")
+            + re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", ref)
+            + "</definedName>"
+            for index, ref in sorted(self._filters.items())
+        )
+        return f"<definedNames>{names}</definedNames>" if names else ""
 
     def _styles_xml(self) -> str:
         formats: dict[str, int] = {}

@@ -54,6 +54,6 @@ def write_all(
     }
     geojson = write_geojson(plan, out_dir / "geojson", lang=lang, attribution=attribution)
     files.update({f"geojson:{layer}": path for layer, path in geojson.items()})
-    files.update(write_worklists(plan, out_dir, lang, stations))
+    files.update(write_worklists(plan, out_dir, lang, stations, attribution=attribution))
     files["report"] = write_report(plan, out_dir / f"report-{lang}.html", graph, lang)
     return files

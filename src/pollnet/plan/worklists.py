@@ -81,9 +81,10 @@ def restoration_rial(segment: TrenchSegment, cost_model: Mapping[str, Any]) -> f
 class _Book:
     """A work-list workbook being written: sheets one after another, styles made once."""
 
-    def __init__(self, path: Path, lang: str) -> None:
+    def __init__(self, path: Path, lang: str, attribution: str | None = None) -> None:
         self.path = path
         self.lang = lang
+        self.attribution = attribution
         self.xlsx = XlsxBook(path)
 
     def sheet(self, title: str, columns: Sequence[_Column]) -> _Sheet:
@@ -103,6 +104,7 @@ class _Sheet:
             [c.width for c in columns],
             right_to_left=lang == "fa",
             freeze_first_row=True,
+            autofilter=True,
         )
         header = xlsx.style(Style(bold=True, fill=_HEADER_FILL, wrap=True))
         self.ws.row([gettext(c.header, lang) for c in columns], [header] * len(columns))
@@ -112,11 +114,12 @@ class _Sheet:
         ]
 
     def row(self, values: Sequence[Any], *, total: bool = False) -> None:
-        self.ws.row(values, self._total if total else self._plain)
+        self.ws.row(values, self._total if total else self._plain, filtered=not total)
 
 
 def _about(wb: _Book, plan: Plan, lang: str, title: str) -> None:
-    """A first sheet naming the plan: title, id, date and inputs digest."""
+    """A first sheet naming the plan: title, id, date and inputs digest, and the attribution
+    the street data asks for (OpenStreetMap's, when the streets came from there)."""
     sheet = wb.sheet("About", (_Column("what", 28), _Column("value", 70)))
     created = plan.created_at.date()
     for label, value in (
@@ -124,6 +127,7 @@ def _about(wb: _Book, plan: Plan, lang: str, title: str) -> None:
         ("plan", plan.id or ""),
         ("date", format_date(created, lang)),
         ("inputs digest", plan.inputs_digest),
+        *((("street data", wb.attribution),) if wb.attribution else ()),
     ):
         sheet.row([gettext(label, lang), value])
 
@@ -131,9 +135,14 @@ def _about(wb: _Book, plan: Plan, lang: str, title: str) -> None:
 # -- municipality --------------------------------------------------------------------------
 
 
-def write_municipality(plan: Plan, path: Path, lang: str = "fa") -> Path:
-    """The municipality's street works: by district and street, then every segment."""
-    wb = _Book(path, lang)
+def write_municipality(
+    plan: Plan, path: Path, lang: str = "fa", *, attribution: str | None = None
+) -> Path:
+    """The municipality's street works: by district and street, then every segment.
+
+    ``attribution`` (e.g. OpenStreetMap's) is what the street data asks to be credited with.
+    """
+    wb = _Book(path, lang, attribution)
     _about(wb, plan, lang, "Street works for the municipality")
     works = [t for t in plan.trenches if t.method in _STREET_WORK_METHODS]
     restore = {t.id: restoration_rial(t, plan.cost_model) for t in works}
@@ -254,9 +263,11 @@ def _point(p: tuple[float, float]) -> str:
 # -- telecom --------------------------------------------------------------------------------
 
 
-def write_telecom(plan: Plan, path: Path, lang: str = "fa") -> Path:
+def write_telecom(
+    plan: Plan, path: Path, lang: str = "fa", *, attribution: str | None = None
+) -> Path:
     """The telecom company's cable runs, bill of materials, exchanges, splices and totals."""
-    wb = _Book(path, lang)
+    wb = _Book(path, lang, attribution)
     _about(wb, plan, lang, "Cable works and bill of materials for the telecom company")
     rate = plan.totals.usd_rate
     usd = (lambda rial: round(rial / rate, 2)) if rate else (lambda rial: None)
@@ -404,14 +415,19 @@ def _totals_sheet(wb: _Book, plan: Plan, lang: str) -> None:
 
 
 def write_education(
-    plan: Plan, path: Path, lang: str = "fa", stations: Iterable[Station] = ()
+    plan: Plan,
+    path: Path,
+    lang: str = "fa",
+    stations: Iterable[Station] = (),
+    *,
+    attribution: str | None = None,
 ) -> Path:
     """The education department's schools with what goes into each, then every station.
 
     ``stations`` (the registry's, optional) supplies each station's number of devices; without
     them the device and power columns count ONTs only. Power outlets: one per ONT and device.
     """
-    wb = _Book(path, lang)
+    wb = _Book(path, lang, attribution)
     _about(wb, plan, lang, "Installations in schools for the education department")
     devices = {s.code: s.devices for s in stations}
     addresses = {s.site: s.address for s in stations}
@@ -515,12 +531,25 @@ def write_education(
 
 
 def write_worklists(
-    plan: Plan, folder: Path, lang: str = "fa", stations: Iterable[Station] = ()
+    plan: Plan,
+    folder: Path,
+    lang: str = "fa",
+    stations: Iterable[Station] = (),
+    *,
+    attribution: str | None = None,
 ) -> dict[str, Path]:
-    """All three work lists in ``folder`` as ``<agency>-<lang>.xlsx``; returns them by agency."""
+    """All three work lists in ``folder`` as ``<agency>-<lang>.xlsx``; returns them by agency.
+
+    Each carries ``attribution`` on its *About* sheet (OpenStreetMap's, for OSM streets).
+    """
     stations = tuple(stations)
+    credit = {"attribution": attribution}
     return {
-        "municipality": write_municipality(plan, folder / f"municipality-{lang}.xlsx", lang),
-        "telecom": write_telecom(plan, folder / f"telecom-{lang}.xlsx", lang),
-        "education": write_education(plan, folder / f"education-{lang}.xlsx", lang, stations),
+        "municipality": write_municipality(
+            plan, folder / f"municipality-{lang}.xlsx", lang, **credit
+        ),
+        "telecom": write_telecom(plan, folder / f"telecom-{lang}.xlsx", lang, **credit),
+        "education": write_education(
+            plan, folder / f"education-{lang}.xlsx", lang, stations, **credit
+        ),
     }

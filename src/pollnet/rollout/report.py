@@ -535,5 +535,7 @@ def write_xlsx(report: WeeklyReport, path: Path, lang: str = "fa") -> None:
             append_row(sheet, row)
         for column in sheet.columns:
             sheet.column_dimensions[column[0].column_letter].width = 18
+        sheet.freeze_panes = "A2"  # the header stays in view
+        sheet.auto_filter.ref = sheet.dimensions
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pollnet._cells import append_row
 from pollnet.errors import Location, Problem, UserError
-from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date
+from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date, tr
 from pollnet.registry import parse_decimal, read_table
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
 from pollnet.rollout.workorders import WorkOrder, WorkOrderSet
@@ -36,6 +36,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 """(key, English header) of the exported sheet; the header shown is translated."""
 
 _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
+
+WIDTHS: Mapping[str, float] = dict(
+    zip([k for k, _ in COLUMNS], (26, 22, 28, 8, 10, 8, 12, 30, 16, 12, 14, 30), strict=True)
+)
+"""Column widths in characters, by key."""
+
 EDITABLE = ("status", "date", "measured_rx_dbm", "note")
 STATUS_LABELS: Mapping[str, str] = {
     "planned": "planned",
@@ -113,49 +119,60 @@ def export_sheet(
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active
     sheet.title = gettext("Work orders", lang)[:31]
     sheet.sheet_view.rightToLeft = lang == "fa"
-    append_row(sheet, [gettext(english, lang) for _, english in COLUMNS])
+    chosen = [o for o in orders if not agency or o.agency == agency]
+    # The measured power only means something for optical tests: no column where none is.
+    keys = [
+        k
+        for k, _ in COLUMNS
+        if k != "measured_rx_dbm" or any(o.min_rx_dbm is not None for o in chosen)
+    ]
+    english = dict(COLUMNS)
+    append_row(sheet, [gettext(english[k], lang) for k in keys])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    count = 0
-    for order in orders:
-        if agency and order.agency != agency:
-            continue
+    for order in chosen:
         state = states.get(order.id) or OrderState(order.id)
         day = state.done_on if state.status in ("done", "failed") else state.started_on
-        append_row(
-            sheet,
-            [
-                order.id,
-                kind_label(order.kind, lang),
-                _subject(order, sites or {}, lang),
-                order.district,
-                order.quantity,
-                gettext(order.unit, lang),
-                format_date(state.due_on, lang) if state.due_on else "",
-                " ".join(order.predecessors),
-                status_label(state.status, lang),
-                format_date(day, lang) if day else "",
-                state.measured_rx_dbm,
-                state.note,
-            ],
-        )
-        count += 1
-    choices = ",".join(status_label(s, lang) for s in STATUSES if s != "cancelled")
-    check = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
+        values = {
+            "id": order.id,
+            "kind": kind_label(order.kind, lang),
+            "subject": _subject(order, sites or {}, lang),
+            "district": order.district,
+            "quantity": order.quantity,
+            "unit": gettext(order.unit, lang),
+            "due_on": format_date(state.due_on, lang) if state.due_on else "",
+            "predecessors": " ".join(order.predecessors),
+            "status": status_label(state.status, lang),
+            "date": format_date(day, lang) if day else "",
+            "measured_rx_dbm": state.measured_rx_dbm,
+            "note": state.note,
+        }
+        append_row(sheet, [values[k] for k in keys])
+    count = len(chosen)
+    labels = [status_label(s, lang) for s in STATUSES if s != "cancelled"]
+    check = DataValidation(
+        type="list",
+        formula1=f'"{",".join(labels)}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle=gettext("Status", lang),
+        error=tr("Choose one of: {choices}", lang, choices=" / ".join(labels)),
+    )
     sheet.add_data_validation(check)
-    status_col = chr(ord("A") + [k for k, _ in COLUMNS].index("status"))
+    status_col = get_column_letter(keys.index("status") + 1)
     check.add(f"{status_col}2:{status_col}{count + 1}")
-    for letter, width in zip(
-        "ABCDEFGHIJKL", (26, 22, 28, 8, 10, 8, 12, 30, 16, 12, 14, 30), strict=True
-    ):
-        sheet.column_dimensions[letter].width = width
+    for index, key in enumerate(keys, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[key]
     sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{count + 1}"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return count
