@@ -68,7 +68,7 @@ def test_work_orders_from_generation_to_the_weekly_report(
     )
     assert code == 0
     code, out, _ = run(capsys, "--lang", "en", "work", "history", permit)
-    assert "planned → done" in out and "coordinator" in out and "municipality" in out
+    assert "planned → done" in out and "coordinator" in out and "Municipality" in out
 
     code, _, err = run(capsys, "--lang", "en", "work", "update", "TR-NOPE", "--status", "done")
     assert code == 1 and err.strip() == "error: unknown work order: TR-NOPE"
@@ -149,3 +149,41 @@ def test_schedule_text_what_if_and_baseline(city: Path, capsys: pytest.CaptureFi
     assert "روز انتخابات ۱۴۰۶/۱۲/۰۶" in out
     code, out, _ = run(capsys, "schedule", "--json", "--stations")
     assert len(json.loads(out)["stations"]) == 40
+
+
+def test_work_history_speaks_persian_with_jalali_local_time(
+    city: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tehran")
+    time.tzset()
+    try:
+        run(capsys, "work", "generate", "--today", "2026-11-01")
+        code, out, _ = run(capsys, "--lang", "en", "work", "list", "--agency", "municipality")
+        permit = next(line.split()[0] for line in out.splitlines() if line.startswith("PM-"))
+        args = ["work", "update", permit, "--status", "done", "--date", "1405/08/20"]
+        assert run(capsys, *args, "--agency", "municipality", "--note", "issued")[0] == 0
+        code, out, _ = run(capsys, "--lang", "fa", "work", "history", permit)
+        assert code == 0
+        lines = out.splitlines()
+        done = next(line for line in lines if "انجام‌شده" in line)
+        when, order, field, change, who, agency, source, note = done.split("\t")
+        assert re.fullmatch(r"۱۴[۰-۹]{2}/[۰-۹]{2}/[۰-۹]{2} [۰-۹]{2}:[۰-۹]{2}", when), when
+        assert order == permit and field == "وضعیت"
+        assert change == "برنامه‌ریزی‌شده → انجام‌شده"
+        assert (who, agency, source, note) == ("coordinator", "شهرداری", "خط فرمان", "issued")
+        finished = next(line for line in lines if line.split("\t")[2] == "پایان")
+        assert "- → ۱۴۰۵/۰۸/۲۰" in finished
+        plan_id = re.search(r"[0-9a-f]{32}", out)
+        assert plan_id is not None  # codes keep their own digits; nothing else is ASCII
+        text = out.replace(permit, "").replace("issued", "").replace(plan_id.group(0), "")
+        assert not re.search(r"[0-9]", text)
+        english = run(capsys, "--lang", "en", "work", "history", permit)[1].splitlines()
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", english[-1].split("\t")[0])
+        status = "Status\tplanned → done\tcoordinator\tMunicipality\tcommand line\tissued"
+        assert any(line.endswith(status) for line in english)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

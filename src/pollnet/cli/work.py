@@ -305,15 +305,11 @@ def history_cmd(app: App, order_id: str | None, as_json: bool) -> None:
     entries = rollout_store.read_history(app.engine, order_id)
     if order_id and not entries:
         raise UserError.of("unknown work order: {id}", id=order_id)
-    out = stdout()
     for e in entries:
         if as_json:
             echo_json(e.__dict__)
         else:
-            out.print(
-                f"{e.changed_at:%Y-%m-%d %H:%M}\t{e.order_id}\t{e.field}\t{e.old or '-'} → "
-                f"{e.new or '-'}\t{e.changed_by}\t{e.agency or '-'}\t{e.source}\t{e.note}"
-            )
+            click.echo(e.render(app.settings.lang))  # tab-separated, tabs kept
 
 
 COMMANDS = [work]

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from pollnet.i18n.dates import format_date, parse_date, to_jalali
+from pollnet.i18n.dates import format_date, format_moment, parse_date, to_jalali
 from pollnet.i18n.digits import normalise, normalise_key, to_ascii_digits, to_persian_digits
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ __all__ = [
     "current_language",
     "format_date",
     "format_location",
+    "format_moment",
     "format_number",
     "gettext",
     "localise_text",

@@ -55,3 +55,16 @@ def format_date(day: dt.date, lang: str) -> str:
     if lang == "fa":
         return to_persian_digits(to_jalali(day))
     return day.isoformat()
+
+
+def format_moment(moment: dt.datetime, lang: str, *, seconds: bool = False) -> str:
+    """An instant for display in the machine's local time zone: the date as
+    :func:`format_date` writes it, then ``HH:MM`` (``HH:MM:SS`` with ``seconds``), in Persian
+    digits for ``fa``. A naive ``moment`` is taken as UTC (as the database stores it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone()
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    if lang == "fa":
+        clock = to_persian_digits(clock)
+    return f"{format_date(local.date(), lang)} {clock}"

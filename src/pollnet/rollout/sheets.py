@@ -70,6 +70,13 @@ def status_label(status: str, lang: str | None = None) -> str:
     return gettext(STATUS_LABELS.get(status, status), lang)
 
 
+def agency_label(agency: str, lang: str | None = None) -> str:
+    """An agency as people read it."""
+    from pollnet.rollout.report import AGENCY_LABELS
+
+    return gettext(AGENCY_LABELS.get(agency, agency), lang)
+
+
 def kind_label(kind: str, lang: str | None = None) -> str:
     """A kind of work order as people read it."""
     return gettext(KIND_LABELS.get(kind, kind), lang)

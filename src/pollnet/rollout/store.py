@@ -47,6 +47,59 @@ class HistoryEntry:
     source: str
     note: str
 
+    def render(self, lang: str) -> str:
+        """The entry as one tab-separated line in ``lang``: local date and time (Jalali in
+        Persian), work order, field, old -> new value, who, agency, from where, note."""
+        from pollnet.i18n import format_moment, gettext, tr
+        from pollnet.rollout.sheets import agency_label
+
+        if self.source == "cli":
+            source = gettext("command line", lang)
+        elif self.source.startswith("generate"):
+            source = tr("work generate {plan}", lang, plan=self.source[len("generate") :].strip())
+        else:
+            source = self.source  # the file the update came from, as written
+        return "\t".join(
+            (
+                format_moment(self.changed_at, lang),
+                self.order_id,
+                gettext(HISTORY_FIELDS.get(self.field, self.field), lang),
+                f"{_history_value(self.field, self.old, lang)} → "
+                f"{_history_value(self.field, self.new, lang)}",
+                self.changed_by,
+                agency_label(self.agency, lang) if self.agency else "-",
+                source,
+                self.note,
+            )
+        )
+
+
+HISTORY_FIELDS: Mapping[str, str] = {
+    "status": "Status",
+    "started_on": "started",
+    "done_on": "finished",
+    "measured_rx_dbm": "Measured power (dBm)",
+    "note": "Note",
+}
+"""English msgids naming the fields a history entry can record."""
+
+
+def _history_value(field: str, value: str | None, lang: str) -> str:
+    """A recorded value for display: statuses named, dates in the calendar of ``lang``,
+    measurements as numbers; free text (notes) as written."""
+    from pollnet.i18n import format_date, format_number
+    from pollnet.rollout.sheets import status_label
+
+    if value is None or value == "":
+        return "-"
+    if field == "status":
+        return status_label(value, lang)
+    if field in ("started_on", "done_on"):
+        return format_date(dt.date.fromisoformat(value), lang)
+    if field == "measured_rx_dbm":
+        return format_number(float(value), lang, decimals=2)
+    return value
+
 
 def _definition(order: WorkOrder, seq: int, plan_id: str | None) -> dict[str, object]:
     return {

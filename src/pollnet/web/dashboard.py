@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from pollnet import _html
-from pollnet.i18n import format_date, gettext, localise_text
+from pollnet.i18n import format_date, format_moment, gettext
 from pollnet.link.heartbeat import STATES, readiness, states_by_district
 from pollnet.registry import list_stations
 
@@ -98,10 +98,8 @@ def create_app(
     async def api(request: Request) -> Response:
         moment = now()
         data = readiness_map(engine, moment, settings.interval_s)
-        local = moment.astimezone()  # the server's zone: Tehran's, in the election office
-        data["updated_label"] = (
-            f"{format_date(local.date(), lang)} {localise_text(local.strftime('%H:%M:%S'), lang)}"
-        )
+        # the server's zone: Tehran's, in the election office
+        data["updated_label"] = format_moment(moment, lang, seconds=True)
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
     async def no_icon(request: Request) -> Response:
