@@ -112,7 +112,9 @@ def run(
     backups = coverage.lte_backup(
         registry.list_stations(engine), coverage.read_towers(engine), radio
     )
-    files["coverage"] = coverage.write_backup_csv(backups, radio, folder / "coverage.csv")
+    files["coverage"] = coverage.write_backup_csv(
+        backups, radio, folder / "coverage.csv", settings.lang
+    )
     lte: dict[str, int] = {s: sum(1 for b in backups if b.status == s) for s in coverage.STATUSES}
 
     end = time.perf_counter()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -154,6 +156,18 @@ def test_cli_prints_writes_and_answers_json(tmp_path: Path) -> None:
     persian = runner.invoke(cli, ["--db", url, "--lang", "fa", "coverage", "--district", "1"])
     assert persian.exit_code == 0, persian.output
     assert "پشتیبان LTE به تفکیک منطقه" in persian.output
+
+    fa = tmp_path / "coverage-fa.csv"
+    runner.invoke(cli, ["--db", url, "--lang", "fa", "coverage", "--out", str(fa)])
+    with fa.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][:4] == ["شعبه", "منطقه", "حساس", "پشتیبان LTE"]
+    assert all(re.search("[\u0600-\u06ff]", h) for h in table[0])  # every header in Persian
+    english = {r[0]: r for r in csv.reader(rows)}
+    assert {r[3] for r in table[1:]} <= {"خوب", "قابل استفاده", "بدون پشتیبان LTE"}
+    classes = {"good": "خوب", "usable": "قابل استفاده", "none": "بدون پشتیبان LTE"}
+    assert all(classes[english[r[0]][3]] == r[3] for r in table[1:])
+    assert all(r[2] in ("بله", "خیر") and r[1].isascii() for r in table[1:])
 
     config = tmp_path / "pollnet.toml"
     config.write_text("[coverage]\nindoor_loss = 12\n", "utf-8")

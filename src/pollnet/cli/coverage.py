@@ -53,7 +53,7 @@ def coverage(
     backups = lte_backup(stations, read_towers(app.engine, required=True), radio)
     districts = by_district(backups, radio)
     if out is not None:
-        write_backup_csv(backups, radio, out)
+        write_backup_csv(backups, radio, out, app.settings.lang)
     if as_json:
         counts = {status: sum(1 for b in backups if b.status == status) for status in STATUSES}
         echo_json(

@@ -301,13 +301,44 @@ CSV_COLUMNS = (
 )
 
 
-def write_backup_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, path: Path) -> Path:
-    """Every station's backup, one row each (``CSV_COLUMNS``); written whole, then renamed."""
+CSV_HEADERS: Mapping[str, str] = {
+    "station": "station",
+    "district": "district",
+    "critical": "critical",
+    "status": "LTE backup",
+    "operators_usable": "operators usable",
+    "operator": "strongest operator",
+    "tower": "its tower",
+    "distance_m": "distance (m)",
+    "rsrp_dbm": "signal (dBm)",
+    "second_operator": "second operator",
+    "second_tower": "second operator's tower",
+    "second_rsrp_dbm": "second operator's signal (dBm)",
+}
+"""The English msgid of each column's header in a translated file."""
+
+STATUS_LABELS: Mapping[str, str] = {"good": "good", "usable": "usable", "none": "no LTE backup"}
+"""The English msgid of each backup class, for a translated file."""
+
+
+def write_backup_csv(
+    backups: tuple[StationBackup, ...], radio: RadioSettings, path: Path, lang: str = "en"
+) -> Path:
+    """Every station's backup, one row each; written whole, then renamed.
+
+    In English the headers are the machine names of ``CSV_COLUMNS`` and the classes ``good``,
+    ``usable``, ``none``; in another ``lang`` both are translated (numbers stay numbers).
+    """
+    from pollnet.i18n import gettext
+
+    english = lang == "en"
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = CsvWriter(fh)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(
+            CSV_COLUMNS if english else [gettext(CSV_HEADERS[c], lang) for c in CSV_COLUMNS]
+        )
         for b in backups:
             first = b.operators[0] if b.operators else None
             second = b.operators[1] if len(b.operators) > 1 else None
@@ -315,8 +346,8 @@ def write_backup_csv(backups: tuple[StationBackup, ...], radio: RadioSettings, p
                 [
                     b.station,
                     b.district,
-                    int(b.critical),
-                    b.status,
+                    int(b.critical) if english else gettext("yes" if b.critical else "no", lang),
+                    b.status if english else gettext(STATUS_LABELS[b.status], lang),
                     b.usable_operators(radio),
                     first.operator if first else "",
                     first.tower if first else "",
