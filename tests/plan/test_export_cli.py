@@ -47,6 +47,10 @@ def test_plan_out_writes_every_output(tmp_path: Path) -> None:
     text = runner.invoke(cli, [*args, "--out", str(tmp_path / "again")])
     assert text.exit_code == 0, text.output
     assert str(tmp_path / "again" / "report-fa.html") in text.output
+    labels = [line.split(": ")[0] for line in text.output.splitlines() if ": " in line]
+    assert f"گزارش: {tmp_path / 'again' / 'report-fa.html'}" in text.output
+    assert "فهرست کار شهرداری" in labels and "ژئوپکیج" in labels
+    assert not [label for label in labels if label.isascii()]  # every label in Persian
 
 
 def test_plan_prints_one_number_flagged_for_review(tmp_path: Path) -> None:

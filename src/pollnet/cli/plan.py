@@ -11,6 +11,7 @@ from rich.table import Table
 from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.plan.model import FLAG_LABELS
+from pollnet.plan.outputs import output_label
 
 if TYPE_CHECKING:
     from pollnet.plan.model import Plan
@@ -76,7 +77,7 @@ def plan(
         console.print(flags)
     console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
     for name, path in files.items():
-        console.print(f"{name}: {path}")
+        console.print(f"{output_label(name)}: {path}")
 
 
 def _write_outputs(app: App, result: Plan, streets: Path | None, out: Path) -> dict[str, str]:

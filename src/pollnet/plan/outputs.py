@@ -26,7 +26,27 @@ from pollnet.plan.report import write_report
 from pollnet.plan.worklists import write_worklists
 from pollnet.streets import StreetGraph
 
-__all__ = ["write_all"]
+__all__ = ["output_label", "write_all"]
+
+OUTPUT_LABELS: dict[str, str] = {
+    "gpkg": "GeoPackage",
+    "municipality": "work list of the municipality",
+    "telecom": "work list of the telecom company",
+    "education": "work list of the education department",
+    "report": "report",
+}
+"""English msgids naming the files :func:`write_all` returns, by key."""
+
+
+def output_label(name: str, lang: str | None = None) -> str:
+    """The key of a file :func:`write_all` wrote (``gpkg``, ``geojson:stations``, ...) as a
+    label in ``lang``; a GeoJSON layer keeps its layer name (the file's own name)."""
+    from pollnet.i18n import gettext, tr
+
+    kind, _, layer = name.partition(":")
+    if kind == "geojson" and layer:
+        return tr("GeoJSON layer {layer}", lang, layer=layer)
+    return gettext(OUTPUT_LABELS.get(name, name), lang)
 
 
 def write_all(
