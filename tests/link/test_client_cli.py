@@ -77,6 +77,11 @@ def test_device_run_prints_each_answer(
     day = to_persian_digits(to_jalali(first_at.astimezone(ZoneInfo("Asia/Tehran")).date()))
     assert persian.stdout.startswith("ردیف ۱: ") and "ST-9" in persian.stdout
     assert day in persian.stdout
+    fresh = CliRunner().invoke(
+        cli, ["--lang", "fa", "device", "run", "--bundle", str(bundle)], input=voter_line(5)
+    )
+    assert fresh.stdout.strip() == "ردیف ۱: پذیرفته شد از راه فیبر"  # the link named in Persian
+    assert "ارتباط: فیبر" in fresh.stderr
 
 
 def test_device_run_refuses_when_no_link_answers(

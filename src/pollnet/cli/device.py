@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from pollnet.cli._common import App, echo_error, echo_json, pass_app
-from pollnet.i18n import current_language, format_date, format_number, localise_text, tr
+from pollnet.i18n import current_language, format_date, format_number, gettext, localise_text, tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -90,7 +90,7 @@ def run(
         if kind == "replayed":
             show(0, data["result"])
         elif kind == "link" and not as_json:
-            click.echo(tr("link: {link}", link=data["to"] or tr("none")), err=True)
+            click.echo(tr("link: {link}", link=_link(data["to"])), err=True)
         elif kind == "heartbeat" and abs(data["result"].clock_skew_s) > SKEW_WARNING_S:
             seconds = format_number(round(data["result"].clock_skew_s))
             echo_error(tr("the device clock is {seconds} s off the service clock", seconds=seconds))
@@ -124,12 +124,21 @@ def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:
     }
 
 
+LINK_LABELS: Mapping[str, str] = {"fiber": "fiber", "lte": "LTE"}
+"""English msgids of the links a device uses."""
+
+
+def _link(name: str | None) -> str:
+    """A link's name in the active language; ``none`` when there is none."""
+    return gettext(LINK_LABELS.get(name, name)) if name else gettext("none")
+
+
 def _line(row: int, result: CheckinResult) -> str:
     where = tr("row {row}", row=row) if row else tr("queued {key}", key=result.idempotency_key)
     answer = result.answer or {}
     first = answer.get("first") or {}
     if result.outcome == "accepted":
-        text = tr("accepted over {link}", link=result.link or "-")
+        text = tr("accepted over {link}", link=_link(result.link))
     elif result.outcome == "provisional":
         text = tr("accepted provisionally: no link, it will be sent when one is back")
     elif result.outcome == "link_down":
