@@ -62,3 +62,27 @@ def test_lazy_command_table_matches_the_modules() -> None:
     for name in LAZY_COMMANDS:
         command = cli.get_command(None, name)  # type: ignore[arg-type]
         assert command is not None and command.name == name
+
+
+def test_help_speaks_the_chosen_language(tmp_path: Path) -> None:
+    persian = pollnet("--lang", "fa", "--help", cwd=tmp_path)
+    assert persian.returncode == 0
+    assert persian.stdout.startswith("کاربرد: ")
+    assert "گزینه‌ها:" in persian.stdout and "فرمان‌ها:" in persian.stdout
+    commands = persian.stdout.split("فرمان‌ها:")[1].splitlines()
+    summaries = [line.split(maxsplit=1)[1] for line in commands if line[2:3].isalpha()]
+    assert summaries and all(not s.isascii() for s in summaries)  # every command in Persian
+    assert "نمایش همین راهنما و خروج." in persian.stdout
+    english = pollnet("--lang", "en", "--help", cwd=tmp_path)
+    assert english.stdout.startswith("Usage: ") and "Show this message and exit." in english.stdout
+    assert "Work orders of the four agencies." in english.stdout
+    sub = pollnet("--lang", "fa", "work", "--help", cwd=tmp_path)
+    assert sub.stdout.startswith("کاربرد: ") and "دستورهای کار چهار دستگاه." in sub.stdout
+
+
+def test_an_option_error_names_the_option_not_a_column(tmp_path: Path) -> None:
+    for lang, word in (("en", "option --today"), ("fa", "گزینه --today")):
+        result = pollnet("--lang", lang, "schedule", "--today", "1402/13/01", cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert word in result.stderr and ("column" not in result.stderr)
+        assert "ستون" not in result.stderr

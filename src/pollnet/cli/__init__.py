@@ -13,6 +13,7 @@ import click
 
 from pollnet import __version__
 from pollnet.cli._common import App, echo_error
+from pollnet.cli._help import HelpContext, first_sentence, translate_help
 from pollnet.errors import MAX_PRINTED, UserError
 from pollnet.i18n import set_language
 from pollnet.settings import LANGUAGES, load
@@ -47,6 +48,8 @@ LAZY_COMMANDS: dict[str, str] = {
 
 
 class _LazyGroup(click.Group):
+    context_class = HelpContext
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*self.commands, *LAZY_COMMANDS])
 
@@ -56,7 +59,25 @@ class _LazyGroup(click.Group):
         module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
         module = importlib.import_module(f"pollnet.cli.{module_name}")
         command: click.Command = getattr(module, attribute)
+        translate_help([command])
         return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``--help`` is handled while parsing, before ``--lang`` is: read it first
+        for i, arg in enumerate(args[:-1]):
+            if arg == "--lang" and args[i + 1] in LANGUAGES:
+                set_language(args[i + 1])
+        return super().parse_args(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, first_sentence(command.short_help or command.help or "")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
