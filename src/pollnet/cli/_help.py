@@ -8,7 +8,7 @@ catalogs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import click
 
@@ -63,7 +63,7 @@ class TranslatingFormatter(click.HelpFormatter):
         super().write_text(_lookup(text))
 
     def write_dl(
-        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
         translated = []
         for term, definition in rows:
