@@ -58,7 +58,20 @@ def test_persian_output_uses_persian_digits(run, tmp_path: Path) -> None:  # typ
     assert code == 0
     assert out.splitlines()[1] == "شعبه‌ها: ۳ افزوده، ۰ تغییر کرده، ۰ بدون تغییر."
     code, out, _ = run("--lang", "fa", "stations", "show", "T-۰۰۳")
-    assert code == 0 and "۲٬۱۰۰" in out and "T-۰۰۳" in out
+    # numbers in Persian digits; the code as written, the same as in every other output
+    assert code == 0 and "۲٬۱۰۰" in out and "T-003" in out and "T-۰۰۳" not in out
+
+
+def test_codes_and_names_keep_their_own_digits(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    rows = [["H-044", "Äänestyspaikka 1", "Koulu 12", "Katu 3", "6", *GOOD[0][5:]]]
+    assert run("stations", "import", str(write_csv(tmp_path / "s.csv", rows)))[0] == 0
+    code, out, _ = run("--lang", "fa", "stations", "list")
+    assert code == 0
+    assert "H-044" in out and "Äänestyspaikka 1" in out and "Koulu 12" in out
+    assert "۰۴۴" not in out and "۱۲" not in out
+    line = next(line for line in out.splitlines() if "H-044" in line)
+    assert "۶" in line and "۱٬۲۰۰" in line  # district and voters are numbers: Persian digits
 
 
 def test_invalid_rows_exit_1_listing_every_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -198,3 +198,21 @@ def test_a_few_rows_outside_the_area_keep_their_own_lines(db_url: str, tmp_path:
         import_stations(open_store(db_url), write_csv(tmp_path / "s.csv", rows), settings=SETTINGS)
     lines = raised.value.render("en")
     assert len(lines) == 2 and all("is outside the area" in line for line in lines)
+
+
+def test_a_persian_line_has_one_kind_of_digit_and_codes_as_written(
+    db_url: str, tmp_path: Path
+) -> None:
+    import re
+
+    rows = [list(r) for r in GOOD]
+    rows[2][0] = "T-001"  # row 3 repeats row 1's code
+    source = write_csv(tmp_path / "s.csv", rows)
+    with pytest.raises(UserError) as raised:
+        import_stations(open_store(db_url), source, settings=SETTINGS)
+    lines = raised.value.render("fa")
+    assert len(lines) == 2
+    for line in lines:
+        rest = line.replace(str(source), "").replace("T-001", "")
+        assert "T-001" in line and not re.search("[0-9]", rest), line
+    assert "ردیف ۳" in lines[0] and "ردیف ۱" in lines[1]

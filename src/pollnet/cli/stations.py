@@ -16,7 +16,7 @@ from pollnet import registry
 from pollnet.areas import load_areas, refresh_stations
 from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
 from pollnet.cli.areas import area_filters, area_options, echo_points, stations_in
-from pollnet.i18n import current_language, format_number, gettext, localise_text, normalise, tr
+from pollnet.i18n import current_language, format_number, gettext, normalise, tr
 from pollnet.registry import COLUMNS, ImportReport
 
 _FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON"}
@@ -231,9 +231,11 @@ def _display(key: str, value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return gettext("yes" if value else "no")
-    if key in ("voters",):
+    if isinstance(value, int | float):
         return format_number(value)
-    return localise_text(str(value))
+    # Codes, names and addresses are the registry's own text: their digits stay as written, so
+    # that a code reads the same here as in every other output and in the agency's file.
+    return str(value)
 
 
 COMMANDS = [stations]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pollnet.errors import ConfigError
+from pollnet.i18n import Digits
 from pollnet.plan.model import OpticalBudget
 from pollnet.settings import reject_unknown
 
@@ -70,7 +71,7 @@ def splitter_loss(split: int) -> float:
             "a 1:{split} splitter is not supported (use one of {known})",
             column="plan.split",
             split=split,
-            known=", ".join(str(s) for s in SPLITTER_LOSS_DB),
+            known=Digits(", ".join(str(s) for s in SPLITTER_LOSS_DB)),
         )
     return SPLITTER_LOSS_DB[split]
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pollnet.errors import Location, Problem, UserError
+from pollnet.i18n import Digits
 from pollnet.model import CODE, code_fault
 from pollnet.registry._columns import map_headers
 from pollnet.registry._readers import Table
@@ -268,7 +269,7 @@ class _Checks:
                 rows_of.setdefault(code, []).append(number)
         for code, rows in rows_of.items():
             for number in rows if len(rows) > 1 else ():
-                others = ", ".join(str(n) for n in rows if n != number)
+                others = Digits(", ".join(str(n) for n in rows if n != number))
                 self.complain(
                     number, "code", "duplicate station code {code}, also in row {rows}",
                     code=code, rows=others,

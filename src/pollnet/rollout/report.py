@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pollnet._cells import append_row
-from pollnet.i18n import format_date, format_number, gettext, localise_text, tr
+from pollnet.i18n import format_date, format_number, gettext, tr
 from pollnet.model import Agency
 from pollnet.rollout.calendar import WorkCalendar
 from pollnet.rollout.readiness import STAGES, DistrictReadiness, readiness
@@ -399,7 +399,6 @@ def _context(report: WeeklyReport, lang: str) -> dict[str, Any]:
         "t": lambda msg, **kw: tr(msg, lang, **kw),
         "num": lambda v, d=None: format_number(v, lang, d),
         "date": lambda d: format_date(d, lang) if d else "—",
-        "text": lambda s: localise_text(str(s), lang),
         "agency": lambda a: gettext(AGENCY_LABELS.get(a, a), lang),
         "kind": lambda k: kind_label(k, lang),
         "status": lambda s: status_label(s, lang),
