@@ -208,6 +208,7 @@ def test_progress_is_told_how_far_the_file_is_read(helsinki_pbf: Path) -> None:
     read_osm(helsinki_pbf, progress=lambda done, size: calls.append((done, size)))
     size = helsinki_pbf.stat().st_size
     assert calls[-1] == (size, size)
+    assert all(done < size for done, _ in calls[:-1])  # "read" only once every way is
     assert all(0 <= done <= size and total == size for done, total in calls)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 

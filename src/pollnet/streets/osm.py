@@ -55,9 +55,9 @@ def read_osm(
     """The street graph of an OpenStreetMap file, keeping ways whose ``highway`` is in
     ``classes``; districts are left 0 (see :func:`pollnet.streets.assign_districts`).
 
-    ``progress``, when given, is called every few thousand ways with the bytes of the file read
-    so far and the file's size (where the operating system tells the read position: Linux), and
-    once with both equal when the file has been read.
+    ``progress``, when given, is called every thousand ways with the bytes of the file read so
+    far and the file's size (where the operating system tells the read position: Linux), and
+    once with both equal when every way has been read (only then).
 
     Raises :class:`~pollnet.errors.UserError` naming the file when it is missing, cannot be
     read, or holds no street of the chosen classes.
@@ -88,8 +88,8 @@ def read_osm(
             read += 1
             if position is not None and progress is not None and read % PROGRESS_EVERY == 0:
                 done = position()
-                if done is not None:
-                    progress(min(done, size), size)
+                if done is not None:  # read ahead to the end is not done: ways remain
+                    progress(min(done, size - 1), size)
             tags = way.tags
             highway = tags.get("highway") or ""
             if highway not in classes:
