@@ -95,3 +95,54 @@ def test_persian_html_and_xlsx(orders: WorkOrderSet, tmp_path: Path) -> None:
     for sheet in book.worksheets:  # the header stays in view and filters every column
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref == sheet.dimensions
+
+
+def _chart_labels(svg: str, words: tuple[str, ...]) -> list[tuple[float, float, str, str]]:
+    import re
+
+    found = []
+    for m in re.finditer(r'<text x="([\d.]+)" y="([\d.]+)"([^>]*)>([^<]*)</text>', svg):
+        if any(word in m.group(4) for word in words):
+            anchor = re.search(r'text-anchor="(\w+)"', m.group(3))
+            where = (float(m.group(1)), float(m.group(2)))
+            found.append((*where, anchor.group(1) if anchor else "start", m.group(4)))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+@pytest.mark.parametrize("election", [dt.date(2026, 12, 20), dt.date(2027, 2, 10)])
+def test_deadline_and_election_day_labels_neither_overprint_nor_leave_the_chart(
+    orders: WorkOrderSet, lang: str, election: dt.date
+) -> None:
+    import re
+
+    from pollnet.i18n import gettext
+    from pollnet.rollout.report import forecast_chart, progress_chart, text_width
+
+    config = load_config()
+    result = forecast(orders, config, TODAY, election, progressed(orders))
+    report = weekly(orders, progressed(orders), result, config.calendar, TODAY)
+    words = (gettext("deadline", lang), gettext("election day", lang))
+    for svg in (progress_chart(report, lang), forecast_chart(report, lang)):
+        view = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+        assert view is not None
+        width, height = float(view.group(1)), float(view.group(2))
+        spans = []
+        for x, y, anchor, text in _chart_labels(svg, words):
+            w = text_width(text, 11)
+            start = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+            assert 0 <= start and start + w <= width, (text, start, w, width)
+            assert 0 < y <= height
+            spans.append((y, start, start + w))
+        assert len(spans) == 2
+        (y1, a1, b1), (y2, a2, b2) = spans
+        assert y1 != y2 or b1 <= a2 or b2 <= a1, spans  # not on top of each other
+
+
+def test_labels_of_close_lines_near_the_edge_take_two_rows() -> None:
+    from pollnet.rollout.report import place_labels
+
+    first, second = place_labels([(880.0, "deadline"), (890.0, "election day")], 11, 70, 898)
+    assert first.anchor == second.anchor == "end"  # no room on the right: left of the line
+    assert {first.row, second.row} == {0, 1}
+    assert first.start >= 70 and second.end <= 898

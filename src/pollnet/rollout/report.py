@@ -242,6 +242,49 @@ def _curves(
     return weeks, done_curve, tuple(int(c) for c in forecast_counts)
 
 
+LABEL_CHAR_EM = 0.62
+"""A generous average glyph width (em) of Vazirmatn/Tahoma for Latin, Persian and digits."""
+
+
+def text_width(text: str, font_size: float) -> float:
+    """An estimate of how wide ``text`` is drawn at ``font_size`` (SVG user units)."""
+    return len(text) * font_size * LABEL_CHAR_EM
+
+
+@dataclass(frozen=True)
+class Label:
+    """Where a label of a vertical line goes: its ``x``, ``anchor`` and ``row`` (0, 1, ...)."""
+
+    x: float
+    anchor: str
+    row: int
+    start: float
+    end: float
+
+
+def place_labels(
+    items: Sequence[tuple[float, str]], font_size: float, lo: float, hi: float, pad: float = 4.0
+) -> list[Label]:
+    """Labels for vertical lines at ``x``: each right of its line, or left of it when it would
+    pass ``hi``, kept inside ``[lo, hi]``; a label that would overlap one already placed goes
+    one row further, so that no two overprint."""
+    placed: list[Label] = []
+    for x, text in items:
+        width = text_width(text, font_size)
+        if x + pad + width <= hi:
+            start, tx, anchor = x + pad, x + pad, "start"
+        elif x - pad - width >= lo:
+            start, tx, anchor = x - pad - width, x - pad, "end"
+        else:
+            start, tx, anchor = max(lo, hi - width), max(lo, hi - width), "start"
+        end = start + width
+        row = 0
+        while any(p.row == row and p.start < end + pad and start < p.end + pad for p in placed):
+            row += 1
+        placed.append(Label(tx, anchor, row, start, end))
+    return placed
+
+
 def _x(day: dt.date, first: dt.date, last: dt.date, left: float, width: float) -> float:
     span = max((last - first).days, 1)
     return left + width * (day - first).days / span
@@ -293,20 +336,20 @@ def progress_chart(report: WeeklyReport, lang: str) -> str:
             f'<text x="{x:.1f}" y="{h - bottom + 18}" text-anchor="middle" '
             f'font-size="11">{format_date(d, lang)}</text>'
         )
-    for row, (day, colour, label) in enumerate(
-        (
-            (report.deadline, "#e67e22", gettext("deadline", lang)),
-            (report.election_date, "#c0392b", gettext("election day", lang)),
-        )
-    ):
-        x = _x(day, first, last, left, pw)
+    marks = (
+        (report.deadline, "#e67e22", gettext("deadline", lang)),
+        (report.election_date, "#c0392b", gettext("election day", lang)),
+    )
+    xs = [_x(day, first, last, left, pw) for day, _, _ in marks]
+    spots = place_labels([(x, m[2]) for x, m in zip(xs, marks, strict=True)], 11, left, w - 2)
+    for x, (_, colour, label), spot in zip(xs, marks, spots, strict=True):
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{h - bottom}" '
             f'stroke="{colour}" stroke-dasharray="4 3"/>'
         )
         parts.append(
-            f'<text x="{x + 4:.1f}" y="{top + 12 + 14 * row}" font-size="11" '
-            f'fill="{colour}">{label}</text>'
+            f'<text x="{spot.x:.1f}" y="{top + 12 + 14 * spot.row}" text-anchor="{spot.anchor}" '
+            f'font-size="11" fill="{colour}">{label}</text>'
         )
     if fore:
         parts.append(
@@ -336,12 +379,26 @@ def forecast_chart(report: WeeklyReport, lang: str) -> str:
     rows = [r for r in report.readiness if r.forecast]
     bar, gap, left, right, top = 16.0, 6.0, 70.0, 90.0, 24.0
     w = 900.0
-    h = top + len(rows) * (bar + gap) + 40
     pw = w - left - right
     first = report.today
     last = max([report.election_date, *[r.forecast for r in rows if r.forecast]]) + dt.timedelta(
         days=14
     )
+    marks = (
+        (
+            report.deadline,
+            "#e67e22",
+            f"{gettext('deadline', lang)} {format_date(report.deadline, lang)}",
+        ),
+        (
+            report.election_date,
+            "#c0392b",
+            f"{gettext('election day', lang)} {format_date(report.election_date, lang)}",
+        ),
+    )
+    xs = [_x(day, first, last, left, pw) for day, _, _ in marks]
+    spots = place_labels([(x, m[2]) for x, m in zip(xs, marks, strict=True)], 11, 2, w - 2)
+    h = top + len(rows) * (bar + gap) + 40 + 14 * max(spot.row for spot in spots)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '
         f'class="chart" direction="ltr" font-family="Vazirmatn, Tahoma, sans-serif">'
@@ -365,18 +422,14 @@ def forecast_chart(report: WeeklyReport, lang: str) -> str:
             f"{format_date(row.forecast, lang)}</text>"
         )
     bottom = top + len(rows) * (bar + gap)
-    for day, colour, text in (
-        (report.deadline, "#e67e22", gettext("deadline", lang)),
-        (report.election_date, "#c0392b", gettext("election day", lang)),
-    ):
-        x = _x(day, first, last, left, pw)
+    for x, (_, colour, text), spot in zip(xs, marks, spots, strict=True):
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 8}" y2="{bottom}" '
             f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 3"/>'
         )
         parts.append(
-            f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11" '
-            f'fill="{colour}">{text} {format_date(day, lang)}</text>'
+            f'<text x="{spot.x:.1f}" y="{bottom + 16 + 14 * spot.row}" '
+            f'text-anchor="{spot.anchor}" font-size="11" fill="{colour}">{text}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
