@@ -187,3 +187,26 @@ def test_work_history_speaks_persian_with_jalali_local_time(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_schedule_says_how_many_crews_would_meet_the_deadline(
+    city: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLLNET_ELECTION_DATE", "2026-12-11")
+    run(capsys, "work", "generate", "--today", "2026-11-01")
+    code, out, _ = run(capsys, "--lang", "en", "schedule", "--today", "2026-11-01")
+    assert code == 0 and "pollnet schedule --suggest-crews finds" in out
+    args = ["schedule", "--today", "2026-11-01", "--suggest-crews"]
+    code, out, _ = run(capsys, "--lang", "en", *args, "--json")
+    found = json.loads(out)["suggested_crews"]
+    assert code == 0 and found["meets_deadline"] and found["crews"]
+    assert found["forecast"]["stations_at_risk"] == 0
+    code, out, _ = run(capsys, "--lang", "en", *args)
+    line = next(line for line in out.splitlines() if line.startswith("To meet the deadline: "))
+    assert f"(--crews {' '.join(found['crews'])})" in line and "more crews of" in line
+    check = run(capsys, "--lang", "en", "schedule", "--today", "2026-11-01", "--json",
+                *[arg for crew in found["crews"] for arg in ("--crews", crew)])[1]  # fmt: skip
+    assert json.loads(check)["what_if"]["forecast"]["stations_at_risk"] == 0
+    code, out, _ = run(capsys, "--lang", "fa", *args)
+    persian = next(line for line in out.splitlines() if line.startswith("برای رسیدن به مهلت"))
+    assert "گروه کاری دیگر از" in persian

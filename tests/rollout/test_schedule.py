@@ -207,3 +207,27 @@ def test_no_crews_is_a_user_error() -> None:
     orders = WorkOrderSet(None, validate_dag([order("A", 1)]))
     with pytest.raises(UserError, match="no crews of telecom in district 1"):
         schedule(orders, config_with({"telecom": 0}), START)
+
+
+def test_the_search_finds_the_fewest_crews_that_meet_the_deadline() -> None:
+    from pollnet.rollout.schedule import suggest_crews
+
+    orders = generate(synthetic_plan(200, exchanges=2, districts=2, seed=5))
+    config = load_config()
+    start, election = dt.date(2026, 11, 1), dt.date(2027, 3, 1)
+    assert forecast(orders, config, start, election).at_risk
+    found = suggest_crews(orders, config, start, election)
+    assert found.meets_deadline and found.changes and found.tried < 30
+    assert not forecast(orders, config, start, election, crew_changes=found.changes).at_risk
+    for change in found.changes:  # one crew fewer of any agency misses the deadline again
+        fewer = tuple(
+            dataclasses.replace(c, delta=c.delta - 1) if c is change else c for c in found.changes
+        )
+        assert forecast(orders, config, start, election, crew_changes=fewer).at_risk
+    assert found.as_option() == " ".join(f"{c.agency}=+{c.delta}" for c in found.changes)
+    assert all(CrewChange.parse(o) for o in found.as_option().split())
+    # so early that waiting times alone make it late: no number of crews helps
+    hopeless = suggest_crews(orders, config, start, start + dt.timedelta(days=20))
+    assert not hopeless.meets_deadline and hopeless.changes == ()
+    on_time = suggest_crews(orders, config, start, dt.date(2028, 2, 25))
+    assert on_time.meets_deadline and on_time.changes == () and on_time.tried == 1

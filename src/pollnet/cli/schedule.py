@@ -9,7 +9,14 @@ from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.work import resolve_today, rollout_config, today_option
 from pollnet.i18n import format_date, gettext, tr
 from pollnet.rollout import store as rollout_store
-from pollnet.rollout.schedule import PRIORITIES, Forecast, forecast
+from pollnet.rollout.schedule import (
+    PRIORITIES,
+    CrewSuggestion,
+    Forecast,
+    forecast,
+    suggest_crews,
+)
+from pollnet.rollout.sheets import agency_label
 from pollnet.rollout.templates import CrewChange
 
 
@@ -24,6 +31,12 @@ from pollnet.rollout.templates import CrewChange
 @click.option("--baseline", is_flag=True, help="Record the forecast finish dates as due dates.")
 @click.option("--at-risk", "at_risk_limit", type=int, default=20, help="Stations at risk shown.")
 @click.option("--stations", "per_station", is_flag=True, help="With --json: every station's date.")
+@click.option(
+    "--suggest-crews",
+    "suggest",
+    is_flag=True,
+    help="Search the what-if for the fewest extra crews of each agency that meet the deadline.",
+)
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Print the forecast as JSON.")
 @pass_app
@@ -34,6 +47,7 @@ def schedule_cmd(
     baseline: bool,
     at_risk_limit: int,
     per_station: bool,
+    suggest: bool,
     today: str | None,
     as_json: bool,
 ) -> None:
@@ -60,6 +74,17 @@ def schedule_cmd(
             priority=priority,  # type: ignore[arg-type]
             crew_changes=changes,
         )
+    suggestion: CrewSuggestion | None = None
+    if suggest and before.at_risk:
+        with busy(gettext("Searching for the crews that meet the deadline")):
+            suggestion = suggest_crews(
+                orders,
+                config,
+                day,
+                app.settings.election_date,
+                states,
+                priority=priority,  # type: ignore[arg-type]
+            )
     if baseline:
         rollout_store.set_due_dates(
             app.engine,
@@ -88,6 +113,12 @@ def schedule_cmd(
             }
         if after is not None:
             result["what_if"] = {"crews": list(crews), "forecast": after.summary()}
+        if suggestion is not None:
+            result["suggested_crews"] = {
+                "crews": suggestion.as_option().split(),
+                "meets_deadline": suggestion.meets_deadline,
+                "forecast": suggestion.forecast.summary(),
+            }
         echo_json(result)
         return
     out = stdout()
@@ -126,12 +157,43 @@ def schedule_cmd(
                 count=len(after.at_risk),
             )
         )
+    if suggestion is not None:
+        out.print(_suggestion_line(suggestion, app.settings.lang))
+    elif before.at_risk and not suggest:
+        out.print(gettext("pollnet schedule --suggest-crews finds how many more crews would do."))
     for item in before.at_risk[:at_risk_limit]:
         chain = " → ".join(
             link.order_id + ("*" if link.waited_for_crew else "") for link in item.chain[-5:]
         )
         shown = format_date(item.ready, app.settings.lang)
         out.print(f"{gettext('at risk')}: {item.station} ({shown}): {chain}")
+
+
+def _suggestion_line(suggestion: CrewSuggestion, lang: str) -> str:
+    """What the search found, as one line: the crews per agency, the option, the new date."""
+    if not suggestion.meets_deadline:
+        return gettext(
+            "No number of crews meets the deadline: waiting times (permits) alone make stations "
+            "late.",
+            lang,
+        )
+    crews = ("، " if lang == "fa" else ", ").join(
+        tr(
+            "{count} more crews of {agency}",
+            lang,
+            count=c.delta,
+            agency=agency_label(c.agency, lang),
+        )
+        for c in suggestion.changes
+    )
+    return tr(
+        "To meet the deadline: {crews} in every district (--crews {option}); last station "
+        "ready {date}",
+        lang,
+        crews=crews,
+        option=suggestion.as_option(),
+        date=suggestion.forecast.schedule.last_ready() or "-",
+    )
 
 
 COMMANDS = [schedule_cmd]

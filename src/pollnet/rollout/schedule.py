@@ -367,3 +367,89 @@ class WhatIf:
         before = self.before.schedule.district_ready()
         after = self.after.schedule.district_ready()
         return [(d, before[d], after[d]) for d in before]
+
+
+MAX_EXTRA_CREWS = 64
+"""The most extra crews per agency and district the search tries."""
+
+
+@dataclass(frozen=True)
+class CrewSuggestion:
+    """How many more crews of which agency, in every district, would meet the deadline.
+
+    ``changes`` are what-ifs (one per agency, every district); ``forecast`` is the schedule with
+    them; ``tried`` counts the schedules the search computed. Empty ``changes`` with stations
+    still at risk means no number of crews helps: lead times alone make those stations late.
+    """
+
+    changes: tuple[CrewChange, ...]
+    forecast: Forecast
+    tried: int
+
+    @property
+    def meets_deadline(self) -> bool:
+        return not self.forecast.at_risk
+
+    def as_option(self) -> str:
+        """The changes as ``--crews`` values (``telecom=+4 municipality=+1``)."""
+        return " ".join(f"{c.agency}=+{c.delta}" for c in self.changes)
+
+
+def suggest_crews(
+    orders: WorkOrderSet,
+    config: RolloutConfig,
+    start: dt.date,
+    election_date: dt.date,
+    states: Mapping[str, OrderState] | None = None,
+    *,
+    priority: Priority = "critical_path",
+    limit: int = MAX_EXTRA_CREWS,
+) -> CrewSuggestion:
+    """The fewest extra crews per agency (the same number in every district) with which no
+    station is at risk, found by searching the what-if.
+
+    The agencies whose crews the late stations waited for are raised together, doubling,
+    until the deadline is met (or ``limit`` extra crews each do not meet it); then each
+    agency's number is lowered by bisection as far as the deadline still holds.
+    """
+    tried = 0
+
+    def run(deltas: Mapping[str, int]) -> Forecast:
+        nonlocal tried
+        tried += 1
+        changes = tuple(CrewChange(a, None, d) for a, d in deltas.items() if d)
+        return forecast(
+            orders, config, start, election_date, states, priority=priority, crew_changes=changes
+        )
+
+    base = run({})
+    if not base.at_risk:
+        return CrewSuggestion((), base, tried)
+    waited = {
+        base.schedule.orders.by_id[link.order_id].agency
+        for late in base.at_risk
+        for link in late.chain
+        if link.waited_for_crew
+    }
+    agencies = sorted(waited) or sorted({o.agency for o in orders if o.crew})
+    step = 1
+    best = run(dict.fromkeys(agencies, step))
+    while best.at_risk and step < limit:
+        step = min(step * 2, limit)
+        best = run(dict.fromkeys(agencies, step))
+    if best.at_risk:  # crews are not what makes those stations late
+        return CrewSuggestion((), base, tried)
+    deltas = dict.fromkeys(agencies, step)
+    for agency in agencies:
+        low, high = 0, deltas[agency]  # high meets the deadline, low is not known to
+        while low < high:
+            mid = (low + high) // 2
+            trial = run({**deltas, agency: mid})
+            if trial.at_risk:
+                low = mid + 1
+            else:
+                high, best = mid, trial
+        deltas[agency] = high
+    final = run(deltas)  # the schedule of exactly what is suggested
+    changes = tuple(CrewChange(a, None, d) for a, d in deltas.items() if d)
+    return CrewSuggestion(changes, final, tried)
