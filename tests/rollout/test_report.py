@@ -131,7 +131,7 @@ def test_deadline_and_election_day_labels_neither_overprint_nor_leave_the_chart(
         for x, y, anchor, text in _chart_labels(svg, words):
             w = text_width(text, 11)
             start = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
-            assert 0 <= start and start + w <= width, (text, start, w, width)
+            assert start >= 0 and start + w <= width, (text, start, w, width)
             assert 0 < y <= height
             spans.append((y, start, start + w))
         assert len(spans) == 2
