@@ -110,3 +110,41 @@ def test_the_status_drop_down_refuses_other_text_and_every_column_filters(
         assert check.error == "Choose one of: planned / in progress / done / failed"
     updates, problems = read_updates(tmp_path / "municipality.xlsx")
     assert problems == [] and len(updates) == 4  # a sheet without the dBm column reads back
+
+
+def test_a_hostile_status_sheet_is_refused_row_by_row_on_postgresql(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A NUL in a note (PostgreSQL refuses it), a power of 1e400, a stray cell in column XFD:
+    problems naming file, row and column; the good row applies; no database error."""
+    from pollnet.rollout import store
+    from pollnet.store import open_store
+
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    orders = generate(two_stations())
+    first, second, third = [o.id for o in orders if not o.predecessors][:3]
+    path = tmp_path / "status.csv"
+    path.write_text(
+        "ID,Status,Date,Measured power (dBm),Note\n"
+        f"{first},in progress,2026-11-19,,a\x00b\n"
+        f"{second},in progress,2026-11-19,1e400,\n"
+        f"{third},in progress,2026-11-19,,=cmd|' /C calc'!A0\n",
+        encoding="utf-8",
+    )
+    engine = open_store(pg_url)
+    try:
+        store.save_work_orders(engine, orders, by="t", now=now)
+        updates, problems = read_updates(path)
+        outcome = store.update_status(
+            engine, updates, by="t", agency=None, source=str(path), today=now.date(), now=now,
+            skip_invalid=True, problems=problems,
+        )  # fmt: skip
+        _, states = store.load_work_orders(engine)
+    finally:
+        engine.dispose()
+    assert [p.render("en") for p in outcome.problems] == [
+        f"{path}, row 1, column Note: the cell contains a control character (U+0000)",
+        f"{path}, row 2, column Measured power (dBm): not a number: 1e400",
+    ]
+    assert outcome.applied == 1
+    assert states[third].note == "=cmd|' /C calc'!A0"  # stored as text, exported with a '
