@@ -102,22 +102,36 @@ class Station:
 
 @dataclass(frozen=True)
 class Exchange:
-    """A telecom exchange with an OLT; ``pon_ports`` bounds how many splitters it feeds."""
+    """A telecom exchange with an OLT; ``pon_ports`` (free ones) bounds the splitters it feeds."""
 
     code: str
     name: str
     lat: float
     lon: float
     pon_ports: int
+    operator: str = ""
+    county: str | None = None
 
 
 @dataclass(frozen=True)
 class ExistingFiber:
-    """A fiber line already in the ground; ``coords`` is a (lon, lat) polyline."""
+    """A fiber line already built; ``coords`` is a (lon, lat) polyline.
+
+    ``kind`` is ``duct``, ``aerial`` or ``direct-buried``; ``spare_fibres`` and ``free_ducts``
+    are None when unknown. The planner reuses a line unless it is known to have no spare fibre.
+    """
 
     code: str
     coords: tuple[tuple[float, float], ...]
     owner: str = "telecom"
+    kind: str = "duct"
+    spare_fibres: int | None = None
+    free_ducts: int | None = None
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the plan may use spare cores of this line (unknown counts as yes)."""
+        return self.spare_fibres is None or self.spare_fibres > 0
 
 
 @dataclass(frozen=True)

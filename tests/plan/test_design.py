@@ -10,7 +10,7 @@ from networkx.algorithms.connectivity import local_edge_connectivity
 from pollnet.errors import UserError
 from pollnet.model import ExistingFiber
 from pollnet.plan import PlanParameters, design, load_costs, plan_network
-from pollnet.plan.design import MSG_NO_SECOND_ROUTE
+from pollnet.plan.design import MSG_NO_SECOND_ROUTE, fiber_edges
 from pollnet.plan.model import Plan
 from tests.plan._graphs import exchange, graph, inputs, lonlat, station
 
@@ -223,6 +223,16 @@ def test_existing_fiber_is_used_and_an_over_budget_route_moves_to_a_nearer_excha
     (far,) = alone.stations
     assert [t.method for t in alone.trenches if t.edge >= 0] == ["existing_fiber"]
     assert far.status == "flagged" and far.flags[0].code == "budget_exceeded"
+
+
+def test_a_fiber_line_without_spare_fibres_is_not_reused() -> None:
+    g = graph([(0, 0), (1000, 0), (2000, 0)], [(0, 1), (1, 2)])
+    line = tuple((float(g.node_lon[i]), float(g.node_lat[i])) for i in (0, 1, 2))
+    spare = ExistingFiber("F1", line, spare_fibres=4)
+    full = ExistingFiber("F2", line, spare_fibres=0, free_ducts=1)
+    assert fiber_edges(g, [spare], 15.0).tolist() == [True, True]
+    assert fiber_edges(g, [ExistingFiber("F3", line)], 15.0).tolist() == [True, True]
+    assert fiber_edges(g, [full], 15.0).tolist() == [False, False]
 
 
 def test_a_street_segment_split_by_a_station_needs_one_permit() -> None:

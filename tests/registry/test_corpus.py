@@ -222,7 +222,7 @@ CASES: dict[str, tuple[Case, list[str]]] = {
     ),
     "unknown extension": (
         lambda d: _write(d / "s.ods", b"x"),
-        ["{f}: unknown file type .ods: use .csv, .xlsx or .geojson"],
+        ["{f}: unknown file type .ods: use .csv, .xlsx, .geojson or .gpkg"],
     ),
 }
 

@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "demo": "demo:demo",
     "device": "device:device",
     "devices": "devices:devices",
+    "exchanges": "exchanges:exchanges",
     "pki": "pki:pki",
     "plan": "plan:plan",
     "readiness": "readiness:readiness_cmd",

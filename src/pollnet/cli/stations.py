@@ -15,11 +15,16 @@ from rich.table import Table as RichTable
 from pollnet import registry
 from pollnet.areas import load_areas, refresh_stations
 from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
+from pollnet.cli._imports import (
+    check_rejects_option,
+    counts,
+    echo_read,
+    echo_report,
+    report_dict,
+)
 from pollnet.cli.areas import area_filters, area_options, echo_points, stations_in
 from pollnet.i18n import current_language, format_number, gettext, normalise, tr
-from pollnet.registry import COLUMNS, ImportReport
-
-_FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON"}
+from pollnet.registry import COLUMNS
 
 
 @click.group()
@@ -44,11 +49,10 @@ def import_(
     app: App, file: Path, skip_invalid: bool, rejects: Path | None, verbose: bool, as_json: bool
 ) -> None:
     """Import a station file (CSV, XLSX or GeoJSON); re-importing updates stations by code."""
-    if rejects is not None and not skip_invalid:
-        raise click.UsageError("--rejects needs --skip-invalid")
+    check_rejects_option(skip_invalid, rejects)
     table = registry.read_table(file)
     if not as_json:
-        _echo_read(table)
+        echo_read(table)
     # A transient rich bar still leaves an empty line on a non-terminal stderr.
     busy = progress(gettext("Importing stations")) if stderr().is_terminal else nullcontext()
     with busy:
@@ -61,9 +65,12 @@ def import_(
         )
     found = refresh_stations(app.engine)
     if as_json:
-        echo_json(_report_dict(report))
+        echo_json(report_dict(report))
         return
-    _echo_report(report, verbose)
+    summary = tr(
+        "Stations: {added} added, {changed} changed, {unchanged} unchanged.", **counts(report)
+    )
+    echo_report(report, summary, verbose)
     every = load_areas(app.engine)
     if len(every):
         echo_points("Stations", found, every, _rows_of(table))
@@ -79,62 +86,6 @@ def _rows_of(table: registry.Table) -> dict[str, str]:
         f"({normalise(cells[position])})"
         for number, cells in table.rows
         if position < len(cells)
-    }
-
-
-def _echo_read(table: registry.Table) -> None:
-    rows = format_number(len(table.rows))
-    if table.encoding:
-        encoding = gettext(table.encoding)
-        _say(
-            "Read {file}: {format}, {encoding}, {rows} rows.",
-            file=table.file, format=_FORMAT_NAMES[table.format], encoding=encoding, rows=rows,
-        )  # fmt: skip
-    else:
-        _say(
-            "Read {file}: {format}, {rows} rows.",
-            file=table.file, format=_FORMAT_NAMES[table.format], rows=rows,
-        )  # fmt: skip
-
-
-def _echo_report(report: ImportReport, verbose: bool) -> None:
-    click.echo(
-        tr(
-            "Stations: {added} added, {changed} changed, {unchanged} unchanged.",
-            added=format_number(len(report.added)),
-            changed=format_number(len(report.changed)),
-            unchanged=format_number(len(report.unchanged)),
-        )
-    )
-    if verbose:
-        for label, codes in (
-            ("added: {codes}", report.added),
-            ("changed: {codes}", report.changed),
-            ("unchanged: {codes}", report.unchanged),
-        ):
-            if codes:
-                click.echo(tr(label, codes=", ".join(codes)))
-    if report.rejected:
-        _say(
-            "{count} rows rejected; written with their reasons to {path}",
-            count=format_number(len(report.rejected)),
-            path=str(report.rejects_file),
-        )
-
-
-def _report_dict(report: ImportReport) -> dict[str, Any]:
-    return {
-        "file": report.file,
-        "format": report.format,
-        "encoding": report.encoding,
-        "rows": report.rows,
-        "added": list(report.added),
-        "changed": list(report.changed),
-        "unchanged": list(report.unchanged),
-        "rejected": [
-            {"row": r.row, "reasons": [p.render() for p in r.problems]} for r in report.rejected
-        ],
-        "rejects_file": str(report.rejects_file) if report.rejects_file else None,
     }
 
 
@@ -214,11 +165,6 @@ def export(
     click.echo(
         tr("Exported {count} stations to {path}", count=format_number(count), path=str(file))
     )
-
-
-def _say(message: str, **params: str) -> None:
-    """Print a translated line whose parameters are already fit for display (paths untouched)."""
-    click.echo(gettext(message).format(**params))
 
 
 def _label(key: str) -> str:

@@ -25,6 +25,7 @@ def load_into(engine: Engine, city: SyntheticCity) -> dict[str, int]:
     """Write the city's districts, exchanges, towers and fiber; returns rows written per table."""
     exchanges = [
         {"code": e.code, "name": e.name, "lat": e.lat, "lon": e.lon, "pon_ports": e.pon_ports}
+        | {"operator": e.operator, "county": e.county}
         for e in city.exchanges
     ]
     towers = [tower_row(t) for t in city.towers]
@@ -32,6 +33,9 @@ def load_into(engine: Engine, city: SyntheticCity) -> dict[str, int]:
         {
             "code": f.code,
             "owner": f.owner,
+            "kind": f.kind,
+            "spare_fibres": f.spare_fibres,
+            "free_ducts": f.free_ducts,
             "geometry": json.dumps(
                 {"type": "LineString", "coordinates": [list(c) for c in f.coords]}
             ),

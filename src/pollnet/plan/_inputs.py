@@ -8,6 +8,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -76,19 +77,31 @@ def read_inputs(
             for r in rows
         )
         exchanges = tuple(
-            Exchange(r["code"], r["name"], r["lat"], r["lon"], r["pon_ports"])
+            Exchange(
+                r["code"], r["name"], r["lat"], r["lon"], r["pon_ports"], r["operator"], r["county"]
+            )
             for r in conn.execute(
                 sa.select(core.exchanges).order_by(core.exchanges.c.code)
             ).mappings()
         )
-        fibers = []
-        for r in conn.execute(
-            sa.select(core.existing_fiber).order_by(core.existing_fiber.c.code)
-        ).mappings():
-            geometry = json.loads(r["geometry"])
-            coords = tuple((float(x), float(y)) for x, y, *_ in geometry.get("coordinates", []))
-            fibers.append(ExistingFiber(r["code"], coords, r["owner"]))
+        fibers = [
+            ExistingFiber(
+                r["code"], coords, r["owner"], r["kind"], r["spare_fibres"], r["free_ducts"]
+            )
+            for r in conn.execute(
+                sa.select(core.existing_fiber).order_by(core.existing_fiber.c.code)
+            ).mappings()
+            for coords in polylines(json.loads(r["geometry"]))
+        ]
     return stations, exchanges, tuple(fibers)
+
+
+def polylines(geometry: dict[str, Any]) -> list[tuple[tuple[float, float], ...]]:
+    """The (lon, lat) polylines of a GeoJSON LineString or MultiLineString (heights dropped)."""
+    parts = geometry.get("coordinates", [])
+    if geometry.get("type") == "LineString":
+        parts = [parts]
+    return [tuple((float(x), float(y)) for x, y, *_ in part) for part in parts]
 
 
 def prepare(

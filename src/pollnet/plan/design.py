@@ -268,9 +268,10 @@ def design(
 def fiber_edges(
     graph: StreetGraph, fibers: Sequence[ExistingFiber], tolerance_m: float
 ) -> NDArray[np.bool_]:
-    """Street edges along existing fiber: both ends and the middle within ``tolerance_m``."""
+    """Street edges along existing fiber with spare cores: both ends and the middle within
+    ``tolerance_m`` metres of the line (lines known to have no spare fibre are left out)."""
     on = np.zeros(graph.num_edges, dtype=bool)
-    lines = [f.coords for f in fibers if len(f.coords) >= 2]
+    lines = [f.coords for f in fibers if len(f.coords) >= 2 and f.reusable]
     if not lines or graph.num_edges == 0:
         return on
     from scipy.spatial import cKDTree

@@ -4,23 +4,37 @@ Station files are CSV (UTF-8, UTF-8 with BOM or Windows-1256), XLSX or GeoJSON, 
 Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees.
 """
 
-from pollnet.registry._columns import COLUMNS, Column, header_key, map_headers
+from pollnet.registry._columns import (
+    COLUMNS,
+    STATION_COLUMNS,
+    Column,
+    Columns,
+    header_key,
+    map_headers,
+)
 from pollnet.registry._import import (
     ImportReport,
     default_rejects_path,
     import_stations,
     import_table,
     rules_from,
+    settle,
 )
 from pollnet.registry._query import export_stations, get_station, list_stations
-from pollnet.registry._readers import Table, read_table
+from pollnet.registry._readers import GeometryKind, Table, read_table
 from pollnet.registry._records import StationRecord
-from pollnet.registry._validate import Rejected, Rules, Validation, validate
+from pollnet.registry._validate import Checks, Rejected, Rules, Validation, validate
 from pollnet.registry._values import parse_decimal, parse_flag, parse_int
+from pollnet.registry._writers import HEADER_LANGUAGES, write_layer
 
 __all__ = [
     "COLUMNS",
+    "HEADER_LANGUAGES",
+    "STATION_COLUMNS",
+    "Checks",
     "Column",
+    "Columns",
+    "GeometryKind",
     "ImportReport",
     "Rejected",
     "Rules",
@@ -40,5 +54,7 @@ __all__ = [
     "parse_int",
     "read_table",
     "rules_from",
+    "settle",
     "validate",
+    "write_layer",
 ]

@@ -1,8 +1,9 @@
-"""The columns of a station file: what each means and the headers (English, Persian) it goes by.
+"""The columns of an imported file (stations, exchanges, fiber) and the headers they go by.
 
-Headers match after :func:`pollnet.i18n.normalise_key` (digits, Arabic yeh/kaf, spaces, ZWNJ,
-case) and with ``_`` and ``-`` read as spaces, so ``Education_District``, ``education district``
-and ``ناحیه آموزش‌و‌پرورش`` all name the same column.
+Each column has an English and a Persian header and aliases. Headers match after
+:func:`pollnet.i18n.normalise_key` (digits, Arabic yeh/kaf, spaces, ZWNJ, case) and with ``_``
+and ``-`` read as spaces, so ``Education_District``, ``education district`` and
+``ناحیه آموزش‌و‌پرورش`` all name the same column.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pollnet.i18n import normalise_key
 
 @dataclass(frozen=True)
 class Column:
-    """One field of a station row; ``en`` and ``fa`` are the headers written on export."""
+    """One field of a row; ``en`` and ``fa`` are the headers written on export."""
 
     key: str
     en: str
@@ -50,7 +51,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("critical", "critical", "حساس", aliases=("is critical",)),
 )
 
-BY_KEY: Mapping[str, Column] = {c.key: c for c in COLUMNS}
 _SEPARATORS = re.compile(r"[_\-]+")
 
 
@@ -59,58 +59,71 @@ def header_key(header: str) -> str:
     return normalise_key(_SEPARATORS.sub(" ", normalise_key(header)))
 
 
-def _lookup() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for column in COLUMNS:
-        for name in (column.key, column.en, column.fa, *column.aliases):
-            table[header_key(name)] = column.key
-    return table
+class Columns:
+    """The columns of one kind of file (stations, exchanges, fiber) and their header lookup."""
 
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
+        self.by_key: Mapping[str, Column] = {c.key: c for c in self.columns}
+        self._lookup: dict[str, str] = {}
+        for column in self.columns:
+            for name in (column.key, column.en, column.fa, *column.aliases):
+                self._lookup[header_key(name)] = column.key
 
-_LOOKUP = _lookup()
+    def field_of(self, header: str) -> str | None:
+        """The field a header names (``"lat"`` for ``عرض جغرافیایی``), or None for others."""
+        return self._lookup.get(header_key(header))
 
+    def map_headers(self, headers: Sequence[str], file: str) -> dict[str, int]:
+        """Which position of ``headers`` holds each field (``key -> index``).
 
-def field_of(header: str) -> str | None:
-    """The field a header names (``"lat"`` for ``عرض جغرافیایی``), or None for other columns."""
-    return _LOOKUP.get(header_key(header))
-
-
-def map_headers(headers: Sequence[str], file: str) -> dict[str, int]:
-    """Which position of ``headers`` holds each field (``key -> index``).
-
-    Unknown headers are left alone (a rejects file's ``reason`` column, notes). Two headers
-    meaning the same field, or required fields without a header, raise one :class:`UserError`
-    naming them all.
-    """
-    positions: dict[str, int] = {}
-    problems: list[Problem] = []
-    for index, header in enumerate(headers):
-        key = field_of(header)
-        if key is None:
-            continue
-        if key in positions:
+        Unknown headers are left alone (a rejects file's ``reason`` column, notes). Two headers
+        meaning the same field, or required fields without a header, raise one
+        :class:`UserError` naming them all.
+        """
+        positions: dict[str, int] = {}
+        problems: list[Problem] = []
+        for index, header in enumerate(headers):
+            key = self.field_of(header)
+            if key is None:
+                continue
+            if key in positions:
+                problems.append(
+                    Problem(
+                        "columns {first} and {second} both mean {field}",
+                        {
+                            "first": headers[positions[key]],
+                            "second": header,
+                            "field": self.by_key[key].label(),
+                        },
+                        Location(file=file),
+                    )
+                )
+                continue
+            positions[key] = index
+        missing = [c.label() for c in self.columns if c.required and c.key not in positions]
+        if missing:
             problems.append(
                 Problem(
-                    "columns {first} and {second} both mean {field}",
-                    {
-                        "first": headers[positions[key]],
-                        "second": header,
-                        "field": BY_KEY[key].label(),
-                    },
+                    "missing required columns: {names}",
+                    {"names": ", ".join(missing)},
                     Location(file=file),
                 )
             )
-            continue
-        positions[key] = index
-    missing = [c.label() for c in COLUMNS if c.required and c.key not in positions]
-    if missing:
-        problems.append(
-            Problem(
-                "missing required columns: {names}",
-                {"names": ", ".join(missing)},
-                Location(file=file),
-            )
-        )
-    if problems:
-        raise UserError(problems)
-    return positions
+        if problems:
+            raise UserError(problems)
+        return positions
+
+
+STATION_COLUMNS = Columns(COLUMNS)
+BY_KEY: Mapping[str, Column] = STATION_COLUMNS.by_key
+
+
+def field_of(header: str) -> str | None:
+    """The station field a header names, or None; see :meth:`Columns.field_of`."""
+    return STATION_COLUMNS.field_of(header)
+
+
+def map_headers(headers: Sequence[str], file: str) -> dict[str, int]:
+    """Where each station field is in ``headers``; see :meth:`Columns.map_headers`."""
+    return STATION_COLUMNS.map_headers(headers, file)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -17,7 +18,7 @@ from pollnet.errors import ConfigError, Location, Problem, UserError
 from pollnet.i18n import Digits, current_language
 from pollnet.registry._readers import Table, read_table
 from pollnet.registry._store import upsert
-from pollnet.registry._validate import OUTSIDE_AREA, Rejected, Rules, validate
+from pollnet.registry._validate import OUTSIDE_AREA, Rejected, Rules, Validation, validate
 from pollnet.registry._writers import write_rejects
 from pollnet.settings import BoundingBox, Settings
 from pollnet.store.engine import exclusive
@@ -28,7 +29,7 @@ OUTSIDE_LIMIT = 3
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: station codes added, changed and unchanged, and the rejected rows."""
+    """What an import did: codes added, changed and unchanged, and the rejected rows."""
 
     file: str
     format: str
@@ -39,6 +40,7 @@ class ImportReport:
     unchanged: tuple[str, ...]
     rejected: tuple[Rejected, ...] = ()
     rejects_file: Path | None = None
+    warnings: tuple[Problem, ...] = ()
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -89,6 +91,31 @@ def default_rejects_path(path: Path | str) -> Path:
     return Path(f"{path}.rejects.csv")
 
 
+def settle(
+    validation: Validation[Any],
+    *,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    lang: str | None = None,
+    bbox: BoundingBox | None = None,
+) -> Path | None:
+    """All or nothing, or skip the invalid rows: what every import does before it writes.
+
+    Raises :class:`UserError` listing every problem when a row is invalid, unless
+    ``skip_invalid``; then the rejected rows go to ``rejects`` (default ``<file>.rejects.csv``)
+    with reasons in ``lang`` (default: the active language), and that path is returned. With
+    the area ``bbox``, many rows outside it are told as one line (:func:`condense_outside`).
+    """
+    if validation.rejected and not skip_invalid:
+        problems = validation.problems
+        raise UserError(condense_outside(problems, bbox) if bbox else problems)
+    if not validation.rejected:
+        return None
+    rejects_file = rejects or default_rejects_path(validation.table.file)
+    write_rejects(rejects_file, validation.table, validation.rejected, lang or current_language())
+    return rejects_file
+
+
 def import_stations(
     engine: Engine,
     path: Path | str,
@@ -125,12 +152,9 @@ def import_table(
     ``<file>.rejects.csv``) with reasons in ``lang`` (default: the active language).
     """
     validation = validate(table, rules_from(settings))
-    if validation.rejected and not skip_invalid:
-        raise UserError(condense_outside(validation.problems, settings.bbox))
-    rejects_file = None
-    if validation.rejected:
-        rejects_file = rejects or default_rejects_path(table.file)
-        write_rejects(rejects_file, table, validation.rejected, lang or current_language())
+    rejects_file = settle(
+        validation, skip_invalid=skip_invalid, rejects=rejects, lang=lang, bbox=settings.bbox
+    )
     with exclusive(engine, "stations") as conn:  # two imports at once: one after the other
         changes = upsert(conn, validation.records)
     return ImportReport(

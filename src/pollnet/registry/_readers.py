@@ -1,8 +1,9 @@
-"""Readers for station files: CSV, XLSX and GeoJSON into one plain :class:`Table` of text cells.
+"""Readers for imported files: CSV, XLSX, GeoJSON and GeoPackage into one :class:`Table` of text.
 
 Readers only find the header and the cells; meaning and validation come later
 (:mod:`pollnet.registry._validate`). Rows are numbered as the user counts them: data rows from 1,
-the header not counted; blank rows keep their number but are left out.
+the header not counted; blank rows keep their number but are left out. A map layer's geometry
+becomes cells too: a point's ``lat`` and ``lon``, a line's ``geometry`` as WKT (WGS84 lon/lat).
 """
 
 from __future__ import annotations
@@ -18,15 +19,27 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pollnet._cells import unquote_cell
 from pollnet.errors import Location, Problem, UserError
-from pollnet.registry._columns import field_of
+from pollnet.registry._columns import STATION_COLUMNS, Columns
 
 UTF8 = "UTF-8"
 UTF8_BOM = "UTF-8 with BOM"
 WINDOWS_1256 = "Windows-1256"
+
+GeometryKind = Literal["point", "line"]
+"""What a map layer's features are: points (stations, exchanges) or lines (fiber)."""
+GEOMETRY_CELLS: dict[GeometryKind, tuple[str, ...]] = {
+    "point": ("lat", "lon"),
+    "line": ("geometry",),
+}
+_GEOMETRY_MESSAGES: dict[GeometryKind, str] = {
+    "point": "the feature's geometry must be a Point with [lon, lat] coordinates",
+    "line": "the feature's geometry must be a LineString or MultiLineString with [lon, lat] "
+    "coordinates",
+}
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".geojson": "geojson",
@@ -79,17 +92,24 @@ class Table:
     problems: Mapping[int, tuple[Problem, ...]] = field(default_factory=dict)
 
 
-def read_table(path: Path | str, limits: Limits = LIMITS) -> Table:
-    """Read a station file; its format comes from the extension (.csv, .xlsx, .geojson/.json).
+def read_table(
+    path: Path | str,
+    limits: Limits = LIMITS,
+    columns: Columns = STATION_COLUMNS,
+    geometry: GeometryKind = "point",
+) -> Table:
+    """Read a file; its format comes from the extension (.csv, .xlsx, .geojson/.json, .gpkg).
 
-    A file larger than ``limits`` allows is refused before it is read.
+    A file larger than ``limits`` allows is refused before it is read. ``columns`` are the
+    fields the file's kind knows (a map layer's own ``lat``/``lon`` properties give way to its
+    geometry); ``geometry`` is what a map layer's features must be.
     """
     path = Path(path)
     file = str(path)
-    kind = FORMATS.get(path.suffix.lower())
+    kind = "geopackage" if path.suffix.lower() == ".gpkg" else FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError.of(
-            "unknown file type {suffix}: use .csv, .xlsx or .geojson",
+            "unknown file type {suffix}: use .csv, .xlsx, .geojson or .gpkg",
             file=file,
             suffix=path.suffix or "-",
         )
@@ -110,7 +130,11 @@ def read_table(path: Path | str, limits: Limits = LIMITS) -> Table:
             return _read_csv(file, path, limits)
         if kind == "xlsx":
             return _read_xlsx(file, path, limits)
-        return _read_geojson(file, path.read_bytes(), limits)
+        if kind == "geopackage":
+            from pollnet.registry._geopackage import read_geopackage
+
+            return read_geopackage(file, path.read_bytes(), limits, columns, geometry)
+        return _read_geojson(file, path.read_bytes(), limits, columns, geometry)
     except FileNotFoundError:
         raise UserError.of("file not found", file=file) from None
     except OSError as exc:
@@ -263,6 +287,20 @@ class _Rows:
             cells = (*cells, *[""] * (width - len(cells)))
         self.rows.append((number, tuple(cells)))
 
+    def add_feature(
+        self,
+        number: int,
+        cells: Sequence[str],
+        place: Sequence[str] | None,
+        geometry: GeometryKind,
+    ) -> None:
+        """A map feature's row: its properties' ``cells``, then its geometry's cells
+        (``place``), or empty ones and a problem when the geometry is missing or wrong."""
+        if place is None:
+            self.problem(number, "geometry", _GEOMETRY_MESSAGES[geometry])
+            place = ("",) * len(GEOMETRY_CELLS[geometry])
+        self.add(number, [*cells, *place])
+
     def problem(self, number: int, column: str | None, message: str, **params: Any) -> None:
         where = Location(self.file, number, column)
         self.problems.setdefault(number, []).append(Problem(message, params, where))
@@ -337,7 +375,9 @@ def _unreadable_xlsx(file: str, exc: BaseException) -> UserError:
     )
 
 
-def _read_geojson(file: str, data: bytes, limits: Limits) -> Table:
+def _read_geojson(
+    file: str, data: bytes, limits: Limits, columns: Columns, geometry: GeometryKind
+) -> Table:
     text, _encoding = decode(data, file)
     try:
         document = json.loads(text)
@@ -350,27 +390,50 @@ def _read_geojson(file: str, data: bytes, limits: Limits) -> Table:
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list):
         raise UserError.of("not a GeoJSON FeatureCollection", file=file)
+    own = GEOMETRY_CELLS[geometry]
     headers: dict[str, None] = {}
     for feature in features:
         properties = feature.get("properties") if isinstance(feature, dict) else None
         for key in properties if isinstance(properties, dict) else ():
-            if field_of(str(key)) not in ("lat", "lon"):
+            if columns.field_of(str(key)) not in own:
                 headers.setdefault(str(key))
-    rows = _Rows(file, [*headers, "lat", "lon"], limits)
+    rows = _Rows(file, [*headers, *own], limits)
     for number, feature in enumerate(features, start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None
         properties = properties if isinstance(properties, dict) else {}
-        point = _point(feature)
-        if point is None:
-            rows.problem(
-                number,
-                "geometry",
-                "the feature's geometry must be a Point with [lon, lat] coordinates",
-            )
-            point = ("", "")
+        place: tuple[str, ...] | None
+        if geometry == "point":
+            place = _point(feature)
+        else:
+            shape = shape_of(feature.get("geometry") if isinstance(feature, dict) else None)
+            place = line_cells(shape)
         cells = [_cell_text(properties.get(key)) for key in headers]
-        rows.add(number, [*cells, *point])
+        rows.add_feature(number, cells, place, geometry)
     return rows.table("geojson", None)
+
+
+def shape_of(geometry: Any) -> Any:
+    """A GeoJSON geometry object as a shapely geometry, or None when it is not a valid one."""
+    if not isinstance(geometry, dict):
+        return None
+    from shapely.errors import ShapelyError
+    from shapely.geometry import shape
+
+    try:
+        return shape(geometry)
+    except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return None
+
+
+def line_cells(geometry: Any) -> tuple[str] | None:
+    """A (multi)line's 2-D WKT as the one ``geometry`` cell; None for anything else."""
+    import shapely
+
+    if geometry is None or geometry.geom_type not in ("LineString", "MultiLineString"):
+        return None
+    if geometry.is_empty:
+        return None
+    return (shapely.to_wkt(shapely.force_2d(geometry), rounding_precision=-1),)
 
 
 def _point(feature: Any) -> tuple[str, str] | None:

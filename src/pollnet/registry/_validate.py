@@ -1,8 +1,9 @@
-"""Row validation: a :class:`Table` of text cells becomes station records and rejected rows.
+"""Row validation: a :class:`Table` of text cells becomes records and rejected rows.
 
 Every problem of every row is collected (file, row, column, what is wrong) so that one run shows
 the user everything to fix. The checks run column by column over plain lists, with a fast path
-for the common well-formed cell, which keeps 100,000 rows to about a second.
+for the common well-formed cell, which keeps 100,000 rows to about a second. :class:`Checks` are
+shared by every imported file (stations here; exchanges and fiber in :mod:`pollnet.telecom`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -60,12 +61,20 @@ class Rejected:
     problems: tuple[Problem, ...]
 
 
+R = TypeVar("R")
+_DUPLICATE_STATION = "duplicate station code {code}, also in row {rows}"
+_UNUSABLE_STATION_CODE = (
+    "not a usable station code: {value} (character {char}; use Latin letters, digits, '.', '_' "
+    "and '-')"
+)
+
+
 @dataclass(frozen=True)
-class Validation:
+class Validation(Generic[R]):
     """The outcome of validating a table: good records (in file order) and rejected rows."""
 
     table: Table
-    records: tuple[StationRecord, ...]
+    records: tuple[R, ...]
     rejected: tuple[Rejected, ...]
 
     @property
@@ -88,7 +97,7 @@ class Rules:
     max_district: int | None = None
 
 
-def validate(table: Table, rules: Rules) -> Validation:
+def validate(table: Table, rules: Rules) -> Validation[StationRecord]:
     """Check every row of ``table``.
 
     Raises :class:`UserError` only for problems of the whole file (missing columns, no data
@@ -97,7 +106,7 @@ def validate(table: Table, rules: Rules) -> Validation:
     positions = map_headers(table.headers, table.file)
     if not table.rows:
         raise UserError.of("the file has no station rows, only a header", file=table.file)
-    check = _Checks(table, positions)
+    check = Checks(table, positions)
     code, name, site, address = (check.text(k) for k in ("code", "name", "site", "address"))
     for key, texts in (("code", code), ("name", name), ("site", site), ("address", address)):
         check.length(key, texts, MAX_LENGTHS[key])
@@ -111,26 +120,17 @@ def validate(table: Table, rules: Rules) -> Validation:
     check.duplicates(code)
     check.shared_sites(site, address, education)
 
-    everything = zip(
+    return check.outcome(
+        StationRecord,
         code, name, site, address, district, education, lat, lon, voters, devices, critical,
-        strict=True,
     )  # fmt: skip
-    if not check.problems:
-        records = tuple(itertools.starmap(StationRecord, everything))
-        return Validation(table, records, ())
-    good: list[StationRecord] = []
-    rejected: list[Rejected] = []
-    for (number, cells), values in zip(table.rows, everything, strict=True):
-        problems = check.problems.get(number)
-        if problems:
-            rejected.append(Rejected(number, cells, tuple(problems)))
-        else:
-            good.append(StationRecord(*values))
-    return Validation(table, tuple(good), tuple(rejected))
 
 
-class _Checks:
-    """Column-wise checks of one table; problems accumulate per row, in column order."""
+class Checks:
+    """Column-wise checks of one table; problems accumulate per row, in column order.
+
+    ``positions`` says where each field is (:meth:`pollnet.registry.Columns.map_headers`).
+    """
 
     def __init__(self, table: Table, positions: Mapping[str, int]) -> None:
         self.table = table
@@ -140,6 +140,21 @@ class _Checks:
         width = len(table.headers)  # a Table's rows may still be narrower than its header
         padded = [(*cells, *[""] * (width - len(cells))) for _, cells in table.rows]
         self.columns = list(itertools.zip_longest(*padded, fillvalue=""))
+
+    def outcome(self, build: Callable[..., R], *columns: Sequence[Any]) -> Validation[R]:
+        """``build(*values)`` for each good row (one value per column); the others rejected."""
+        everything = zip(*columns, strict=True)
+        if not self.problems:
+            return Validation(self.table, tuple(itertools.starmap(build, everything)), ())
+        good: list[R] = []
+        rejected: list[Rejected] = []
+        for (number, cells), values in zip(self.table.rows, everything, strict=True):
+            problems = self.problems.get(number)
+            if problems:
+                rejected.append(Rejected(number, cells, tuple(problems)))
+            else:
+                good.append(build(*values))
+        return Validation(self.table, tuple(good), tuple(rejected))
 
     def complain(self, number: int, key: str | None, message: str, **params: Any) -> None:
         column = self.table.headers[self.positions[key]] if key else None
@@ -154,23 +169,29 @@ class _Checks:
         values = normalise_column(self.columns[index])
         if required and not all(values):
             # The reader already said why a GeoJSON feature has no coordinates.
-            said = self.table.problems if key in ("lat", "lon") else {}
+            said = self.table.problems if key in ("lat", "lon", "geometry") else {}
             for number, value in zip(self.rows, values, strict=True):
                 if not value and number not in said:
                     self.complain(number, key, "a value is required")
         return values
 
-    def codes(self, codes: Sequence[str]) -> None:
-        """Station codes must be of the one code alphabet (:data:`pollnet.model.CODE`)."""
+    def codes(self, codes: Sequence[str], message: str = _UNUSABLE_STATION_CODE) -> None:
+        """Codes must be of the one code alphabet (:data:`pollnet.model.CODE`); ``message``
+        says what kind of code (``{value}``, ``{char}``)."""
         for number, code in zip(self.rows, codes, strict=True):
             fault = code_fault(code) if code and not CODE.fullmatch(code) else None
             if fault:
                 self.complain(
                     number, "code",
-                    "not a usable station code: {value} (character {char}; use Latin letters, "
-                    "digits, '.', '_' and '-')",
+                    message,
                     value=code.encode("unicode_escape").decode("ascii"), char=fault,
                 )  # fmt: skip
+
+    def stored_text(self, key: str, column: sa.Column[Any], required: bool = True) -> list[str]:
+        """The cells as :meth:`text`, each at most as long as the database ``column`` keeps."""
+        values = self.text(key, required)
+        self.length(key, values, _length(column))
+        return values
 
     def length(self, key: str, values: Sequence[str], maximum: int) -> None:
         """Texts longer than the database keeps are a problem (PostgreSQL refuses them)."""
@@ -232,6 +253,14 @@ class _Checks:
             "not yes or no: {value} (use yes/no, true/false, 1/0, بله/خیر)",
         )
 
+    def choice(self, key: str, words: Mapping[str, Any], message: str) -> list[Any]:
+        """One of ``words`` (matched case-insensitively); ``message`` gets ``{value}``."""
+
+        def lookup(text: str) -> Any:
+            return words.get(text.casefold())
+
+        return self._parsed(key, lambda texts: [lookup(t) for t in texts], lookup, message)
+
     def coordinates(self, bbox: BoundingBox) -> tuple[list[float | None], list[float | None]]:
         """Latitudes and longitudes inside ``bbox``; swapped pairs are named as such."""
         lats = self._parsed("lat", plain_decimals, parse_decimal, "not a number: {value}")
@@ -259,7 +288,7 @@ class _Checks:
                 )  # fmt: skip
         return lats, lons
 
-    def duplicates(self, codes: Sequence[str]) -> None:
+    def duplicates(self, codes: Sequence[str], message: str = _DUPLICATE_STATION) -> None:
         """Name every row of a code that occurs more than once, with the other rows."""
         if len(set(codes)) == len(codes):
             return
@@ -270,10 +299,7 @@ class _Checks:
         for code, rows in rows_of.items():
             for number in rows if len(rows) > 1 else ():
                 others = Digits(", ".join(str(n) for n in rows if n != number))
-                self.complain(
-                    number, "code", "duplicate station code {code}, also in row {rows}",
-                    code=code, rows=others,
-                )  # fmt: skip
+                self.complain(number, "code", message, code=code, rows=others)
 
     def shared_sites(
         self, site: Sequence[str], address: Sequence[str], education: Sequence[int | None]

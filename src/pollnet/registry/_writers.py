@@ -1,4 +1,4 @@
-"""Writers for station files (CSV, XLSX, GeoJSON) and for the rejects file of an import.
+"""Writers for station files (CSV, XLSX, GeoJSON), other layers, and an import's rejects file.
 
 Exported files read back through :func:`pollnet.registry.read_table` into the same records:
 numbers in ASCII digits (floats as their shortest exact ``repr``), critical as yes/no in the
@@ -8,7 +8,7 @@ headers' language.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,43 @@ def write_stations(path: Path, records: Sequence[StationRecord], headers: str = 
         _write_xlsx(path, names, rows)
     else:
         _write_csv(path, names, rows)
+
+
+def write_layer(
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    geometries: Sequence[Mapping[str, Any]],
+    geometry_cells: Sequence[int],
+) -> None:
+    """Rows as CSV (UTF-8 with BOM) or XLSX as they are, or as GeoJSON features by extension.
+
+    A GeoJSON feature's properties are the row's cells but those at ``geometry_cells`` (the
+    ``lat``/``lon`` or the WKT that its ``geometries`` entry, a GeoJSON geometry, replaces).
+    """
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UserError.of(
+            "unknown file type {suffix}: use .csv, .xlsx or .geojson",
+            file=str(path),
+            suffix=path.suffix or "-",
+        )
+    if kind == "xlsx":
+        _write_xlsx(path, header, rows)
+    elif kind == "csv":
+        _write_csv(path, header, rows)
+    else:
+        keep = [i for i in range(len(header)) if i not in geometry_cells]
+        features = [
+            {
+                "type": "Feature",
+                "properties": {header[i]: row[i] for i in keep},
+                "geometry": dict(geometry),
+            }
+            for row, geometry in zip(rows, geometries, strict=True)
+        ]
+        with _create(path, "w", encoding="utf-8") as fh:
+            json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False)
 
 
 def write_rejects(path: Path, table: Table, rejected: Iterable[Rejected], lang: str) -> None:

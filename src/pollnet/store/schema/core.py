@@ -69,6 +69,8 @@ exchanges = Table(
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
     Column("pon_ports", Integer, nullable=False),
+    Column("operator", String(64), nullable=False, server_default=""),
+    Column("county", String(100), nullable=True),
 )
 
 existing_fiber = Table(
@@ -76,7 +78,10 @@ existing_fiber = Table(
     metadata,
     Column("code", String(64), primary_key=True),
     Column("owner", String(64), nullable=False),
-    Column("geometry", Text, nullable=False),  # GeoJSON LineString, WGS84
+    Column("geometry", Text, nullable=False),  # GeoJSON LineString or MultiLineString, WGS84
+    Column("kind", String(16), nullable=False, server_default="duct"),
+    Column("spare_fibres", Integer, nullable=True),
+    Column("free_ducts", Integer, nullable=True),
 )
 
 towers = Table(

@@ -1,0 +1,141 @@
+"""``pollnet exchanges``: import, list, show and export the telecom company's exchanges.
+
+Each command is a thin wrapper over :mod:`pollnet.telecom`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table as RichTable
+
+from pollnet import telecom
+from pollnet.areas import load_areas, refresh_exchanges
+from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._imports import (
+    check_rejects_option,
+    counts,
+    echo_read,
+    echo_report,
+    report_dict,
+)
+from pollnet.cli.areas import echo_points
+from pollnet.i18n import current_language, format_number, localise_text, tr
+
+_skip_invalid = click.option(
+    "--skip-invalid", is_flag=True, help="Import the valid rows; write the rest to a rejects file."
+)
+_rejects = click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where rejected rows go with --skip-invalid (default: FILE.rejects.csv).",
+)
+_verbose = click.option(
+    "--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged."
+)
+_headers = click.option(
+    "--headers",
+    type=click.Choice(("fa", "en")),
+    help="Language of the column names (default: the output language).",
+)
+
+
+@click.group()
+def exchanges() -> None:
+    """The telecom company's exchanges: import, list, show, export."""
+
+
+@exchanges.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_skip_invalid
+@_rejects
+@_verbose
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
+@pass_app
+def import_(
+    app: App, file: Path, skip_invalid: bool, rejects: Path | None, verbose: bool, as_json: bool
+) -> None:
+    """Import an exchange file (CSV, XLSX, GeoJSON or GeoPackage); re-importing updates by code."""
+    check_rejects_option(skip_invalid, rejects)
+    table = telecom.read_exchanges(file)
+    if not as_json:
+        echo_read(table)
+    report = telecom.import_exchanges(
+        app.engine, table, settings=app.settings, skip_invalid=skip_invalid, rejects=rejects
+    )
+    found = refresh_exchanges(app.engine)
+    if as_json:
+        echo_json(report_dict(report))
+        return
+    summary = tr(
+        "Exchanges: {added} added, {changed} changed, {unchanged} unchanged.", **counts(report)
+    )
+    echo_report(report, summary, verbose)
+    every = load_areas(app.engine)
+    if len(every):
+        echo_points("Exchanges", found, every)
+
+
+@exchanges.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """List the exchanges, ordered by code."""
+    records = telecom.list_exchanges(app.engine)
+    if as_json:
+        echo_json([r.as_dict() for r in records])
+        return
+    shown = ("code", "name", "operator", "pon_ports", "county")
+    table = RichTable(*(_label(key) for key in shown))
+    for record in records:
+        values = record.as_dict()
+        table.add_row(*(_display(values[key]) for key in shown))
+    console = stdout()
+    console.print(table)
+    console.print(tr("{count} exchanges", count=format_number(len(records))))
+
+
+@exchanges.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_app
+def show(app: App, code: str, as_json: bool) -> None:
+    """Show one exchange by its code."""
+    record = telecom.get_exchange(app.engine, code)
+    if as_json:
+        echo_json(record.as_dict())
+        return
+    table = RichTable(show_header=False)
+    for key, value in record.as_dict().items():
+        table.add_row(_label(key), _display(value))
+    stdout().print(table)
+
+
+@exchanges.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_headers
+@pass_app
+def export(app: App, file: Path, headers: str | None) -> None:
+    """Export the exchanges to FILE: CSV, XLSX or GeoJSON by its extension."""
+    count = telecom.export_exchanges(app.engine, file, headers=headers or current_language())
+    click.echo(
+        tr("Exported {count} exchanges to {path}", count=format_number(count), path=str(file))
+    )
+
+
+def _label(key: str) -> str:
+    column = telecom.EXCHANGE_COLUMNS.by_key[key]
+    return column.fa if current_language() == "fa" else column.en
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return format_number(value)
+    return localise_text(str(value))
+
+
+COMMANDS = [exchanges]

@@ -1,0 +1,56 @@
+"""Exchanges and fiber lines in the database: upsert by code, read back ordered by code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Codes an upsert added, changed and left unchanged, each in file order."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def upsert_by_code(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> Changes:
+    """Insert the rows whose ``code`` is new and update those that differ, in one transaction
+    (the caller's); rows of ``table`` that the file does not name are left alone."""
+    if not rows:
+        return Changes((), (), ())
+    names = list(rows[0])
+    stored = {
+        r["code"]: {k: r[k] for k in names}
+        for r in conn.execute(sa.select(*(table.c[k] for k in names))).mappings()
+    }
+    added = [row for row in rows if row["code"] not in stored]
+    changed = [row for row in rows if row["code"] in stored and stored[row["code"]] != row]
+    if added:
+        conn.execute(table.insert(), [dict(r) for r in added])
+    if changed:
+        update = (
+            table.update()
+            .where(table.c.code == sa.bindparam("b_code"))
+            .values({k: sa.bindparam(f"b_{k}") for k in names if k != "code"})
+        )
+        conn.execute(update, [{f"b_{k}": v for k, v in r.items()} for r in changed])
+    touched = {r["code"] for r in added} | {r["code"] for r in changed}
+    return Changes(
+        tuple(r["code"] for r in added),
+        tuple(r["code"] for r in changed),
+        tuple(r["code"] for r in rows if r["code"] not in touched),
+    )
+
+
+def select_rows(conn: Connection, table: sa.Table, code: str | None = None) -> list[dict[str, Any]]:
+    """Stored rows ordered by code (only ``code``'s when given)."""
+    query = sa.select(table).order_by(table.c.code)
+    if code is not None:
+        query = query.where(table.c.code == code)
+    return [dict(r) for r in conn.execute(query).mappings()]
