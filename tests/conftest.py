@@ -47,3 +47,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'pollnet.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run ``pollnet`` in-process on a fresh SQLite database in ``tmp_path`` (also the working
+    folder); ``run(*args)`` returns (exit code, out, err) and no run may print a traceback."""
+    from pollnet.cli import main
+
+    monkeypatch.setenv("POLLNET_DB", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.delenv("POLLNET_LANG", raising=False)
+    monkeypatch.delenv("POLLNET_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return int(done.value.code or 0), out, err
+
+    return invoke

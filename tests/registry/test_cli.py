@@ -8,28 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from pollnet.cli import main
 from tests.registry.stationfiles import EN, FA, GOOD, write_csv
-
-
-@pytest.fixture
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run ``pollnet`` in-process on a fresh SQLite database; returns (exit code, out, err)."""
-    monkeypatch.setenv("POLLNET_DB", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.delenv("POLLNET_LANG", raising=False)
-    monkeypatch.delenv("POLLNET_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as done:
-            main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return int(done.value.code or 0), out, err
-
-    return invoke
 
 
 def test_import_list_show_in_english(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

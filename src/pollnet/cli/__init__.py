@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "device": "device:device",
     "devices": "devices:devices",
     "exchanges": "exchanges:exchanges",
+    "fiber": "fiber:fiber",
     "pki": "pki:pki",
     "plan": "plan:plan",
     "readiness": "readiness:readiness_cmd",

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.registry import ImportReport, Table
+
+skip_invalid_option = click.option(
+    "--skip-invalid", is_flag=True, help="Import the valid rows; write the rest to a rejects file."
+)
+rejects_option = click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where rejected rows go with --skip-invalid (default: FILE.rejects.csv).",
+)
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged."
+)
+headers_option = click.option(
+    "--headers",
+    type=click.Choice(("fa", "en")),
+    help="Language of the column names (default: the output language).",
+)
 
 FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON", "geopackage": "GeoPackage"}
 

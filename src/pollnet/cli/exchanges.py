@@ -6,40 +6,26 @@ Each command is a thin wrapper over :mod:`pollnet.telecom`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.table import Table as RichTable
 
 from pollnet import telecom
 from pollnet.areas import load_areas, refresh_exchanges
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, echo_json, pass_app
 from pollnet.cli._imports import (
     check_rejects_option,
     counts,
     echo_read,
     echo_report,
+    headers_option,
+    rejects_option,
     report_dict,
+    skip_invalid_option,
+    verbose_option,
 )
+from pollnet.cli._records import print_record, print_table
 from pollnet.cli.areas import echo_points
-from pollnet.i18n import current_language, format_number, localise_text, tr
-
-_skip_invalid = click.option(
-    "--skip-invalid", is_flag=True, help="Import the valid rows; write the rest to a rejects file."
-)
-_rejects = click.option(
-    "--rejects",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where rejected rows go with --skip-invalid (default: FILE.rejects.csv).",
-)
-_verbose = click.option(
-    "--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged."
-)
-_headers = click.option(
-    "--headers",
-    type=click.Choice(("fa", "en")),
-    help="Language of the column names (default: the output language).",
-)
+from pollnet.i18n import current_language, format_number, tr
 
 
 @click.group()
@@ -49,9 +35,9 @@ def exchanges() -> None:
 
 @exchanges.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_skip_invalid
-@_rejects
-@_verbose
+@skip_invalid_option
+@rejects_option
+@verbose_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
 @pass_app
 def import_(
@@ -87,14 +73,9 @@ def list_(app: App, as_json: bool) -> None:
     if as_json:
         echo_json([r.as_dict() for r in records])
         return
+    total = tr("{count} exchanges", count=format_number(len(records)))
     shown = ("code", "name", "operator", "pon_ports", "county")
-    table = RichTable(*(_label(key) for key in shown))
-    for record in records:
-        values = record.as_dict()
-        table.add_row(*(_display(values[key]) for key in shown))
-    console = stdout()
-    console.print(table)
-    console.print(tr("{count} exchanges", count=format_number(len(records))))
+    print_table([r.as_dict() for r in records], shown, _label, total)
 
 
 @exchanges.command("show")
@@ -107,15 +88,12 @@ def show(app: App, code: str, as_json: bool) -> None:
     if as_json:
         echo_json(record.as_dict())
         return
-    table = RichTable(show_header=False)
-    for key, value in record.as_dict().items():
-        table.add_row(_label(key), _display(value))
-    stdout().print(table)
+    print_record(record.as_dict(), _label)
 
 
 @exchanges.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_headers
+@headers_option
 @pass_app
 def export(app: App, file: Path, headers: str | None) -> None:
     """Export the exchanges to FILE: CSV, XLSX or GeoJSON by its extension."""
@@ -128,14 +106,6 @@ def export(app: App, file: Path, headers: str | None) -> None:
 def _label(key: str) -> str:
     column = telecom.EXCHANGE_COLUMNS.by_key[key]
     return column.fa if current_language() == "fa" else column.en
-
-
-def _display(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return format_number(value)
-    return localise_text(str(value))
 
 
 COMMANDS = [exchanges]

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table as RichTable
 
 from pollnet import registry
 from pollnet.areas import load_areas, refresh_stations
-from pollnet.cli._common import App, echo_json, pass_app, progress, stderr, stdout
+from pollnet.cli._common import App, echo_json, pass_app, progress, stderr
 from pollnet.cli._imports import (
     check_rejects_option,
     counts,
@@ -22,6 +21,7 @@ from pollnet.cli._imports import (
     echo_report,
     report_dict,
 )
+from pollnet.cli._records import print_record, print_table
 from pollnet.cli.areas import area_filters, area_options, echo_points, stations_in
 from pollnet.i18n import current_language, format_number, gettext, normalise, tr
 from pollnet.registry import COLUMNS
@@ -119,13 +119,8 @@ def list_(
         echo_json([r.as_dict() for r in records])
         return
     shown = ("code", "name", "site", "district", "voters", "devices", "critical")
-    table = RichTable(*(_label(key) for key in shown))
-    for record in records:
-        values = record.as_dict()
-        table.add_row(*(_display(key, values[key]) for key in shown))
-    console = stdout()
-    console.print(table)
-    console.print(tr("{count} stations", count=format_number(len(records))))
+    total = tr("{count} stations", count=format_number(len(records)))
+    print_table([r.as_dict() for r in records], shown, _label, total, _display)
 
 
 @stations.command("show")
@@ -138,10 +133,7 @@ def show(app: App, code: str, as_json: bool) -> None:
     if as_json:
         echo_json(record.as_dict())
         return
-    table = RichTable(show_header=False)
-    for key, value in record.as_dict().items():
-        table.add_row(_label(key), _display(key, value))
-    stdout().print(table)
+    print_record(record.as_dict(), _label, _display)
 
 
 @stations.command("export")

@@ -276,9 +276,57 @@ def fiber_edges(
         return on
     from scipy.spatial import cKDTree
 
+    points, _ = _line_points(graph, lines, tolerance_m)
+    tree = cKDTree(points)
+    ok = np.ones(graph.num_edges, dtype=bool)
+    for px, py in _edge_probes(graph):
+        dist, _ = tree.query(np.column_stack([px, py]), distance_upper_bound=tolerance_m)
+        ok &= np.isfinite(dist)
+    return ok
+
+
+def street_metres_along(
+    graph: StreetGraph, fibers: Sequence[ExistingFiber], tolerance_m: float
+) -> FloatArray:
+    """Metres of street each line runs along, by :func:`fiber_edges`' rule (both ends and the
+    middle of an edge within ``tolerance_m`` of that one line), spare cores or not."""
+    metres = np.zeros(len(fibers))
+    lines = [f.coords if len(f.coords) >= 2 else () for f in fibers]
+    if graph.num_edges == 0 or not any(lines):
+        return metres
+    from scipy.spatial import cKDTree
+
+    points, owner = _line_points(graph, lines, tolerance_m)
+    tree = cKDTree(points)
+    probes = _edge_probes(graph)
+    candidate = np.ones(graph.num_edges, dtype=bool)
+    for px, py in probes:  # near some line at all: the few edges worth a closer look
+        dist, _ = tree.query(np.column_stack([px, py]), distance_upper_bound=tolerance_m)
+        candidate &= np.isfinite(dist)
+    edges = np.flatnonzero(candidate)
+    near = [
+        [set(owner[f].tolist()) for f in tree.query_ball_point(
+            np.column_stack([px[edges], py[edges]]), r=tolerance_m
+        )]
+        for px, py in probes
+    ]  # fmt: skip
+    for j, edge in enumerate(edges.tolist()):
+        for line in near[0][j] & near[1][j] & near[2][j]:
+            metres[line] += float(graph.edge_length_m[edge])
+    return metres
+
+
+def _line_points(
+    graph: StreetGraph, lines: Sequence[Sequence[tuple[float, float]]], tolerance_m: float
+) -> tuple[FloatArray, IntArray]:
+    """Points every ``tolerance_m / 3`` metres (at least 1 m) along each (lon, lat) line, in
+    the graph's projected metres, and the index of the line each lies on."""
     step = max(1.0, tolerance_m / 3.0)
     points: list[FloatArray] = []
-    for coords in lines:
+    owner: list[IntArray] = []
+    for index, coords in enumerate(lines):
+        if len(coords) < 2:
+            continue
         lon, lat = np.asarray(coords, dtype=np.float64).T
         x, y = to_xy(lon, lat, graph.crs)
         seg = np.hypot(np.diff(x), np.diff(y))
@@ -288,17 +336,18 @@ def fiber_edges(
             points.append(
                 np.column_stack([x[i] + t * (x[i + 1] - x[i]), y[i] + t * (y[i + 1] - y[i])])
             )
-    tree = cKDTree(np.concatenate(points))
+            owner.append(np.full(k + 1, index, dtype=np.int64))
+    return np.concatenate(points), np.concatenate(owner)
+
+
+def _edge_probes(graph: StreetGraph) -> list[tuple[FloatArray, FloatArray]]:
+    """Each edge's start, end and middle (projected metres): where it is compared with a line."""
     mx, my = graph.edge_midpoints()
-    ok = np.ones(graph.num_edges, dtype=bool)
-    for px, py in (
+    return [
         (graph.node_x[graph.edge_u], graph.node_y[graph.edge_u]),
         (graph.node_x[graph.edge_v], graph.node_y[graph.edge_v]),
         (mx, my),
-    ):
-        dist, _ = tree.query(np.column_stack([px, py]), distance_upper_bound=tolerance_m)
-        ok &= np.isfinite(dist)
-    return ok
+    ]
 
 
 def _budgets(

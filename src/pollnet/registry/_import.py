@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.engine import Engine
 
@@ -41,6 +41,24 @@ class ImportReport:
     rejected: tuple[Rejected, ...] = ()
     rejects_file: Path | None = None
     warnings: tuple[Problem, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        validation: Validation[Any],
+        added: tuple[str, ...],
+        changed: tuple[str, ...],
+        unchanged: tuple[str, ...],
+        rejects_file: Path | None,
+        **more: Any,
+    ) -> Self:
+        """The report of importing ``validation``'s table (``more``: a subclass's fields)."""
+        table = validation.table
+        return cls(
+            file=table.file, format=table.format, encoding=table.encoding, rows=len(table.rows),
+            added=added, changed=changed, unchanged=unchanged, rejected=validation.rejected,
+            rejects_file=rejects_file, **more,
+        )  # fmt: skip
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -157,14 +175,6 @@ def import_table(
     )
     with exclusive(engine, "stations") as conn:  # two imports at once: one after the other
         changes = upsert(conn, validation.records)
-    return ImportReport(
-        file=table.file,
-        format=table.format,
-        encoding=table.encoding,
-        rows=len(table.rows),
-        added=changes.added,
-        changed=changes.changed,
-        unchanged=changes.unchanged,
-        rejected=validation.rejected,
-        rejects_file=rejects_file,
+    return ImportReport.of(
+        validation, changes.added, changes.changed, changes.unchanged, rejects_file
     )

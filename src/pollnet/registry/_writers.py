@@ -25,13 +25,7 @@ HEADER_LANGUAGES = ("fa", "en")
 
 def write_stations(path: Path, records: Sequence[StationRecord], headers: str = "en") -> None:
     """Write ``records`` to ``path`` as CSV (UTF-8 with BOM), XLSX or GeoJSON, by extension."""
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError.of(
-            "unknown file type {suffix}: use .csv, .xlsx or .geojson",
-            file=str(path),
-            suffix=path.suffix or "-",
-        )
+    kind = _format_of(path)
     names = [c.fa if headers == "fa" else c.en for c in COLUMNS]
     yes_no = (gettext("yes", headers), gettext("no", headers))
     if kind == "geojson":
@@ -56,13 +50,7 @@ def write_layer(
     A GeoJSON feature's properties are the row's cells but those at ``geometry_cells`` (the
     ``lat``/``lon`` or the WKT that its ``geometries`` entry, a GeoJSON geometry, replaces).
     """
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError.of(
-            "unknown file type {suffix}: use .csv, .xlsx or .geojson",
-            file=str(path),
-            suffix=path.suffix or "-",
-        )
+    kind = _format_of(path)
     if kind == "xlsx":
         _write_xlsx(path, header, rows)
     elif kind == "csv":
@@ -79,6 +67,17 @@ def write_layer(
         ]
         with _create(path, "w", encoding="utf-8") as fh:
             json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False)
+
+
+def _format_of(path: Path) -> str:
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UserError.of(
+            "unknown file type {suffix}: use .csv, .xlsx or .geojson",
+            file=str(path),
+            suffix=path.suffix or "-",
+        )
+    return kind
 
 
 def write_rejects(path: Path, table: Table, rejected: Iterable[Rejected], lang: str) -> None:

@@ -19,14 +19,36 @@ from pollnet.telecom._exchanges import (
     read_exchanges,
     validate_exchanges,
 )
+from pollnet.telecom._fiber import (
+    FIBER_COLUMNS,
+    KINDS,
+    FiberRecord,
+    FiberReport,
+    export_fiber,
+    get_fiber,
+    import_fiber,
+    list_fiber,
+    read_fiber,
+    validate_fiber,
+)
 
 __all__ = [
     "EXCHANGE_COLUMNS",
+    "FIBER_COLUMNS",
+    "KINDS",
     "ExchangeRecord",
+    "FiberRecord",
+    "FiberReport",
     "export_exchanges",
+    "export_fiber",
     "get_exchange",
+    "get_fiber",
     "import_exchanges",
+    "import_fiber",
     "list_exchanges",
+    "list_fiber",
     "read_exchanges",
+    "read_fiber",
     "validate_exchanges",
+    "validate_fiber",
 ]

@@ -123,16 +123,8 @@ def import_exchanges(
     )
     with exclusive(engine, "exchanges") as conn:  # two imports at once: one after the other
         changes = upsert_by_code(conn, core.exchanges, [r._asdict() for r in validation.records])
-    return ImportReport(
-        file=table.file,
-        format=table.format,
-        encoding=table.encoding,
-        rows=len(table.rows),
-        added=changes.added,
-        changed=changes.changed,
-        unchanged=changes.unchanged,
-        rejected=validation.rejected,
-        rejects_file=rejects_file,
+    return ImportReport.of(
+        validation, changes.added, changes.changed, changes.unchanged, rejects_file
     )
 
 
@@ -142,17 +134,14 @@ def _record(row: dict[str, Any]) -> ExchangeRecord:
 
 def list_exchanges(engine: Engine) -> list[ExchangeRecord]:
     """Every exchange, ordered by code."""
-    with engine.connect() as conn:
-        return [_record(r) for r in select_rows(conn, core.exchanges)]
+    return [_record(r) for r in select_rows(engine, core.exchanges)]
 
 
 def get_exchange(engine: Engine, code: str) -> ExchangeRecord:
     """The exchange with ``code`` (digits, letters normalised); :class:`NotFoundError` if none."""
-    wanted = normalise(code)
-    with engine.connect() as conn:
-        found = select_rows(conn, core.exchanges, wanted)
+    found = select_rows(engine, core.exchanges, normalise(code))
     if not found:
-        raise NotFoundError.of("no exchange with code {code}", code=wanted)
+        raise NotFoundError.of("no exchange with code {code}", code=normalise(code))
     return _record(found[0])
 
 

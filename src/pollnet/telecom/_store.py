@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,10 @@ def upsert_by_code(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str
     )
 
 
-def select_rows(conn: Connection, table: sa.Table, code: str | None = None) -> list[dict[str, Any]]:
+def select_rows(engine: Engine, table: sa.Table, code: str | None = None) -> list[dict[str, Any]]:
     """Stored rows ordered by code (only ``code``'s when given)."""
     query = sa.select(table).order_by(table.c.code)
     if code is not None:
         query = query.where(table.c.code == code)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
