@@ -8,23 +8,24 @@ from typing import Any
 from rich.table import Table as RichTable
 
 from pollnet.cli._common import stdout
-from pollnet.i18n import format_number, gettext, localise_text
+from pollnet.i18n import format_number, gettext
 
 Label = Callable[[str], str]
 Display = Callable[[str, Any], str]
 
 
 def display(key: str, value: Any) -> str:
-    """A field's value for the terminal: ``-`` for none, yes/no, grouped numbers, local digits."""
+    """A field's value for the terminal: ``-`` for none, yes/no, numbers in the language's
+    digits; codes, names and other text as written (their digits are the file's own)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return gettext("yes" if value else "no")
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, dict):  # a geometry: its type is what a terminal can show
         return str(value.get("type", ""))
-    return localise_text(str(value))
+    return str(value)
 
 
 def print_table(
