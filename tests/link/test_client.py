@@ -191,9 +191,10 @@ def test_heartbeat_reports_link_queue_and_clock_skew(
 def test_a_replay_after_a_crash_gets_the_original_answer(
     device_pki: Path, service: RunningService, tmp_path: Path
 ) -> None:
-    """The device sent a check-in, then died before storing the answer: the replay is idempotent."""
+    """The device sent a check-in, then died before storing the answer: it asks, and gets the
+    original answer back (not a second vote)."""
     queue_path = tmp_path / "C-1.db"
-    with DurableQueue(queue_path) as queue:
+    with DurableQueue(queue_path, pki.queue_key(device_pki / "bundles" / "C-1")) as queue:
         item = queue.put(
             {
                 "national_code": national_code(30),
@@ -218,7 +219,7 @@ def test_a_replay_after_a_crash_gets_the_original_answer(
         client = device("C-1")
         assert client.queue.depth() == 1
         [replayed] = await client.replay()
-        assert replayed.replayed and replayed.idempotency_key == item.idempotency_key
+        assert replayed.resolved and replayed.idempotency_key == item.idempotency_key
         assert replayed.answer == original.json()  # verbatim: same checkin_id, same time
         assert client.queue.depth() == 0
 

@@ -94,3 +94,49 @@ def test_device_run_refuses_when_no_link_answers(
     done = device_run(bundle, [voter_line(3)], "--policy", "refuse")
     assert done.exit_code == 0, done.stderr
     assert done.stdout.strip() == "row 1: no link to the service: refuse the voter for now"
+
+
+def test_device_close_day_erases_the_voter_hashes(
+    running: tuple[Path, RunningService], tmp_path: Path
+) -> None:
+    from pollnet.link.queue import DurableQueue
+
+    pki_dir, service = running
+    bundle = pki.enroll_device(
+        pki_dir, "ST-9", "CLI-3", tmp_path / "bundle", endpoints={"fiber": service.url}
+    )
+    result = device_run(bundle, [voter_line(11), voter_line(12)])
+    assert result.exit_code == 0, result.output
+    assert (bundle / "queue.db").stat().st_mode & 0o777 == 0o600
+    with DurableQueue(bundle / "queue.db", pki.queue_key(bundle)) as queue:
+        assert all(i.voter_hash for i in queue.items())
+    closed = CliRunner().invoke(
+        cli, ["--lang", "en", "device", "close-day", "--bundle", str(bundle)]
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "day closed: 2 voter hashes erased" in closed.output
+    with DurableQueue(bundle / "queue.db", pki.queue_key(bundle)) as queue:
+        assert [i.voter_hash for i in queue.items()] == [None, None]
+        assert [i.outcome for i in queue.items()] == ["accepted", "accepted"]
+
+
+def test_device_run_tells_the_operator_what_became_of_a_lost_check_in(
+    running: tuple[Path, RunningService], tmp_path: Path
+) -> None:
+    """A check-in the device was sending when it stopped is asked about, and the answer shown."""
+    from pollnet.link.queue import DurableQueue
+
+    pki_dir, service = running
+    bundle = pki.enroll_device(
+        pki_dir, "ST-9", "CLI-4", tmp_path / "bundle", endpoints={"fiber": service.url}
+    )
+    body = json.loads(voter_line(13))
+    body.update(device_time=dt.datetime.now(dt.UTC).isoformat(), provisional_at=None)
+    with DurableQueue(bundle / "queue.db", pki.queue_key(bundle)) as queue:
+        lost = queue.put(body, voter_hash=None)
+    result = device_run(bundle, [])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"queued {lost.idempotency_key}: the lost check-in was never recorded:"
+        " check the voter in again"
+    ) in result.output

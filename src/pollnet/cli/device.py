@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from pollnet.cli._common import App, echo_error, echo_json, pass_app
+from pollnet.errors import UserError
 from pollnet.i18n import current_language, format_date, format_number, gettext, localise_text, tr
 from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
+from pollnet.link.pki import queue_key
+from pollnet.link.queue import DurableQueue
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 SKEW_WARNING_S = 60.0  # the service refuses at 300 s by default
@@ -79,6 +82,7 @@ def run(
     logging.getLogger("pollnet.link.device").setLevel(logging.WARNING)
     section = app.settings.section("device")
     chosen = policy or str(section.get("policy", "refuse"))
+    rows: dict[str, int] = {}  # idempotency key -> input row, for answers that come late
 
     def show(row: int, result: CheckinResult) -> None:
         if as_json:
@@ -87,8 +91,8 @@ def run(
             click.echo(_line(row, result))
 
     def on_event(kind: str, data: Mapping[str, Any]) -> None:
-        if kind == "replayed":
-            show(0, data["result"])
+        if kind in ("replayed", "resolved"):
+            show(rows.get(data["result"].idempotency_key, 0), data["result"])
         elif kind == "link" and not as_json:
             click.echo(tr("link: {link}", link=_link(data["to"])), err=True)
         elif kind == "heartbeat" and abs(data["result"].clock_skew_s) > SKEW_WARNING_S:
@@ -99,6 +103,7 @@ def run(
         if isinstance(result, ValueError):
             echo_error(tr("row {row}: not a voter line ({field})", row=row, field=str(result)))
         else:
+            rows[result.idempotency_key] = row
             show(row, result)
 
     async def main() -> int:
@@ -111,6 +116,43 @@ def run(
         sys.exit(1)
 
 
+@device.command("close-day")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The device bundle folder.",
+)
+@click.option(
+    "--queue",
+    "queue_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The device's queue file (default: <bundle>/queue.db).",
+)
+@pass_app
+def close_day(app: App, bundle_dir: Path, queue_path: Path | None) -> None:
+    """End the day on a device: drop the voter hashes of its local duplicate check.
+
+    Check-ins still waiting to be sent keep theirs until they are sent.
+    """
+    path = queue_path or bundle_dir / "queue.db"
+    if not path.is_file():
+        raise UserError.of("no queue file: the device took no check-in", file=str(path))
+    with DurableQueue(path, queue_key(bundle_dir)) as queue:
+        dropped = queue.close_day()
+        waiting = queue.depth()
+    click.echo(tr("day closed: {count} voter hashes erased", count=format_number(dropped)))
+    if waiting:
+        echo_error(
+            tr(
+                "{count} check-ins still wait to be sent: run the device again to send them",
+                count=format_number(waiting),
+            )
+        )
+        sys.exit(1)
+
+
 def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:
     return {
         "row": row or None,
@@ -120,6 +162,7 @@ def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:
         "status_code": result.status_code,
         "provisional": result.provisional,
         "replayed": result.replayed,
+        "resolved": result.resolved,
         "answer": result.answer,
     }
 
@@ -143,6 +186,13 @@ def _line(row: int, result: CheckinResult) -> str:
         text = tr("accepted provisionally: no link, it will be sent when one is back")
     elif result.outcome == "link_down":
         text = tr("no link to the service: refuse the voter for now")
+    elif result.outcome == "unknown":
+        text = tr(
+            "ANSWER LOST: the check-in may be recorded; ask the voter to wait,"
+            " the device is finding out"
+        )
+    elif result.outcome == "not_recorded":
+        text = tr("the lost check-in was never recorded: check the voter in again")
     elif result.outcome == "local_duplicate":
         text = tr("refused: already checked in on this device")
     elif result.outcome == "duplicate":
@@ -160,6 +210,8 @@ def _line(row: int, result: CheckinResult) -> str:
     else:
         reason = REASONS.get(result.outcome)
         text = tr("refused: {reason}", reason=tr(reason) if reason else result.outcome)
+    if result.resolved and result.outcome != "not_recorded":
+        text = tr("the lost answer was: {answer}", answer=text)
     return f"{where}: {text}"
 
 

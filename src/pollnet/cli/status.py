@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
 from pollnet.cli._common import App, echo_json, pass_app, stdout
-from pollnet.errors import Problem, UserError
+from pollnet.cli.pki import Verbatim
+from pollnet.errors import UserError
 from pollnet.i18n import format_number, tr
+from pollnet.link.anchor import read_head
 from pollnet.link.audit import verify_audit
 from pollnet.link.heartbeat import STATES, readiness, states_by_district
+from pollnet.link.pki import head_public_key
 from pollnet.link.service import link_settings
 
 
@@ -46,12 +50,37 @@ def status(app: App, as_json: bool) -> None:
 
 
 @click.command("audit")
+@click.option(
+    "--head",
+    "head_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed ledger head (default: settings [link] head_file).",
+)
+@click.option(
+    "--pki", "pki_dir", type=click.Path(file_okay=False, path_type=Path), help="PKI folder."
+)
 @pass_app
-def audit(app: App) -> None:
-    """Verify the ledger against its hash-chained audit (exit 1 on any problem)."""
-    report = verify_audit(app.engine)
+def audit(app: App, head_file: Path | None, pki_dir: Path | None) -> None:
+    """Verify the ledger against its hash-chained audit and its signed head (exit 1 on any problem).
+
+    Without a signed head a cut-off end of the ledger cannot show: the command says so.
+    """
+    config = link_settings(app.settings)
+    checkpoints = []
+    path = head_file or config.head_file
+    if path is not None and (head_file is not None or path.exists()):
+        checkpoints.append(read_head(path, head_public_key(pki_dir or config.pki_dir)))
+    else:
+        click.echo(
+            tr(
+                "no signed head at {file}: a cut-off end of the ledger would not show",
+                file=Verbatim(path),
+            ),
+            err=True,
+        )
+    report = verify_audit(app.engine, checkpoints)
     if not report.ok:
-        raise UserError([Problem(p) for p in report.problems])
+        raise UserError(report.problems)
     click.echo(
         tr(
             "audit intact: {batches} batches, {checkins} check-ins, {conflicts} conflicts",
@@ -60,6 +89,8 @@ def audit(app: App) -> None:
             conflicts=report.conflicts,
         )
     )
+    if checkpoints:
+        click.echo(tr("signed head: {size} batches, matches the ledger", size=report.anchored))
 
 
 COMMANDS = [status, audit]

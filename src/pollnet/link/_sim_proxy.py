@@ -3,12 +3,16 @@
 The device's ``fiber`` endpoint points at a :class:`LinkProxy` in front of the service; cutting
 the proxy (stop listening, drop every relayed connection) is a real fiber cut as the device sees
 it: connections are refused or reset. :meth:`LinkProxy.restore` listens on the same port again.
+:attr:`LinkProxy.reset_after` cuts connections mid-stream instead: a connection is reset once
+the service has sent that many bytes on it, during the TLS handshake, after the request reached
+the service but before its answer did (a lost answer), or later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class LinkProxy:
@@ -24,6 +28,8 @@ class LinkProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._relays: set[asyncio.Task[None]] = set()
         self.cuts = 0
+        self.reset_after: Callable[[], int | None] | None = None
+        self.resets = 0
 
     @property
     def url(self) -> str:
@@ -72,19 +78,33 @@ class LinkProxy:
             return
         self._writers.update((writer, up_writer))
         try:
-            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+            budget = self.reset_after() if self.reset_after is not None else None
+            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer, budget, self))
         finally:
             for w in (writer, up_writer):
                 self._writers.discard(w)
                 w.transport.abort()
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    budget: int | None = None,
+    proxy: LinkProxy | None = None,
+) -> None:
+    """Copy ``reader`` to ``writer``; after ``budget`` bytes reset ``writer``."""
+    sent = 0
     with contextlib.suppress(OSError, asyncio.IncompleteReadError):
         while True:
             data = await reader.read(65536)
             if not data:
                 break
+            if budget is not None and sent + len(data) > budget:
+                writer.transport.abort()
+                if proxy is not None:
+                    proxy.resets += 1
+                return
+            sent += len(data)
             writer.write(data)
             await writer.drain()
     with contextlib.suppress(OSError):

@@ -13,6 +13,19 @@ answers, the offline policy decides:
   its idempotency key, once a link is back. If the voter was recorded elsewhere meanwhile the
   service answers ``conflict``; the answer is stored and surfaced, nothing is dropped.
 
+A request that may have reached the service without its answer reaching the device (a link cut
+after the request was written, a read timeout while the ledger stalled, an answer 5xx, a device
+killed mid-request) is **unknown**: the voter is not turned away, and not admitted either
+unless the policy is ``provisional`` and the device's own checks pass (then the voter is
+admitted provisionally); the operator is told. As soon as any link answers, the client asks
+``GET /v1/checkins/{key}``: the service hands back the stored answer, or answers that it never
+recorded the key and never will (it records that, so the lost request cannot land later). The
+result is surfaced as a ``resolved`` event: the voter was recorded (admit them), or was not
+(check them in again). Nothing is ever sent as a new vote behind the operator's back; only a
+voter already admitted provisionally whose lost request was not recorded (or was refused) is
+sent again, as a provisional check-in under a new key, so that the service records them or a
+conflict.
+
 Logs name a check-in by its idempotency key, never by the voter's national code.
 """
 
@@ -20,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -30,13 +44,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from pollnet import __version__
 from pollnet.errors import UserError
 from pollnet.link.national_code import normalise_national_code
-from pollnet.link.pki import device_ssl_context
+from pollnet.link.pki import device_ssl_context, queue_key
 from pollnet.link.queue import DurableQueue, QueuedCheckin, outcome_of
 
 LINKS = ("fiber", "lte")
@@ -132,7 +147,9 @@ class CheckinResult:
 
     ``outcome``: ``accepted``, ``provisional`` (accepted offline, to be replayed), ``conflict``
     (a replayed provisional check-in whose voter was recorded elsewhere), ``duplicate`` or another
-    refusal reason of the service, ``link_down`` (offline, policy refuse) or ``local_duplicate``.
+    refusal reason of the service, ``link_down`` (offline, policy refuse), ``local_duplicate``,
+    ``unknown`` (the answer was lost: wait) or ``not_recorded`` (an unknown one the service never
+    recorded: check the voter in again).
     ``link`` is the link the answer came over (``None`` when offline).
     """
 
@@ -144,6 +161,9 @@ class CheckinResult:
     latency_s: float
     provisional: bool = False
     replayed: bool = False
+    resolved: bool = False
+    """An answer found for an ``unknown`` check-in (``outcome`` is then the service's verdict,
+    or ``not_recorded``)."""
 
     @property
     def admitted(self) -> bool:
@@ -179,6 +199,19 @@ class _Sent:
     body: dict[str, Any]
 
 
+@dataclass
+class _Lost:
+    """No link answered; ``maybe_delivered``: a request may have reached the service."""
+
+    maybe_delivered: bool
+
+
+# Failures before any byte of the request can have left: the service cannot have seen it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Answers that say the request was not processed (the listener shed the connection).
+_SHED_REASONS = ("overloaded",)
+
+
 class DeviceClient:
     """One device's client; use ``async with DeviceClient(bundle) as client: ...``.
 
@@ -202,7 +235,8 @@ class DeviceClient:
         Called with ``("link", {"from", "to"})`` when the link in use changes, ``("replayed",
         {"result"})`` for each queued check-in sent late, ``("heartbeat", {"result"})`` for each
         heartbeat answered, and ``("conflict", {...})`` (the service's answer) when a replay
-        comes back as a conflict.
+        comes back as a conflict, and ``("resolved", {"result"})`` when the fate of an
+        ``unknown`` check-in becomes known.
     """
 
     def __init__(
@@ -235,7 +269,9 @@ class DeviceClient:
         self.queue = (
             queue
             if isinstance(queue, DurableQueue)
-            else DurableQueue(queue or self.bundle.folder / "queue.db")
+            else DurableQueue(
+                queue or self.bundle.folder / "queue.db", queue_key(self.bundle.folder)
+            )
         )
         self.timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
         self.retry_s = retry_s
@@ -300,6 +336,8 @@ class DeviceClient:
             caught_up = await self._replay_locked(before_seq=item.seq) if backlog else []
             if caught_up is not None:
                 result = await self._send(item, started, replayed=False)
+                if result is not None and result.outcome == "unknown":
+                    return self._unknown(result, code, voter)
                 if result is not None:
                     return result
             return self._offline(item, code, voter, started)
@@ -327,7 +365,7 @@ class DeviceClient:
             }
 
         sent = await self._post("/v1/heartbeats", body)
-        if sent is None or sent.status_code != 200:
+        if not isinstance(sent, _Sent) or sent.status_code != 200:
             return None
         round_trip = time.perf_counter() - started[0]
         try:
@@ -371,8 +409,14 @@ class DeviceClient:
         return self.queue.conflicts()
 
     async def _replay_locked(self, before_seq: int | None = None) -> list[CheckinResult] | None:
-        """Send pending items older than ``before_seq``; ``None`` when a link failed midway."""
+        """Resolve unknown items, then send pending items older than ``before_seq``; ``None``
+        when a link failed midway."""
         results = []
+        for item in self.queue.unknown():
+            resolved = await self._resolve(item)
+            if resolved is None:
+                return None
+            results.append(resolved)
         for item in self.queue.pending():
             if before_seq is not None and item.seq >= before_seq:
                 break
@@ -382,15 +426,79 @@ class DeviceClient:
             results.append(result)
         return results
 
+    async def _resolve(self, item: QueuedCheckin) -> CheckinResult | None:
+        """Ask the service what became of an unknown check-in; ``None`` when no link answers."""
+        started = time.perf_counter()
+        key = item.idempotency_key
+        sent = await self._request("GET", f"/v1/checkins/{quote(key, safe='')}", None)
+        if not isinstance(sent, _Sent):
+            return None
+        found = sent.status_code == 200 and isinstance(sent.body.get("answer"), dict)
+        if item.provisional and not (
+            found
+            and outcome_of(sent.body.get("status_code", 0), sent.body["answer"])
+            in ("accepted", "conflict")
+        ):
+            # Admitted provisionally, and the lost request was not recorded (or refused): send
+            # it again as what it became, a provisional check-in, under a key of its own.
+            again = self.queue.requeue(key)
+            log.warning(
+                "check-in %s: lost, not recorded; sent again as %s", key, again.idempotency_key
+            )
+            return CheckinResult(
+                key,
+                "provisional",
+                None,
+                None,
+                sent.link,
+                time.perf_counter() - started,
+                provisional=True,
+                resolved=True,
+            )
+        if sent.status_code == 404 and sent.body.get("status") == "not_recorded":
+            self.queue.close_item(key, "not_recorded")
+            outcome, status_code, answer = "not_recorded", None, None
+            log.warning("check-in %s: its answer was lost and it was never recorded", key)
+        elif found:
+            status_code = int(sent.body.get("status_code", 0))
+            answer = sent.body["answer"]
+            stored = self.queue.answer(key, status_code, answer)
+            outcome = stored.outcome or outcome_of(status_code, answer)
+            log.warning("check-in %s: the lost answer was %s", key, outcome)
+        else:  # a service that cannot tell (too old, or refusing): ask again later
+            log.warning("check-in %s: the service cannot tell (%s)", key, sent.status_code)
+            return None
+        result = CheckinResult(
+            key,
+            outcome,
+            status_code,
+            answer,
+            sent.link,
+            time.perf_counter() - started,
+            provisional=item.provisional,
+            resolved=True,
+        )
+        self._emit("resolved", {"result": result})
+        return result
+
     async def _send(
         self, item: QueuedCheckin, started: float, *, replayed: bool
     ) -> CheckinResult | None:
         assert item.payload is not None
         payload = item.payload
         sent = await self._post("/v1/checkins", lambda _link: payload)
-        if sent is None:
-            self.queue.attempted(item.idempotency_key)
-            return None
+        if isinstance(sent, _Lost):
+            key = item.idempotency_key
+            if not sent.maybe_delivered or item.provisional:
+                # Never reached the service (or accepted offline already: the replay is the
+                # same request with the same key, so sending it again is what is wanted).
+                self.queue.attempted(key)
+                return None
+            self.queue.mark_unknown(key)
+            log.warning("check-in %s: the answer was lost; the voter must wait", key)
+            return CheckinResult(
+                key, "unknown", None, None, None, time.perf_counter() - started, replayed=replayed
+            )
         stored = self.queue.answer(item.idempotency_key, sent.status_code, sent.body)
         outcome = stored.outcome or outcome_of(sent.status_code, sent.body)
         if outcome == "conflict":
@@ -417,6 +525,26 @@ class DeviceClient:
             self._emit("replayed", {"result": result})
         return result
 
+    def _unknown(self, result: CheckinResult, code: str | None, voter: Voter) -> CheckinResult:
+        """A lost answer: under the provisional policy, admit after the device's own checks."""
+        key = result.idempotency_key
+        if self.policy != "provisional" or self._local_refusal(key, code, voter) is not None:
+            return result
+        self.queue.admit_unknown(key, self._clock())
+        log.info("check-in %s: answer lost, accepted provisionally", key)
+        return dataclasses.replace(result, outcome="provisional", provisional=True)
+
+    def _local_refusal(self, key: str, code: str | None, voter: Voter) -> str | None:
+        """Why the device itself refuses the voter offline, or ``None``."""
+        if code is None:
+            return "invalid_national_code"
+        if not voter.card_read or voter.fingerprint_score < self.min_fingerprint_score:
+            return "verification_failed"
+        voter_hash = self.queue.voter_hash(code)
+        if self.queue.has_voter(voter_hash, excluding=key):
+            return "local_duplicate"
+        return None
+
     def _offline(
         self, item: QueuedCheckin, code: str | None, voter: Voter, started: float
     ) -> CheckinResult:
@@ -426,13 +554,7 @@ class DeviceClient:
             self.queue.close_item(key, "link_down")
             log.warning("check-in %s: no link answers, refused (policy refuse)", key)
             return CheckinResult(key, "link_down", None, None, None, time.perf_counter() - started)
-        outcome = None
-        if code is None:
-            outcome = "invalid_national_code"
-        elif not voter.card_read or voter.fingerprint_score < self.min_fingerprint_score:
-            outcome = "verification_failed"
-        elif item.voter_hash is not None and self.queue.has_voter(item.voter_hash, excluding=key):
-            outcome = "local_duplicate"
+        outcome = self._local_refusal(key, code, voter)
         if outcome is not None:
             self.queue.close_item(key, outcome)
             return CheckinResult(key, outcome, None, None, None, time.perf_counter() - started)
@@ -448,19 +570,35 @@ class DeviceClient:
             provisional=marked.provisional,
         )
 
-    async def _post(self, path: str, body: Callable[[str], Mapping[str, Any]]) -> _Sent | None:
+    async def _post(self, path: str, body: Callable[[str], Mapping[str, Any]]) -> _Sent | _Lost:
         """POST to the first link that answers (fiber first, failed links after ``retry_s``)."""
+        return await self._request("POST", path, body)
+
+    async def _request(
+        self, method: str, path: str, body: Callable[[str], Mapping[str, Any]] | None
+    ) -> _Sent | _Lost:
+        """Send to the first link that answers; a :class:`_Lost` says whether the request may
+        have reached the service although no answer came back."""
         now = time.monotonic()
+        maybe_delivered = False
         for link in [lk for lk in self._links if lk.retry_at <= now]:
-            content = json.dumps(body(link.name)).encode()
             try:
-                response = await link.client.post(
-                    path, content=content, headers={"content-type": "application/json"}
-                )
+                if body is None:
+                    response = await link.client.request(method, path)
+                else:
+                    response = await link.client.request(
+                        method,
+                        path,
+                        content=json.dumps(body(link.name)).encode(),
+                        headers={"content-type": "application/json"},
+                    )
             except (httpx.TransportError, ssl.SSLError, OSError) as exc:
+                maybe_delivered = maybe_delivered or not isinstance(exc, _NOT_SENT)
                 self._failed(link, type(exc).__name__)
                 continue
             if response.status_code >= 500:
+                answer = _json_body(response)
+                maybe_delivered = maybe_delivered or answer.get("reason") not in _SHED_REASONS
                 self._failed(link, f"http_{response.status_code}")
                 continue
             self._working(link)
@@ -469,7 +607,7 @@ class DeviceClient:
             log.warning("device %s: no link answers", self.bundle.serial)
             self._emit("link", {"from": self.link, "to": None})
             self.link = None
-        return None
+        return _Lost(maybe_delivered)
 
     def _failed(self, link: _Link, why: str) -> None:
         link.failures += 1

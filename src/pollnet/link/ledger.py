@@ -110,6 +110,8 @@ class Ledger:
         self._analyzed_rows = 0
         self._analyzing: threading.Thread | None = None
         self._chain: list[str] = [audit.GENESIS]
+        self.head: tuple[int, str] = (0, audit.GENESIS)
+        """The committed audit chain's head: (batches, chain value); see ``pollnet.link.anchor``."""
 
     def __enter__(self) -> Ledger:
         self.start()
@@ -211,6 +213,7 @@ class Ledger:
                 _deliver(batch, [UNAVAILABLE] * len(batch))
                 raise
             self.batches += 1
+            self.head = (self._next_ids["ledger_audit"] - 1, self._chain[0])
             _deliver(batch, answers)
             if conn.dialect.name == "postgresql":
                 self._maybe_analyze()
@@ -327,6 +330,7 @@ class Ledger:
         }
         last = sql.fetch("SELECT chain FROM ledger_audit ORDER BY id DESC LIMIT 1", ())
         self._chain = [last[0][0] if last else audit.GENESIS]
+        self.head = (self._next_ids["ledger_audit"] - 1, self._chain[0])
         conn.commit()
 
     def _refresh_roll(self, conn: Connection) -> None:
@@ -398,12 +402,13 @@ def _write_batch(
         key = (item.device, item.idempotency_key)
         if key in stored:
             answer, first_digest = stored[key]
-            # The key's answer goes only to the request it answered (digest None: older rows).
-            same = first_digest is None or first_digest == digests[i]
+            # The key's answer goes only to the request it answered (digest None: older rows),
+            # and to the device asking what became of it (a lookup, see the service).
+            same = _same_request(first_digest, digests[i])
             answers[i] = answer if same else _key_reused(lang)
             continue
         if key in seen_keys:
-            if digests[seen_keys[key]] != digests[i]:
+            if not _same_request(digests[seen_keys[key]], digests[i]):
                 answers[i] = _key_reused(lang)
             continue  # the same request twice in one batch: answered like the first
         seen_keys[key] = i
@@ -546,6 +551,16 @@ def _stored_answers(
     return {(r[0], r[1]): (Answer(int(r[2]), bytes(r[3]), replayed=True), r[4]) for r in rows}
 
 
+LOOKUP_DIGEST = "lookup"
+"""The request digest of a device's question about its own key (``GET /v1/checkins/{key}``):
+it gets the key's answer whatever the request was, and a key it closes (never recorded) answers
+the lost request, should it still come, with that closing answer."""
+
+
+def _same_request(first: str | None, then: str) -> bool:
+    return first is None or first == then or LOOKUP_DIGEST in (first, then)
+
+
 def _digest(item: Checkin) -> str:
     """The request digest of ``item``: the parser's, or one of its fields when built directly."""
     if item.request_digest:
@@ -641,34 +656,30 @@ def _audit(
     chain: list[str],
 ) -> None:
     """Add the batch's audit row: its id ranges, their digest, the chain (see ``audit``)."""
-    lines = [audit.row_line("checkin", r) for r in new_rows]
-    lines += [audit.row_line("conflict", r) for r in conflict_rows]
-    batch_digest = audit.digest(lines)
-    chain[0] = audit.chain_next(chain[0], batch_digest)
     audit_id = next_ids["ledger_audit"]
     next_ids["ledger_audit"] = audit_id + 1
     checkin_from = new_ids[0] if new_ids else next_ids["checkins"]
     conflict_from = conflict_ids[0] if conflict_ids else next_ids["checkin_conflicts"]
+    row = {
+        "id": audit_id,
+        "recorded_at": now,
+        "first_checkin": checkin_from,
+        "last_checkin": checkin_from + len(new_ids) - 1,
+        "first_conflict": conflict_from,
+        "last_conflict": conflict_from + len(conflict_ids) - 1,
+    }
+    lines = [audit.batch_line(row)]
+    lines += [audit.row_line("checkin", r) for r in new_rows]
+    lines += [audit.row_line("conflict", r) for r in conflict_rows]
+    batch_digest = audit.digest(lines)
+    chain[0] = audit.chain_next(chain[0], batch_digest)
     sql.insert(
         "ledger_audit",
-        (
-            "id",
-            "recorded_at",
-            "first_checkin",
-            "last_checkin",
-            "first_conflict",
-            "last_conflict",
-            "digest",
-            "chain",
-        ),
+        (*audit.AUDIT_COLUMNS, "format", "digest", "chain"),
         [
             (
-                audit_id,
-                sql.time(now),
-                checkin_from,
-                checkin_from + len(new_ids) - 1,
-                conflict_from,
-                conflict_from + len(conflict_ids) - 1,
+                *(sql.time(now) if c == "recorded_at" else row[c] for c in audit.AUDIT_COLUMNS),
+                audit.FORMAT,
                 batch_digest,
                 chain[0],
             )

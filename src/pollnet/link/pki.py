@@ -9,6 +9,7 @@ with 0600 permissions; no key is ever logged. A PKI folder holds::
     crl.pem                         the issuing CA's revocation list (the service enforces it)
     ledger.key                      the HMAC key that stands in for national codes (0600)
     server.key server.crt           the service's own certificate (+ issuing CA)
+    head.key head.pub               signs the ledger's audit head (pollnet.link.anchor)
     devices/<serial>.crt            every device certificate issued, by device serial
     pki.toml                        the validity period of device certificates
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pollnet.errors import NotFoundError, UserError
@@ -51,6 +53,8 @@ _FILES = {
     "ledger_key": "ledger.key",
     "server_key": "server.key",
     "server_crt": "server.crt",
+    "head_key": "head.key",
+    "head_pub": "head.pub",
     "config": "pki.toml",
 }
 
@@ -341,12 +345,68 @@ def device_ssl_context(bundle_dir: Path) -> ssl.SSLContext:
     return ctx
 
 
+def queue_key(bundle_dir: Path) -> bytes:
+    """The key of a device's local voter hashes, derived from its private key (HKDF-SHA256).
+
+    Nothing but the device key (0600, in the bundle) yields it, so the queue file alone does not
+    let anyone test national codes against its hashes; the same device always gets the same key.
+    """
+    path = Path(bundle_dir) / "device.key"
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    except (OSError, ValueError):
+        raise UserError.of("cannot read the device key", file=str(path)) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise UserError.of("the device key is not an EC key", file=str(path))
+    secret = key.private_numbers().private_value.to_bytes(32, "big")
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"pollnet device queue voter hash").derive(
+        secret
+    )
+
+
 def read_ledger_key(pki_folder: Path) -> bytes:
     """The HMAC key of the ledger (never log it)."""
     path = pki_paths(Path(pki_folder))["ledger_key"]
     if not path.is_file():
         raise UserError.of("no PKI in {folder} (run pollnet pki init)", folder=str(pki_folder))
     return bytes.fromhex(path.read_text().strip())
+
+
+def head_signing_key(pki_folder: Path) -> ec.EllipticCurvePrivateKey:
+    """The key that signs the ledger's audit head; made on first use (``head.key``, 0600).
+
+    A key of its own, not the server certificate's: reissuing that certificate must not make
+    the heads signed before unverifiable.
+    """
+    paths = pki_paths(Path(pki_folder))
+    if not paths["ledger_key"].is_file():
+        raise UserError.of("no PKI in {folder} (run pollnet pki init)", folder=str(pki_folder))
+    if not paths["head_key"].is_file():
+        key = ec.generate_private_key(ec.SECP256R1())
+        _write_key(paths["head_key"], key)
+        _write_public(
+            paths["head_pub"],
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+        )
+    loaded = serialization.load_pem_private_key(paths["head_key"].read_bytes(), None)
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    return loaded
+
+
+def head_public_key(pki_folder: Path) -> ec.EllipticCurvePublicKey:
+    """The public half of :func:`head_signing_key` (``head.pub``), to verify a signed head."""
+    path = pki_paths(Path(pki_folder))["head_pub"]
+    if not path.is_file():
+        raise UserError.of(
+            "no head.pub in {folder}: the service has not signed a ledger head yet",
+            folder=str(pki_folder),
+        )
+    loaded = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(loaded, ec.EllipticCurvePublicKey):
+        raise UserError.of("not an EC public key", file=str(path))
+    return loaded
 
 
 def identity_of(cert: x509.Certificate) -> DeviceIdentity:

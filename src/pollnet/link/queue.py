@@ -1,23 +1,32 @@
 """The device's durable check-in queue: every check-in is on disk before it is sent.
 
 A device writes each check-in it takes into a local SQLite file (WAL, ``synchronous=FULL``) and
-only then sends it; the service's answer is stored on the same row. Items still waiting for an
-answer (the link was down, or the device was killed mid-request) are replayed in the order they
-were taken, with their original idempotency keys.
+only then sends it; the service's answer is stored on the same row. Check-ins accepted offline
+(provisional) wait for a link and are replayed in the order they were taken, with their
+original idempotency keys. A check-in whose request may have reached the service without its
+answer reaching the device (a link cut mid-request, a timeout, a device killed mid-request) is
+``unknown``: never closed as refused, never silently replayed as a new vote; the client asks
+the service what became of it (see :mod:`pollnet.link.client`).
 
 The raw national code is needed only to send a check-in: it is kept while the item is pending
-and erased as soon as the service has answered. A keyed local hash (HMAC-SHA256 with a key made
-once per queue file) stands in for the voter afterwards, for the device's own duplicate check.
+and erased as soon as the service has answered. A keyed local hash (HMAC-SHA256) stands in for
+the voter afterwards, for the device's own duplicate check; its key is derived from the device's
+private key (:func:`pollnet.link.pki.queue_key`) and is never written to the queue, so the file
+alone does not let anyone test national codes against it. :meth:`DurableQueue.close_day` drops
+those hashes once the day is over. The file is created readable by its owner only (0600, and
+so are SQLite's ``-wal`` and ``-shm`` files, which take its mode), and SQLite's
+``secure_delete`` overwrites erased codes and hashes instead of leaving them in free pages.
 The queue is a device-local file, not part of the service's store: it has its own tiny schema.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
-import secrets
+import os
 import sqlite3
 import threading
 import uuid
@@ -30,6 +39,8 @@ from typing import Any
 PENDING = "pending"
 ANSWERED = "answered"
 CLOSED = "closed"  # never sent: refused on the device (link down, local duplicate)
+UNKNOWN = "unknown"  # may have reached the service, its answer did not come back
+WAITING = (PENDING, UNKNOWN)  # what the device still owes an answer for (its queue depth)
 
 # Outcomes for which the voter counts as checked in at this device (local duplicate check).
 _COUNTED = ("accepted", "conflict", "duplicate", "provisional")
@@ -89,24 +100,41 @@ class DurableQueue:
     killed process but not a power cut (the simulator uses it to spare the disk).
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, voter_key: bytes, *, synchronous: str = "FULL") -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
+        if len(voter_key) < 32:
+            raise ValueError("the voter key must be at least 32 bytes")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(self.path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT count(*) FROM items WHERE state = ?", (PENDING,))
+            # A key written by an older pollnet into the file itself: it is what let anyone
+            # holding the file test national codes. Gone; hashes made with it no longer match.
+            self._db.execute("DELETE FROM meta WHERE name = 'voter_key'")
+            # A check-in pending at start was being sent when the device stopped (a check-in
+            # accepted offline has its provisional time): it may have been recorded.
+            self._db.execute(
+                "UPDATE items SET state = ? WHERE state = ? AND provisional_at IS NULL",
+                (UNKNOWN, PENDING),
+            )
+            row = self._db.execute("SELECT count(*) FROM items WHERE state IN (?, ?)", WAITING)
             self._depth = int(row.fetchone()[0])
-        self._key = self._local_key()
+        for suffix in ("-wal", "-shm"):
+            _private_file(self.path.with_name(self.path.name + suffix), create=False)
+        self._key = bytes(voter_key)
 
     def close(self) -> None:
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):  # another process may hold the WAL open
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
 
     def __enter__(self) -> DurableQueue:
@@ -160,6 +188,47 @@ class DurableQueue:
                 "UPDATE items SET attempts = attempts + 1 WHERE idempotency_key = ?", (key,)
             )
 
+    def mark_unknown(self, key: str) -> QueuedCheckin:
+        """Mark a pending check-in whose request may have reached the service, unanswered."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE items SET state = ?, attempts = attempts + 1"
+                " WHERE idempotency_key = ? AND state = ?",
+                (UNKNOWN, key, PENDING),
+            )
+        return self.get(key)
+
+    def admit_unknown(self, key: str, at: dt.datetime) -> QueuedCheckin:
+        """Note that the voter of an unknown check-in was admitted provisionally at ``at``.
+
+        Its request stays as it was sent (same key, same body): only the service can say
+        whether it was recorded. If it was not, :meth:`requeue` turns it into a provisional
+        check-in of its own.
+        """
+        with self._lock:
+            self._db.execute(
+                "UPDATE items SET provisional_at = ?, outcome = 'provisional'"
+                " WHERE idempotency_key = ? AND state = ?",
+                (at.isoformat(), key, UNKNOWN),
+            )
+        return self.get(key)
+
+    def requeue(self, key: str) -> QueuedCheckin:
+        """Turn an unknown check-in admitted provisionally, which the service did not record
+        (or refused), into a pending provisional check-in under a new idempotency key."""
+        new_key = str(uuid.uuid4())
+        with self._transaction() as db:
+            row = _one(db, key)
+            body = json.loads(row["payload"])
+            body["idempotency_key"] = new_key
+            body["provisional_at"] = row["provisional_at"]
+            db.execute(
+                "UPDATE items SET idempotency_key = ?, payload = ?, state = ?"
+                " WHERE idempotency_key = ? AND state = ?",
+                (new_key, json.dumps(body), PENDING, key, UNKNOWN),
+            )
+        return self.get(new_key)
+
     def answer(self, key: str, status_code: int, body: Mapping[str, Any]) -> QueuedCheckin:
         """Store the service's answer to ``key`` and erase the raw national code of the item."""
         outcome = outcome_of(status_code, body)
@@ -167,7 +236,7 @@ class DurableQueue:
             cursor = self._db.execute(
                 "UPDATE items SET state = ?, outcome = ?, status_code = ?, answer = ?,"
                 " answered_at = ?, payload = NULL, attempts = attempts + 1"
-                " WHERE idempotency_key = ? AND state = ?",
+                " WHERE idempotency_key = ? AND state IN (?, ?)",
                 (
                     ANSWERED,
                     outcome,
@@ -175,19 +244,20 @@ class DurableQueue:
                     json.dumps(body),
                     _now().isoformat(),
                     key,
-                    PENDING,
+                    *WAITING,
                 ),
             )
             self._depth -= cursor.rowcount
         return self.get(key)
 
     def close_item(self, key: str, outcome: str) -> QueuedCheckin:
-        """Close a pending check-in that will never be sent (``link_down``, ``local_duplicate``)."""
+        """Close a check-in that will never be sent (``link_down``, ``local_duplicate``, or
+        ``not_recorded``: an unknown one the service says it never recorded, and never will)."""
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE items SET state = ?, outcome = ?, answered_at = ?, payload = NULL"
-                " WHERE idempotency_key = ? AND state = ?",
-                (CLOSED, outcome, _now().isoformat(), key, PENDING),
+                " WHERE idempotency_key = ? AND state IN (?, ?)",
+                (CLOSED, outcome, _now().isoformat(), key, *WAITING),
             )
             self._depth -= cursor.rowcount
         return self.get(key)
@@ -206,8 +276,16 @@ class DurableQueue:
         with self._lock:
             return [_item(r) for r in self._rows(sql, args)]
 
+    def unknown(self) -> list[QueuedCheckin]:
+        """Check-ins whose fate the service has to tell, oldest first."""
+        with self._lock:
+            return [
+                _item(r)
+                for r in self._rows("SELECT * FROM items WHERE state = ? ORDER BY seq", (UNKNOWN,))
+            ]
+
     def depth(self) -> int:
-        """How many check-ins wait to be sent (counted in memory: a queue has one process)."""
+        """How many check-ins wait to be sent or resolved (counted in memory: one process)."""
         return self._depth
 
     def has_voter(self, voter_hash: str, *, excluding: str | None = None) -> bool:
@@ -216,8 +294,8 @@ class DurableQueue:
         with self._lock:
             row = self._db.execute(
                 f"SELECT 1 FROM items WHERE voter_hash = ? AND idempotency_key != ?"
-                f" AND (state = ? OR outcome IN ({marks})) LIMIT 1",
-                (voter_hash, excluding or "", PENDING, *_COUNTED),
+                f" AND (state IN (?, ?) OR outcome IN ({marks})) LIMIT 1",
+                (voter_hash, excluding or "", *WAITING, *_COUNTED),
             ).fetchone()
         return row is not None
 
@@ -251,15 +329,40 @@ class DurableQueue:
                 raise
             self._db.execute("COMMIT")
 
-    def _local_key(self) -> bytes:
-        with self._transaction() as db:
-            row = db.execute("SELECT value FROM meta WHERE name = 'voter_key'").fetchone()
-            if row is None:
-                value = secrets.token_hex(32)
-                db.execute("INSERT INTO meta (name, value) VALUES ('voter_key', ?)", (value,))
-            else:
-                value = row[0]
-        return bytes.fromhex(value)
+    def close_day(self) -> int:
+        """Drop every voter hash of the day (the local duplicate check ends with the day).
+
+        Items still waiting to be sent keep theirs; returns how many hashes were dropped. The
+        freed bytes are overwritten (``secure_delete``) and the WAL is emptied, so the hashes
+        are gone from the file, not just from its rows.
+        """
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE items SET voter_hash = NULL"
+                " WHERE voter_hash IS NOT NULL AND state NOT IN (?, ?)",
+                WAITING,
+            )
+            dropped = cursor.rowcount
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return dropped
+
+    def scrub(self) -> None:
+        """Empty the WAL into the file: erased codes and hashes leave its old page images too."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _private_file(path: Path, *, create: bool = True) -> None:
+    """Make ``path`` readable and writable by its owner only (creating it empty if asked)."""
+    flags = os.O_RDWR | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def outcome_of(status_code: int, body: Mapping[str, Any]) -> str:

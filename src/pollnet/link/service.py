@@ -3,6 +3,7 @@
 Routes (all behind the client certificate; see ``docs/link.md`` for the wire contract):
 
 - ``POST /v1/checkins``   record a voter once per election (201, 409, 200 conflict, 422, 400...)
+- ``GET /v1/checkins/{key}`` what became of the caller's check-in ``key`` (a lost answer)
 - ``POST /v1/heartbeats`` a device's link, queue depth, clock, version, battery
 - ``GET /v1/health``      the service is up and knows the caller
 - ``GET /metrics``        Prometheus text
@@ -23,7 +24,7 @@ import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,24 @@ from sqlalchemy.engine import Engine
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from pollnet.errors import ConfigError
-from pollnet.link.checkin import CheckinPolicy, MalformedRequest, parse_checkin
+from pollnet.link.anchor import HeadAnchor
+from pollnet.link.checkin import (
+    KEY_CHARACTERS,
+    MAX_KEY_LENGTH,
+    Checkin,
+    CheckinPolicy,
+    MalformedRequest,
+    Refusal,
+    parse_checkin,
+)
 from pollnet.link.heartbeat import HeartbeatBoard, parse_heartbeat
-from pollnet.link.ledger import Answer, Ledger
+from pollnet.link.ledger import LOOKUP_DIGEST, Answer, Ledger
+from pollnet.link.listener import Gatekeeper, ListenerCollector, ListenerLimits, gate_factory
 from pollnet.link.metrics import CONTENT_TYPE, LinkMetrics
 from pollnet.link.pki import (
     DeviceIdentity,
     RevocationList,
+    head_signing_key,
     identity_of,
     read_ledger_key,
     server_ssl_context,
@@ -70,6 +82,8 @@ class LinkSettings:
     valid_from: dt.datetime | None = None
     valid_until: dt.datetime | None = None
     conflict_alert: int = 10
+    head_file: Path | None = None
+    limits: ListenerLimits = field(default_factory=ListenerLimits)
 
 
 def link_settings(settings: Settings) -> LinkSettings:
@@ -94,9 +108,34 @@ def link_settings(settings: Settings) -> LinkSettings:
             valid_from=_moment(section.get("valid_from")),
             valid_until=_moment(section.get("valid_until")),
             conflict_alert=int(section.get("conflict_alert_per_device", 10)),
+            head_file=Path(section.get("head_file", "pollnet-data/ledger-head.txt")),
+            limits=_limits(section),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError.of("bad [link] settings: {reason}", reason=str(exc)) from None
+
+
+def _limits(section: Mapping[str, Any]) -> ListenerLimits:
+    """The listener's limits from ``[link]`` (see :class:`ListenerLimits` for the keys)."""
+    default = ListenerLimits()
+    maximum = section.get("max_connections")
+    limits = ListenerLimits(
+        handshake_timeout_s=float(section.get("handshake_timeout_s", default.handshake_timeout_s)),
+        request_timeout_s=float(section.get("request_timeout_s", default.request_timeout_s)),
+        keep_alive_s=float(section.get("keep_alive_s", default.keep_alive_s)),
+        max_handshakes=int(section.get("max_handshakes", default.max_handshakes)),
+        max_connections=int(maximum) if maximum is not None else None,
+        max_connections_per_address=int(
+            section.get("max_connections_per_address", default.max_connections_per_address)
+        ),
+    )
+    for name in ("handshake_timeout_s", "request_timeout_s", "keep_alive_s"):
+        if not getattr(limits, name) > 0:
+            raise ValueError(f"{name} must be more than 0")
+    for name in ("max_handshakes", "max_connections_per_address"):
+        if getattr(limits, name) < 1:
+            raise ValueError(f"{name} must be at least 1")
+    return limits
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -124,6 +163,7 @@ class LinkService:
         heartbeat_seconds: float = 30.0,
         lang: str = "en",
         conflict_alert: int = 10,
+        head_file: Path | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
@@ -140,12 +180,19 @@ class LinkService:
         self._revocations = RevocationList(pki_dir)
         self._identities: dict[str, DeviceIdentity | None] = {}
         self._started = False
+        self.anchor = (
+            HeadAnchor(head_file, head_signing_key(pki_dir), lambda: self.ledger.head)
+            if head_file is not None
+            else None
+        )
 
     def start(self) -> None:
         """Start the writer threads (the lifespan does this under uvicorn)."""
         if not self._started:
             self.ledger.start()
             self.board.start()
+            if self.anchor is not None:
+                self.anchor.start()
             self._started = True
 
     def stop(self) -> None:
@@ -153,6 +200,8 @@ class LinkService:
         if self._started:
             self.ledger.stop()
             self.board.stop()
+            if self.anchor is not None:
+                self.anchor.stop()  # signs the final head
             self._started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -169,6 +218,8 @@ class LinkService:
         route = (scope["method"], scope["path"])
         if route == ("POST", "/v1/checkins"):
             await self._checkin(scope, receive, send, identity, now)
+        elif route[0] == "GET" and route[1].startswith(_LOOKUP):
+            await self._lookup(send, identity, route[1][len(_LOOKUP) :], now)
         elif route == ("POST", "/v1/heartbeats"):
             await self._heartbeat(scope, receive, send, identity, now)
         elif route == ("GET", "/v1/health"):
@@ -249,6 +300,40 @@ class LinkService:
         )
         await _send(send, answer.status_code, answer.body)
 
+    async def _lookup(
+        self, send: Send, identity: DeviceIdentity, key: str, now: dt.datetime
+    ) -> None:
+        """Answer what became of the caller's check-in ``key``: its stored answer, or 404.
+
+        The question goes through the ledger's writer like a check-in: a key it never recorded
+        is recorded now as ``not_recorded``, so the lost request, should it still arrive, gets
+        that answer and is never counted. The key space is the device's own (another device's,
+        or another station's, check-ins are not visible).
+        """
+        if not 0 < len(key) <= MAX_KEY_LENGTH or not KEY_CHARACTERS.issuperset(key):
+            answer = _malformed(
+                f"idempotency_key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+            )
+            await _send(send, answer.status_code, answer.body)
+            return
+        answer = await self.ledger.record_async(_lookup(identity, key, now))
+        body = answer.json()
+        if answer.status_code == 422 and body.get("reason") == NOT_RECORDED.reason:
+            found: dict[str, Any] = {
+                "status": "not_recorded",
+                "idempotency_key": key,
+                "message": body.get("message"),
+            }
+            await _json(send, 404, found)
+            return
+        found = {
+            "status": "found",
+            "idempotency_key": key,
+            "status_code": answer.status_code,
+            "answer": body,
+        }
+        await _json(send, 200, found)
+
     async def _heartbeat(
         self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity, now: dt.datetime
     ) -> None:
@@ -310,10 +395,19 @@ class PeerCertProtocol(HttpToolsProtocol):
     connection: ``scope["extensions"]["tls"] = {"client_cert_chain": [PEM], ...}`` (one dict per
     connection, built once). It also sends each response as one TLS record: uvicorn writes the
     head and the body separately, and on TLS every write is a record and a ``send`` of its own.
+    A request's head and body must arrive within ``request_timeout_s`` of its first byte (of
+    the connection for the first request), or the connection is closed; ``on_close`` is called
+    once when the connection is gone (the listener counts connections; see ``listener``).
     """
+
+    request_timeout_s: float | None = None
+    on_close: Callable[[], None] | None = None
+    on_slow: Callable[[], None] | None = None
+    _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._arm()
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self._extensions: dict[str, dict[object, object]] = {
@@ -331,6 +425,34 @@ class PeerCertProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope["extensions"] = self._extensions
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+        if self.on_close is not None:
+            on_close, self.on_close = self.on_close, None
+            on_close()
+
+    def _arm(self) -> None:
+        if self._deadline is None and self.request_timeout_s is not None:
+            self._deadline = self.loop.call_later(self.request_timeout_s, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        """The request's head or body did not arrive in time: drop the connection."""
+        self._deadline = None
+        if self.on_slow is not None:
+            self.on_slow()
+        self.transport.abort()
 
 
 class _CoalescingTransport:
@@ -377,9 +499,21 @@ class RunningService:
 
 
 def build_server(
-    app: LinkService, ssl_context: ssl.SSLContext, *, log_level: str = "warning"
+    app: LinkService,
+    ssl_context: ssl.SSLContext,
+    *,
+    log_level: str = "warning",
+    limits: ListenerLimits | None = None,
 ) -> uvicorn.Server:
-    """A uvicorn server for ``app`` with mutual TLS, httptools and uvloop (when installed)."""
+    """A uvicorn server for ``app`` with mutual TLS, httptools and uvloop (when installed).
+
+    TLS is done by the listener's gate (:mod:`pollnet.link.listener`), which bounds handshake
+    and request time and the number of connections per address and in total (``limits``; the
+    open-file limit is raised and checked here).
+    """
+    limits = limits or ListenerLimits()
+    gatekeeper = Gatekeeper(limits)
+    app.metrics.registry.register(ListenerCollector(gatekeeper))
     try:
         import uvloop  # noqa: F401
 
@@ -388,13 +522,12 @@ def build_server(
         loop = "asyncio"
     config = uvicorn.Config(
         app,
-        http=PeerCertProtocol,
+        http=gate_factory(gatekeeper, ssl_context, PeerCertProtocol),  # type: ignore[arg-type]
         loop=loop,
         lifespan="on",
-        ssl_context_factory=lambda _config, _default: ssl_context,
         access_log=False,
         log_level=log_level,
-        timeout_keep_alive=75,
+        timeout_keep_alive=max(1, round(limits.keep_alive_s)),
         backlog=4096,
         # Devices talk to the service directly: no proxy headers to trust, no extra headers.
         proxy_headers=False,
@@ -429,8 +562,9 @@ def serve(
         heartbeat_seconds=config.heartbeat_seconds,
         lang=lang,
         conflict_alert=config.conflict_alert,
+        head_file=config.head_file,
     )
-    server = build_server(app, server_ssl_context(config.pki_dir))
+    server = build_server(app, server_ssl_context(config.pki_dir), limits=config.limits)
     sock = bind(config.host, config.port)
     _quiet_garbage_collector()
     if ready is not None:
@@ -466,12 +600,19 @@ def start_in_thread(
     port: int = 0,
     heartbeat_seconds: float = 30.0,
     conflict_alert: int = 10,
+    head_file: Path | None = None,
+    limits: ListenerLimits | None = None,
 ) -> RunningService:
     """Start the service on a thread (tests, the simulator); returns once it accepts requests."""
     app = LinkService(
-        engine, pki_dir, policy, heartbeat_seconds=heartbeat_seconds, conflict_alert=conflict_alert
+        engine,
+        pki_dir,
+        policy,
+        heartbeat_seconds=heartbeat_seconds,
+        conflict_alert=conflict_alert,
+        head_file=head_file,
     )
-    server = build_server(app, server_ssl_context(pki_dir))
+    server = build_server(app, server_ssl_context(pki_dir), limits=limits)
     sock = bind(host, port)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="link-service", daemon=True
@@ -488,6 +629,28 @@ def start_in_thread(
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_LOOKUP = "/v1/checkins/"
+NOT_RECORDED = Refusal(
+    "not_recorded", "no check-in was recorded with this idempotency key; none ever will be"
+)
+
+
+def _lookup(identity: DeviceIdentity, key: str, now: dt.datetime) -> Checkin:
+    """The ledger entry that asks for ``key``'s answer and closes it if there is none."""
+    return Checkin(
+        device=identity.serial,
+        station=identity.station,
+        idempotency_key=key,
+        voter_hash=None,
+        device_time=now,
+        provisional_at=None,
+        card_read=False,
+        fingerprint_score=0.0,
+        refusal=NOT_RECORDED,
+        request_digest=LOOKUP_DIGEST,
+    )
 
 
 def _malformed(message: str) -> Answer:

@@ -373,7 +373,11 @@ async def _drive(
         client = DeviceClient(
             dataclasses.replace(bundle, endpoints=endpoints),
             policy=config.policy,
-            queue=DurableQueue(queues / f"{bundle.serial}.db", synchronous=config.queue_sync),
+            queue=DurableQueue(
+                queues / f"{bundle.serial}.db",
+                pki.queue_key(bundle.folder),
+                synchronous=config.queue_sync,
+            ),
             timeout_s=10.0,
             connect_timeout_s=2.0,
             retry_s=retry_s,

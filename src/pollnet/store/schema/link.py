@@ -121,4 +121,6 @@ ledger_audit = Table(
     Column("last_conflict", Integer, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("chain", String(64), nullable=False),
+    # Which columns the digest covers (pollnet.link.audit.row_line): 1 before link_0004.
+    Column("format", Integer, nullable=False, server_default="1"),
 )
