@@ -434,11 +434,11 @@ class DeviceClient:
         if not isinstance(sent, _Sent):
             return None
         found = sent.status_code == 200 and isinstance(sent.body.get("answer"), dict)
-        if item.provisional and not (
-            found
-            and outcome_of(sent.body.get("status_code", 0), sent.body["answer"])
-            in ("accepted", "conflict")
-        ):
+        not_recorded = sent.status_code == 404 and sent.body.get("status") == "not_recorded"
+        counted = found and outcome_of(
+            int(sent.body.get("status_code", 0)), sent.body["answer"]
+        ) in ("accepted", "conflict")
+        if item.provisional and (not_recorded or (found and not counted)):
             # Admitted provisionally, and the lost request was not recorded (or refused): send
             # it again as what it became, a provisional check-in, under a key of its own.
             again = self.queue.requeue(key)
@@ -455,7 +455,7 @@ class DeviceClient:
                 provisional=True,
                 resolved=True,
             )
-        if sent.status_code == 404 and sent.body.get("status") == "not_recorded":
+        if not_recorded:
             self.queue.close_item(key, "not_recorded")
             outcome, status_code, answer = "not_recorded", None, None
             log.warning("check-in %s: its answer was lost and it was never recorded", key)
