@@ -97,6 +97,7 @@ def start_service(pki_dir: Path, db_url: str, log: Path) -> tuple[subprocess.Pop
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env,
+            cwd=log.parent,  # its signed ledger head goes to pollnet-data/ there
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
