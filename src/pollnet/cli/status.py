@@ -61,9 +61,10 @@ def status(app: App, as_json: bool) -> None:
 )
 @pass_app
 def audit(app: App, head_file: Path | None, pki_dir: Path | None) -> None:
-    """Verify the ledger against its hash-chained audit and its signed head (exit 1 on any problem).
+    """Verify the ledger against its hash-chained audit (exit 1 on any problem).
 
-    Without a signed head a cut-off end of the ledger cannot show: the command says so.
+    It is also checked against the signed head the service wrote outside the database; without
+    one a cut-off end of the ledger cannot show, and the command says so.
     """
     config = link_settings(app.settings)
     checkpoints = []

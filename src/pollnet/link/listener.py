@@ -193,6 +193,9 @@ class GateProtocol(asyncio.Protocol):
         self._closed = False
         self._target: asyncio.Protocol | None = None
         self._task: asyncio.Task[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._silence: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
 
     def connection_made(self, base: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, base)
@@ -203,7 +206,18 @@ class GateProtocol(asyncio.Protocol):
             self._closed = True
             return
         self._keeper.handshake_started(transport)
-        self._task = self._loop.create_task(self._upgrade(transport))
+        self._transport = transport
+        # Nothing is spent on TLS before the client's first byte: an idle connection costs a
+        # socket and this object, and is dropped when its handshake time is up.
+        self._deadline = self._loop.time() + self._keeper.limits.handshake_timeout_s
+        self._silence = self._loop.call_later(self._keeper.limits.handshake_timeout_s, self._mute)
+
+    def _mute(self) -> None:
+        """No byte within the handshake time: drop the connection."""
+        self._silence = None
+        if self._task is None and self._transport is not None:
+            self._keeper.refuse("handshake")
+            self._transport.abort()
 
     async def _upgrade(self, transport: asyncio.Transport) -> None:
         established = False
@@ -215,7 +229,7 @@ class GateProtocol(asyncio.Protocol):
                         self,
                         self._ssl,
                         server_side=True,
-                        ssl_handshake_timeout=self._keeper.limits.handshake_timeout_s,
+                        ssl_handshake_timeout=max(0.1, self._deadline - self._loop.time()),
                     )
                 )
                 await self._hand_over_raw_bytes(transport, handshake)
@@ -280,6 +294,11 @@ class GateProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._raw is not None:
             self._raw.append(data)
+            if self._task is None and self._transport is not None:
+                if self._silence is not None:
+                    self._silence.cancel()
+                    self._silence = None
+                self._task = self._loop.create_task(self._upgrade(self._transport))
         elif self._target is not None:
             self._target.data_received(data)
         else:
@@ -294,6 +313,13 @@ class GateProtocol(asyncio.Protocol):
         self._closed = True
         if self._target is not None:
             self._target.connection_lost(exc)
+        elif self._task is None and self._transport is not None:  # gone before its first byte
+            if self._silence is not None:
+                self._silence.cancel()
+                self._silence = None
+            self._keeper.handshake_ended(self._transport)
+            self._keeper.release(self._address, established=False)
+            self._transport = None
 
 
 def _feed(protocol: asyncio.BaseProtocol, data: bytes) -> None:
