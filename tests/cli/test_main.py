@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def pollnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -86,3 +88,69 @@ def test_an_option_error_names_the_option_not_a_column(tmp_path: Path) -> None:
         assert result.returncode == 1, result.stderr
         assert word in result.stderr and ("column" not in result.stderr)
         assert "ستون" not in result.stderr
+
+
+def _leaves(command: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    import click
+
+    assert isinstance(command, click.Command)
+    found: list[tuple[tuple[str, ...], object]] = [(path, command)]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found += _leaves(sub, (*path, name))
+    return found
+
+
+def test_every_command_takes_the_global_options_after_its_name() -> None:
+    from pollnet.cli import LAZY_COMMANDS, cli
+
+    for name in LAZY_COMMANDS:
+        for path, command in _leaves(cli.get_command(None, name), (name,)):  # type: ignore[arg-type]
+            names = {opt for p in command.params for opt in p.opts}  # type: ignore[attr-defined]
+            assert {"--db", "--lang", "--config"} <= names, " ".join(path)
+
+
+def test_global_options_work_before_and_after_the_subcommand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from pollnet.cli import main
+    from tests.registry.stationfiles import write_csv
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("POLLNET_DB", "POLLNET_LANG", "POLLNET_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite:///{tmp_path / 'after.db'}"
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return int(done.value.code or 0), out, err
+
+    source = write_csv(tmp_path / "s.csv")
+    code, out, _ = run("stations", "import", str(source), "--db", url, "--lang", "en")
+    assert code == 0 and out.splitlines()[1] == "Stations: 3 added, 0 changed, 0 unchanged."
+    # the same database, named after the subcommand, after a group's name, or before it all
+    for args in (
+        ("stations", "list", "--json", "--db", url),
+        ("stations", "--db", url, "list", "--json"),
+        ("--db", url, "stations", "list", "--json"),
+    ):
+        code, out, _ = run(*args)
+        assert code == 0 and [s["code"] for s in json.loads(out)] == ["T-001", "T-002", "T-003"]
+    # the option after the subcommand wins over the one before it
+    code, out, _ = run("--lang", "fa", "stations", "list", "--db", url, "--lang", "en")
+    assert code == 0 and "3 stations" in out
+    code, out, _ = run("--lang", "en", "stations", "list", "--db", url, "--lang", "fa")
+    assert code == 0 and "۳" in out
+    # --config after the subcommand is read, and its errors are in the language given after it
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[pollnet]\nlang = 'de'\n", encoding="utf-8")
+    code, _, err = run("stations", "list", "--config", str(bad), "--lang", "en")
+    assert code == 1 and err.strip() == f"error: {bad}: language must be fa or en, not de"
+    # a wrong value after the subcommand is a usage error, as before it
+    code, _, err = run("stations", "list", "--lang", "de")
+    assert code == 2

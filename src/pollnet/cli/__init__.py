@@ -5,9 +5,12 @@ Exit codes: 0 success, 1 a user error (one clear line per problem, never a trace
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +19,7 @@ from pollnet.cli._common import App, echo_error
 from pollnet.cli._help import HelpContext, first_sentence, translate_help
 from pollnet.errors import MAX_PRINTED, UserError
 from pollnet.i18n import set_language
-from pollnet.settings import LANGUAGES, load
+from pollnet.settings import LANGUAGES
 
 # Each command is imported only when it runs (``pollnet --help`` imports them all), so that a
 # command pays the start-up time of its own dependencies only. Every module also lists its
@@ -49,6 +52,76 @@ LAZY_COMMANDS: dict[str, str] = {
 """Command name -> ``module:attribute`` inside :mod:`pollnet.cli`."""
 
 
+_DB_HELP = "Database URL (sqlite:///… or postgresql://…)."
+_LANG_HELP = "Output language."
+_CONFIG_HELP = "Settings file (TOML)."
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Record a global option given after the subcommand on this invocation's :class:`App`."""
+    if value is None:
+        return
+    app = ctx.find_object(App)
+    if app is None:  # the command runs on its own (not under ``pollnet``)
+        app = ctx.ensure_object(App)
+    setattr(app, str(param.name), value)
+    if param.name == "lang":
+        set_language(value)
+
+
+def _global_options() -> list[click.Parameter]:
+    """``--db``, ``--lang`` and ``--config`` for a subcommand (they override the ones before it)."""
+    return [
+        click.Option(
+            ["--db", "db_url"], expose_value=False, is_eager=True, callback=_remember, help=_DB_HELP
+        ),
+        click.Option(
+            ["--lang"],
+            type=click.Choice(LANGUAGES),
+            expose_value=False,
+            is_eager=True,
+            callback=_remember,
+            help=_LANG_HELP,
+        ),
+        click.Option(
+            ["--config"],
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=_remember,
+            help=_CONFIG_HELP,
+        ),
+    ]
+
+
+def _settled(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` run after the settings are built from every option of the command line."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().find_object(App)
+        if app is not None:
+            app.settings  # noqa: B018  (builds the settings and sets the language)
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def with_global_options(command: click.Command) -> click.Command:
+    """Let ``command`` (and, for a group, every subcommand) take ``--db``, ``--lang`` and
+    ``--config`` after its name, as well as before it. Idempotent."""
+    if getattr(command, "_pollnet_global_options", False):
+        return command
+    command.params.extend(_global_options())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_global_options(sub)
+    elif command.callback is not None:
+        command.callback = _settled(command.callback)
+    command._pollnet_global_options = True  # type: ignore[attr-defined]
+    return command
+
+
 class _LazyGroup(click.Group):
     context_class = HelpContext
 
@@ -61,6 +134,7 @@ class _LazyGroup(click.Group):
         module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
         module = importlib.import_module(f"pollnet.cli.{module_name}")
         command: click.Command = getattr(module, attribute)
+        with_global_options(command)
         translate_help([command])
         return command
 
@@ -83,27 +157,24 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db", "db_url", envvar="POLLNET_DB", help="Database URL (sqlite:///… or postgresql://…)."
-)
-@click.option(
-    "--lang", type=click.Choice(LANGUAGES), envvar="POLLNET_LANG", help="Output language."
-)
+@click.option("--db", "db_url", envvar="POLLNET_DB", help=_DB_HELP)
+@click.option("--lang", type=click.Choice(LANGUAGES), envvar="POLLNET_LANG", help=_LANG_HELP)
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="POLLNET_CONFIG",
-    help="Settings file (TOML).",
+    help=_CONFIG_HELP,
 )
 @click.version_option(__version__, prog_name="pollnet")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path | None) -> None:
-    """pollnet: connect every polling station to a secure fiber network."""
+    """pollnet: connect every polling station to a secure fiber network.
+
+    ``--db``, ``--lang`` and ``--config`` may also follow the subcommand.
+    """
     if lang:  # so that an error in the settings file is already in the chosen language
         set_language(lang)
-    settings = load(config).with_overrides(db_url=db_url, lang=lang)
-    set_language(settings.lang)
-    ctx.obj = App(settings)
+    ctx.obj = App(config=config, db_url=db_url, lang=lang)
 
 
 def main(argv: list[str] | None = None) -> None:

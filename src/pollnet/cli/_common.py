@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,16 +14,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
-from pollnet.i18n import gettext
-from pollnet.settings import Settings
+from pollnet.i18n import gettext, set_language
+from pollnet.settings import Settings, load
 
 
 @dataclass
 class App:
-    """The settings of this invocation and the store, opened on first use."""
+    """The options of this invocation; its settings, built on first use; the store, opened on
+    first use.
 
-    settings: Settings
+    ``--config``, ``--db`` and ``--lang`` may stand before or after the subcommand, so the
+    settings are built only once every option has been read (when a command starts).
+    """
+
+    config: Path | None = None
+    db_url: str | None = None
+    lang: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings file (or ``./pollnet.toml``) and environment, with this run's options."""
+        if self._settings is None:
+            self._settings = load(self.config).with_overrides(db_url=self.db_url, lang=self.lang)
+            set_language(self._settings.lang)
+        return self._settings
 
     @property
     def engine(self) -> Engine:
