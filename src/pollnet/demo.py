@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pollnet import coverage, datasets, plan, registry, streets
+from pollnet.errors import UserError
 from pollnet.plan.outputs import write_all
 from pollnet.settings import Settings
 from pollnet.store import open_store
@@ -33,6 +34,9 @@ STAGES = (
     "estimating the stations' LTE backup",
 )
 """The demo's stages in order (English msgids, reported to ``on_stage``)."""
+
+MARKER = ".pollnet-demo"
+"""The file that marks a folder as built by the demo: only such a folder is ever emptied."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def run(
     seed: int = DEMO_SEED,
     on_stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Build the demo in ``folder`` (emptied first): synthetic city, registry, streets, store.
+    """Build the demo in ``folder`` (see :func:`prepare_folder`): synthetic city, registry,
+    streets, store.
 
     ``settings`` supplies the language and validation rules; the database is always a fresh
     SQLite file ``folder/pollnet.db``.
@@ -79,9 +84,7 @@ def run(
         report(name)
         seconds[name] = time.perf_counter()
 
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    prepare_folder(folder)
     db_url = f"sqlite:///{folder.resolve() / 'pollnet.db'}"
     settings = settings.with_overrides(db_url=db_url)
 
@@ -130,3 +133,30 @@ def run(
         **loaded,
     }
     return DemoResult(folder, db_url, counts, files, seconds, network.summary(), lte)
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make ``folder`` ready for a fresh demo, deleting nothing the demo did not make.
+
+    A missing or empty folder is used as it is; a folder that holds the demo's :data:`MARKER`
+    (an earlier demo) is emptied; any other folder is refused, untouched. The marker is written
+    first, so that an interrupted demo can be run again in the same folder.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise UserError.of("{folder} is a file, not a folder", folder=str(folder))
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise UserError.of(
+                "{folder} is not empty and was not made by pollnet demo: nothing was changed; "
+                "choose a new or empty folder with --out",
+                folder=str(folder),
+            )
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text(
+        "Made by pollnet demo: the next demo in this folder empties it first.\n", encoding="utf-8"
+    )

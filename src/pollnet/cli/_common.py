@@ -53,6 +53,16 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+class Verbatim:
+    """A message parameter shown as written (serials, paths, URLs): no Persian digits."""
+
+    def __init__(self, text: object) -> None:
+        self.text = str(text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def stdout() -> Console:
     """A console on standard output (plain text when it is not a terminal)."""
     return Console(highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from pollnet import demo as demo_job
-from pollnet.cli._common import App, echo_json, pass_app, progress, stdout
+from pollnet.cli._common import App, Verbatim, echo_json, pass_app, progress, stdout
 from pollnet.i18n import format_number, gettext, tr
 
 
@@ -18,7 +18,7 @@ from pollnet.i18n import format_number, gettext, tr
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("pollnet-demo"),
     show_default=True,
-    help="Folder to build the demo in (emptied first).",
+    help="Folder to build the demo in: new, empty, or made by an earlier demo.",
 )
 @click.option(
     "--stations", type=click.IntRange(1), default=demo_job.DEMO_STATIONS, show_default=True
@@ -75,6 +75,11 @@ def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:
                 seconds=format_number(seconds, decimals=2),
             )
         )
+    url = Verbatim(result.db_url)
+    console.print(tr("database: {url}", url=url))
+    console.print(
+        tr("the next commands use it with --db {url} or with export POLLNET_DB={url}", url=url)
+    )
 
 
 COMMANDS = [demo]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, pass_app
+from pollnet.cli._common import App, Verbatim, pass_app
 from pollnet.i18n import tr
 from pollnet.link import pki as link_pki
 from pollnet.link.service import link_settings
@@ -17,16 +17,6 @@ PKI_DIR = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="PKI folder (default: settings [link] pki_dir, else pollnet-data/pki).",
 )
-
-
-class Verbatim:
-    """A message parameter shown as written (serials, paths, URLs): no Persian digits."""
-
-    def __init__(self, text: object) -> None:
-        self.text = str(text)
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def pki_dir_of(app: App, given: Path | None) -> Path:
