@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
-from pollnet.cli.pki import PKI_DIR, Verbatim, pki_dir_of
+from pollnet.cli._common import App, Verbatim, echo_json, pass_app, stdout
+from pollnet.cli.pki import PKI_DIR, pki_dir_of
 from pollnet.i18n import format_date, tr
 from pollnet.link import pki as link_pki
 

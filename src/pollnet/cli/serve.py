@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, pass_app
-from pollnet.cli.pki import Verbatim
+from pollnet.cli._common import App, Verbatim, pass_app
 from pollnet.i18n import tr
 from pollnet.link.service import link_settings
 from pollnet.link.service import serve as run_service
