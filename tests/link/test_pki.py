@@ -146,10 +146,7 @@ def test_the_command_line_mirrors_the_library(tmp_path: Path) -> None:
     )
     run("devices", "enroll", "--dir", str(folder), "--station", "ST-2", "--serial", "SN-2")
     assert "device SN-1 revoked" in run("devices", "revoke", "--dir", str(folder), "SN-1")
-    listed = [
-        json.loads(line)
-        for line in run("devices", "list", "--dir", str(folder), "--json").splitlines()
-    ]
+    listed = json.loads(run("devices", "list", "--dir", str(folder), "--json"))
     assert [(d["serial"], d["station"], d["revoked"]) for d in listed] == [
         ("SN-1", "ST-1", True),
         ("SN-2", "ST-2", False),
@@ -216,3 +213,44 @@ def test_validity_from_the_link_settings(tmp_path: Path) -> None:
     assert cert.not_valid_after_utc == dt.datetime(2028, 3, 1, tzinfo=dt.UTC)
     with pytest.raises(UserError):
         link_settings(Settings(sections={"link": {"valid_from": "soon"}}))
+
+
+def test_a_missing_pki_points_at_the_one_the_user_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pki init --dir pki/`` then a command without ``--dir``: the hint names ``pki``, not
+    ``pki init`` again."""
+    from pollnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POLLNET_CONFIG", raising=False)
+
+    def run(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as done:
+            main(["--lang", "en", *args])
+        _, err = capsys.readouterr()
+        return int(done.value.code or 0), err
+
+    default = Path("pollnet-data") / "pki"
+    code, err = run("pki", "server-cert")
+    assert code == 1 and err.splitlines() == [
+        f"error: no PKI in {default}: create one there with pollnet pki init, or pass the "
+        "folder that holds one with --dir (or pki_dir under [link] in pollnet.toml)"
+    ]
+    assert run("pki", "init", "--dir", "pki/")[0] == 0
+    for command in (
+        ("pki", "server-cert"),
+        ("devices", "enroll", "--station", "T-1", "--serial", "DV-1"),
+        ("devices", "list"),
+    ):
+        code, err = run(*command)
+        assert code == 1 and err.splitlines() == [
+            f"error: no PKI in {default}, but pki holds one: pass --dir pki, or set "
+            'pki_dir = "pki" under [link] in pollnet.toml'
+        ], command
+        assert "pki init" not in err
+    # following the hint works
+    assert run("pki", "server-cert", "--dir", "pki")[0] == 0
+    Path("pollnet.toml").write_text('[link]\npki_dir = "pki"\n', encoding="utf-8")
+    assert run("devices", "enroll", "--station", "T-1", "--serial", "DV-1")[0] == 0
+    assert (tmp_path / "pki" / "bundles" / "DV-1" / "device.crt").is_file()

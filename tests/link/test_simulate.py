@@ -55,7 +55,7 @@ def test_a_small_simulation_loses_nothing() -> None:
     command += ["--voters", "300", "--duration", "5", "--seed", "3", "--json"]
     done = CliRunner().invoke(cli, command)
     assert done.exit_code == 0, done.output
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = json.loads(done.stdout)  # one JSON document, nothing else on stdout
     assert report["lost"] == 0 and report["counted_twice"] == 0
     assert report["unsent"] == 0
     assert report["refused_duplicate"] > 0  # repeat voters were caught at other stations
@@ -68,7 +68,6 @@ def test_a_small_simulation_loses_nothing() -> None:
     assert report["throughput_per_s"] > 0
     for key in ("accepted", "refused_duplicate", "conflicts", "lost", "p50_ms", "p99_ms"):
         assert key in report
-    assert "every acknowledged check-in is in the ledger" in done.stdout
 
 
 def test_simulate_against_a_running_service(tmp_path: Path) -> None:

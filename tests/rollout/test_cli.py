@@ -48,7 +48,7 @@ def test_work_orders_from_generation_to_the_weekly_report(
     assert summary["added"] == summary["work_orders"] > 300
 
     code, out, _ = run(capsys, "work", "list", "--agency", "municipality", "--json")
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = json.loads(out)
     assert rows and {r["agency"] for r in rows} == {"municipality"}
     permit = next(r for r in rows if r["kind"] == "permit")["id"]
 

@@ -80,14 +80,14 @@ def revoke(app: App, pki_dir: Path | None, serial: str) -> None:
 
 @devices.command("list")
 @PKI_DIR
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per device.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, an object per device.")
 @pass_app
 def list_(app: App, pki_dir: Path | None, as_json: bool) -> None:
     """Every device certificate issued, with its station, validity and revocation."""
     records = link_pki.list_devices(pki_dir_of(app, pki_dir))
     if as_json:
-        for r in records:
-            echo_json(
+        echo_json(
+            [
                 {
                     "serial": r.serial,
                     "station": r.station,
@@ -95,7 +95,9 @@ def list_(app: App, pki_dir: Path | None, as_json: bool) -> None:
                     "not_after": r.not_after.isoformat(),
                     "revoked": r.revoked,
                 }
-            )
+                for r in records
+            ]
+        )
         return
     console = stdout()
     for r in records:

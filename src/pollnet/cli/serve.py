@@ -15,7 +15,11 @@ from pollnet.link.service import serve as run_service
 
 @click.command("serve")
 @click.option(
-    "--pki", "pki_dir", type=click.Path(file_okay=False, path_type=Path), help="PKI folder."
+    "--pki",
+    "--dir",
+    "pki_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="PKI folder (default: settings [link] pki_dir, else pollnet-data/pki).",
 )
 @click.option("--host", help="Address to listen on (default: settings [link] host, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (0: a free one; default 8443).")

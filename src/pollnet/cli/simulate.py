@@ -41,7 +41,12 @@ from pollnet.link.simulate import SimulationConfig, SimulationReport, simulate
     help="Processes driving the devices (stations are split between them).",
 )
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
-@click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the figures.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the figures as one JSON object (instead of the text).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the devices do (never a code).")
 @pass_app
 def simulate_command(
@@ -82,9 +87,10 @@ def simulate_command(
             election_date=link.policy.election_date,
         )
     report = simulate(config, work_dir)
-    _print(report)
     if as_json:
         echo_json(report.as_dict())
+    else:
+        _print(report)
 
 
 def _print(report: SimulationReport) -> None:

@@ -19,15 +19,15 @@ from pollnet.link.service import link_settings
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per station.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, an object per station.")
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """Print how many stations are ready, degraded or offline in each district."""
     interval = link_settings(app.settings).heartbeat_seconds
     stations = readiness(app.engine, dt.datetime.now(dt.UTC), interval)
     if as_json:
-        for s in stations:
-            echo_json(
+        echo_json(
+            [
                 {
                     "station": s.station,
                     "district": s.district,
@@ -36,7 +36,9 @@ def status(app: App, as_json: bool) -> None:
                     "devices_expected": s.devices_expected,
                     "on_lte": s.on_lte,
                 }
-            )
+                for s in stations
+            ]
+        )
         return
     console = stdout()
     for district, counts in states_by_district(stations):

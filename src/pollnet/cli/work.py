@@ -7,6 +7,7 @@ import datetime as dt
 import getpass
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -114,7 +115,7 @@ def generate_cmd(
 @click.option("--overdue", is_flag=True, help="Only work past its due date and not done.")
 @click.option("--limit", type=int, default=0, help="At most this many (0: all).")
 @today_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @pass_app
 def list_cmd(
     app: App,
@@ -136,6 +137,7 @@ def list_cmd(
     day = resolve_today(today)
     shown = 0
     out = stdout()
+    rows: list[dict[str, Any]] = []
     for order in orders:
         state = states[order.id]
         if (agency and order.agency != agency) or (district and order.district != district):
@@ -146,7 +148,7 @@ def list_cmd(
         if overdue and not late:
             continue
         if as_json:
-            echo_json(
+            rows.append(
                 {
                     "id": order.id,
                     "kind": order.kind,
@@ -177,6 +179,8 @@ def list_cmd(
         shown += 1
         if limit and shown >= limit:
             break
+    if as_json:
+        echo_json(rows)
 
 
 @work.command("update")
@@ -298,18 +302,18 @@ def import_cmd(
 
 @work.command("history")
 @click.argument("order_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @pass_app
 def history_cmd(app: App, order_id: str | None, as_json: bool) -> None:
     """Every recorded change (of one work order, or all)."""
     entries = rollout_store.read_history(app.engine, order_id)
     if order_id and not entries:
         raise UserError.of("unknown work order: {id}", id=order_id)
+    if as_json:
+        echo_json([e.__dict__ for e in entries])
+        return
     for e in entries:
-        if as_json:
-            echo_json(e.__dict__)
-        else:
-            click.echo(e.render(app.settings.lang))  # tab-separated, tabs kept
+        click.echo(e.render(app.settings.lang))  # tab-separated, tabs kept
 
 
 COMMANDS = [work]

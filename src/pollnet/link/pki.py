@@ -86,6 +86,35 @@ def pki_paths(folder: Path) -> dict[str, Path]:
     return {role: Path(folder) / name for role, name in _FILES.items()}
 
 
+def no_pki(folder: Path, near: Path | None = None) -> UserError:
+    """The error for a folder without a PKI, pointing at one nearby when there is one.
+
+    A user who ran ``pollnet pki init --dir X`` and then a command without ``--dir`` is told where
+    their PKI is (a folder up to two levels below ``near``, default the working folder) rather
+    than sent back to ``pki init``.
+    """
+    base = Path.cwd() if near is None else near
+    candidates = [base, *base.glob("*/"), *base.glob("*/*/")]
+    found = sorted(
+        c
+        for c in candidates
+        if pki_paths(c)["issuing_key"].is_file() and c.resolve() != Path(folder).resolve()
+    )
+    if found:
+        other = os.path.relpath(found[0], base) if near is None else str(found[0])
+        return UserError.of(
+            "no PKI in {folder}, but {other} holds one: pass --dir {other}, or set "
+            'pki_dir = "{other}" under [link] in pollnet.toml',
+            folder=str(folder),
+            other=other,
+        )
+    return UserError.of(
+        "no PKI in {folder}: create one there with pollnet pki init, or pass the folder that "
+        "holds one with --dir (or pki_dir under [link] in pollnet.toml)",
+        folder=str(folder),
+    )
+
+
 def default_validity(election_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Election day −30 days .. +7 days (UTC), starting no later than now for rehearsals."""
     start = dt.datetime.combine(election_date - dt.timedelta(days=30), dt.time(), dt.UTC)
@@ -261,7 +290,10 @@ def revoke(pki_folder: Path, serial: str) -> int:
 
 def revoked_serials(pki_folder: Path) -> frozenset[int]:
     """The certificate serial numbers on the CRL of ``pki_folder``."""
-    crl = x509.load_pem_x509_crl(pki_paths(Path(pki_folder))["crl"].read_bytes())
+    path = pki_paths(Path(pki_folder))["crl"]
+    if not path.is_file():
+        raise no_pki(Path(pki_folder))
+    crl = x509.load_pem_x509_crl(path.read_bytes())
     return frozenset(entry.serial_number for entry in crl)
 
 
@@ -368,7 +400,7 @@ def read_ledger_key(pki_folder: Path) -> bytes:
     """The HMAC key of the ledger (never log it)."""
     path = pki_paths(Path(pki_folder))["ledger_key"]
     if not path.is_file():
-        raise UserError.of("no PKI in {folder} (run pollnet pki init)", folder=str(pki_folder))
+        raise no_pki(Path(pki_folder))
     return bytes.fromhex(path.read_text().strip())
 
 
@@ -515,7 +547,7 @@ def _leaf_usage() -> x509.KeyUsage:
 def _issuing(pki_folder: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     paths = pki_paths(pki_folder)
     if not paths["issuing_key"].is_file():
-        raise UserError.of("no PKI in {folder} (run pollnet pki init)", folder=str(pki_folder))
+        raise no_pki(pki_folder)
     key = serialization.load_pem_private_key(paths["issuing_key"].read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise UserError.of("the issuing CA key is not an EC key", file=str(paths["issuing_key"]))

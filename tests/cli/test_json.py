@@ -1,0 +1,95 @@
+"""``--json``: every command prints ONE JSON document (an array or an object) on stdout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from pollnet import demo
+from pollnet.cli import LAZY_COMMANDS, cli, main
+from pollnet.settings import Settings
+
+STREAMING = {"device run"}
+"""Commands whose ``--json`` is a stream, one object per line (a device runs all day)."""
+
+
+def commands_with_json() -> set[str]:
+    found: set[str] = set()
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        elif any("--json" in p.opts for p in command.params):
+            found.add(" ".join(path))
+
+    for name in LAZY_COMMANDS:
+        walk(cli.get_command(None, name), (name,))  # type: ignore[arg-type]
+    return found
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("json") / "demo"
+    demo.run(folder, Settings(lang="en"), stations=40)
+    return folder
+
+
+def test_every_json_option_prints_one_document(
+    city: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POLLNET_DB", f"sqlite:///{city / 'pollnet.db'}")
+    monkeypatch.delenv("POLLNET_CONFIG", raising=False)
+    data = city / "data"
+    station = (data / "stations.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    runs: dict[str, list[str]] = {
+        "demo": ["demo", "--out", str(tmp_path / "d"), "--stations", "20"],
+        "stations import": ["stations", "import", str(data / "stations.csv")],
+        "stations list": ["stations", "list"],
+        "stations show": ["stations", "show", station],
+        "streets import": ["streets", "import", str(data / "streets.geojson"), "--out", "s.npz"],
+        "streets info": ["streets", "info", str(city / "streets.npz")],
+        "plan": ["plan", "--streets", str(city / "streets.npz")],
+        "towers import": ["towers", "import", str(data / "towers.csv")],
+        "coverage": ["coverage"],
+        "synth": ["synth", "--stations", "5", "--out", str(tmp_path / "synth")],
+        "work generate": ["work", "generate", "--today", "2026-11-01"],
+        "work list": ["work", "list"],
+        "work import": ["work", "import", "sheet.xlsx", "--agency", "municipality"],
+        "work history": ["work", "history"],
+        "schedule": ["schedule", "--today", "2026-11-01"],
+        "readiness": ["readiness", "--today", "2026-11-01"],
+        "status": ["status"],
+        "devices list": ["devices", "list", "--dir", "pki"],
+        "simulate": [
+            *("simulate", "--stations", "1", "--devices-per-station", "1"),
+            *("--voters", "20", "--duration", "1"),
+        ],
+    }
+    assert set(runs) | STREAMING == commands_with_json()
+
+    def run(*args: str) -> str:
+        with pytest.raises(SystemExit) as done:
+            main(["--lang", "en", *args])
+        out, err = capsys.readouterr()
+        assert done.value.code == 0, (args, err)
+        return out
+
+    for name, args in runs.items():
+        if name == "work import":
+            run("work", "export", "--agency", "municipality", "--out", "sheet.xlsx")
+        if name == "devices list":
+            run("pki", "init", "--dir", "pki")
+            run("devices", "enroll", "--dir", "pki", "--station", station, "--serial", "D-1")
+        out = run(*args, "--json")
+        document = json.loads(out)  # one document: anything more fails to parse
+        assert isinstance(document, (list, dict)), name
+        if name in {"stations list", "work list", "work history", "devices list"}:
+            assert isinstance(document, list) and document, name
