@@ -10,6 +10,9 @@ exist the PostgreSQL half of a test is skipped and says so, unless ``POLLNET_REQ
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,30 @@ import pytest
 from tests.pgserver import PostgresServer, find_pg_bin, throwaway
 
 _database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def system_temp_left_clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The system temporary folder of this run is a fresh folder of its own, and every test
+    must leave it empty: what a test makes there it removes (pytest's ``tmp_path`` is kept
+    apart)."""
+    tmp_path_factory.getbasetemp()  # pytest's own folder stays where it is
+    folder = Path(tempfile.mkdtemp(prefix="pollnet-tests-"))
+    folder.chmod(0o755)  # the postgres user reaches its throw-away cluster below it
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield folder
+        left = sorted(p.name for p in folder.iterdir())
+        assert not left, f"the tests left these in the system temporary folder: {left}"
+    finally:
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

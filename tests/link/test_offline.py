@@ -244,7 +244,14 @@ def test_a_voter_is_counted_at_most_once_whatever_the_cuts(
     queues replayed, each voter is in the ledger at most once, every extra admission offline is
     a recorded conflict, and nothing is left behind."""
     base = next(_next_voter)
-    folder = Path(tempfile.mkdtemp(prefix="pollnet-prop-"))
+    with tempfile.TemporaryDirectory(prefix="pollnet-prop-") as name:
+        _cuts_scenario(offline_pki, shared_service, steps, base, Path(name))
+
+
+def _cuts_scenario(
+    offline_pki: Path, shared_service: Any, steps: list[Step], base: int, folder: Path
+) -> None:
+    """One example of the property, with the devices' queues in ``folder``."""
 
     async def scenario() -> list[list[QueuedCheckin]]:
         proxies = [await LinkProxy("127.0.0.1", shared_service.port).start() for _ in range(2)]
