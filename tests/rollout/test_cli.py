@@ -89,7 +89,7 @@ def test_work_orders_from_generation_to_the_weekly_report(
     code, _, err = run(capsys, "--lang", "en", "work", "import", str(sheet))
     assert code == 1 and f"{sheet}, row 2, column شناسه: unknown work order: XX-1" in err
     code, out, _ = run(capsys, "work", "list", "--status", "in_progress", "--json")
-    assert out == ""  # nothing changed
+    assert json.loads(out) == []  # nothing changed
     code, out, _ = run(capsys, "work", "import", str(sheet), "--skip-invalid", "--json")
     result = json.loads(out)
     assert (result["applied"], result["rejected"]) == (1, 1)

@@ -1,5 +1,7 @@
-"""The README's commands run as written, in order, on a fresh folder.
+"""The README's commands run as written, in order, on a fresh folder; the docs' examples are the
+demo's real output.
 
+**README.**
 Every ``sh`` block of README.md is a step of one session: the set-up block's ``bash
 scripts/demo.sh`` runs the demo command that script runs (after installing, which this test does
 not repeat) and ``bash scripts/test.sh`` is this suite itself; every other line runs through bash
@@ -7,6 +9,12 @@ exactly as written, with the environment the README's ``export`` lines build. A 
 ``&`` (a server) runs in the background; the session goes on once it listens, as a user would
 wait for it, and it is stopped at the end. The only change to the text: the fixed ports 8443 and
 8080 become free ports, so that parallel test runs cannot collide.
+
+**Docs.** Each ``console`` block of the pages in :data:`CHECKED_DOCS` is run, in the page's order,
+on a fresh copy of the demo's folder (``pollnet-demo/``, 1,000 stations, with
+``POLLNET_DB=sqlite:///pollnet-demo/pollnet.db``): every ``$ `` line is a command, the lines after
+it its expected output (stdout, then stderr). A ``...`` line stands for any number of lines, ``…``
+inside a line for any text. Plain ````` blocks are not run.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +31,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from pollnet import demo
+from pollnet.settings import Settings
 from pollnet.store import create_engine
 from pollnet.store.schema import link
 from tests.pgserver import free_port
@@ -31,6 +43,7 @@ from tests.pgserver import free_port
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 FIXED_PORTS = ("8443", "8080")
+CHECKED_DOCS = ("docs/rollout.md", "docs/coverage.md")
 
 
 def sh_blocks(text: str) -> list[list[str]]:
@@ -136,3 +149,75 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
         assert conn.scalar(sa.select(sa.func.count()).select_from(link.checkins)) == 1
     engine.dispose()
     assert (tmp_path / "reports").is_dir() and any((tmp_path / "reports").iterdir())
+
+
+def console_examples(text: str) -> list[tuple[str, list[str]]]:
+    """The ``$ `` commands of a Markdown text's ``console`` blocks with their expected lines."""
+    examples: list[tuple[str, list[str]]] = []
+    for body in re.findall(r"^```console\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL):
+        for line in body.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            else:
+                assert examples, f"output before any command: {line}"
+                examples[-1][1].append(line.rstrip())
+    return examples
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """``actual`` fits ``expected``, where a ``...`` line is any lines and ``…`` any text."""
+    if not expected:
+        return not actual
+    first, rest = expected[0], expected[1:]
+    if first.strip() == "...":
+        return any(matches(rest, actual[i:]) for i in range(len(actual) + 1))
+    pattern = ".*".join(re.escape(part) for part in first.split("…"))
+    return (
+        bool(actual) and re.fullmatch(pattern, actual[0]) is not None and matches(rest, actual[1:])
+    )
+
+
+def test_matching_of_expected_output() -> None:
+    assert matches(["a", "...", "d …"], ["a", "b", "c", "d 42"])
+    assert matches(["a", "..."], ["a"])
+    assert not matches(["a", "d"], ["a", "b", "d"])
+    assert not matches(["a …"], ["b 1"])
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("docs") / "pollnet-demo"
+    demo.run(folder, Settings(lang="en"))
+    return folder
+
+
+@pytest.mark.parametrize("page", CHECKED_DOCS)
+def test_the_docs_examples_are_the_demos_real_output(
+    page: str, demo_folder: Path, tmp_path: Path
+) -> None:
+    examples = console_examples((ROOT / page).read_text(encoding="utf-8"))
+    assert examples
+    shutil.copytree(demo_folder, tmp_path / "pollnet-demo")
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "POLLNET_DB": "sqlite:///pollnet-demo/pollnet.db",
+    }
+    for command, expected in examples:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert "Traceback" not in done.stderr, command
+        actual = [line.rstrip() for line in (done.stdout + done.stderr).splitlines()]
+        assert matches(expected, actual), (
+            f"{page}: $ {command}\nwritten:\n"
+            + "\n".join(expected)
+            + "\nreal:\n"
+            + "\n".join(actual)
+        )
