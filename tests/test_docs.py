@@ -221,3 +221,35 @@ def test_the_docs_examples_are_the_demos_real_output(
             + "\nreal:\n"
             + "\n".join(actual)
         )
+
+
+def test_the_api_quick_start_runs_as_written(tmp_path: Path) -> None:
+    """docs/api.md's example prints what the page says; given a pollnet.toml, its [rollout]
+    table reaches rollout.load_config."""
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    (printed,) = re.findall(r"^```text\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    (tmp_path / "quickstart.py").write_text(code, encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+
+    def run(folder: Path) -> str:
+        done = subprocess.run(
+            [sys.executable, str(tmp_path / "quickstart.py")],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert run(plain) == printed
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / "pollnet.toml").write_text(
+        "[rollout.templates.lte_sim]\nenabled = false\n", encoding="utf-8"
+    )
+    assert "732 work orders for 60 stations" in run(configured)
