@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy.engine import Engine
 
 from pollnet.i18n import gettext, set_language
@@ -89,9 +96,14 @@ def echo_json(value: Any) -> None:
 
 
 @contextmanager
-def progress(description: str, total: int | None = None) -> Iterator[Any]:
-    """A rich progress bar on standard error; yields a callback ``advance(n=1)``."""
+def progress(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on standard error, only when it is a terminal (a pipe or a file gets
+    nothing); yields ``advance(n=1, description=None)``, which may also name the next step.
+
+    It is drawn at once and after every step, and gone before the command prints its result.
+    """
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -102,21 +114,19 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
         *columns, console=console, transient=True, disable=not console.is_terminal
     ) as bar:
         task = bar.add_task(description, total=total)
+        bar.refresh()
 
-        def advance(n: int = 1) -> None:
-            bar.advance(task, n)
+        def advance(n: int = 1, description: str | None = None) -> None:
+            bar.update(task, advance=n, description=description)
+            bar.refresh()
 
         yield advance
 
 
 @contextmanager
 def busy(description: str) -> Iterator[None]:
-    """A spinner on standard error while a step of unknown length runs (only on a terminal)."""
-    console = stderr()
-    if not console.is_terminal:
-        yield
-        return
-    with console.status(description):
+    """:func:`progress` for a step of unknown length: a spinner and the time it has taken."""
+    with progress(description):
         yield
 
 

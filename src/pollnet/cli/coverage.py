@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.areas import area_filters, area_options, stations_in
 from pollnet.coverage import (
     STATUSES,
@@ -46,14 +46,15 @@ def coverage(
 ) -> None:
     """Estimate every station's LTE backup from the operators' towers, by district."""
     radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
-    stations = list_stations(app.engine, district=district)
-    chosen = stations_in(app, area_filters(app, county, municipality, education_district))
-    if chosen is not None:
-        stations = [s for s in stations if s.code in chosen]
-    backups = lte_backup(stations, read_towers(app.engine, required=True), radio)
-    districts = by_district(backups, radio)
-    if out is not None:
-        write_backup_csv(backups, radio, out, app.settings.lang)
+    with busy(gettext("Estimating the stations' LTE backup")):
+        stations = list_stations(app.engine, district=district)
+        chosen = stations_in(app, area_filters(app, county, municipality, education_district))
+        if chosen is not None:
+            stations = [s for s in stations if s.code in chosen]
+        backups = lte_backup(stations, read_towers(app.engine, required=True), radio)
+        districts = by_district(backups, radio)
+        if out is not None:
+            write_backup_csv(backups, radio, out, app.settings.lang)
     if as_json:
         counts = {status: sum(1 for b in backups if b.status == status) for status in STATUSES}
         echo_json(
@@ -124,7 +125,8 @@ def towers() -> None:
 @pass_app
 def towers_import(app: App, file: Path, as_json: bool) -> None:
     """Add or update towers from a CSV/XLSX file (own columns, or an OpenCelliD export)."""
-    result = import_towers(app.engine, file, app.settings.bbox)
+    with busy(gettext("Importing towers")):
+        result = import_towers(app.engine, file, app.settings.bbox)
     if as_json:
         echo_json({**asdict(result), "towers": result.towers})
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.areas import area_filters, area_options
 from pollnet.cli.work import resolve_today, rollout_config, today_option
 from pollnet.i18n import format_date, gettext, tr
@@ -27,14 +27,15 @@ def readiness_cmd(
     as_json: bool,
 ) -> None:
     """How ready the stations are, by district, with the forecast."""
-    orders, states, result = rollout_store.forecast_from_store(
-        app.engine,
-        rollout_config(app),
-        resolve_today(today),
-        app.settings.election_date,
-        areas=area_filters(app, county, municipality, education_district),
-    )
-    rows = readiness(orders, states, result)
+    with busy(gettext("Forecasting the work orders")):
+        orders, states, result = rollout_store.forecast_from_store(
+            app.engine,
+            rollout_config(app),
+            resolve_today(today),
+            app.settings.election_date,
+            areas=area_filters(app, county, municipality, education_district),
+        )
+        rows = readiness(orders, states, result)
     if as_json:
         echo_json(
             {"deadline": result.deadline.isoformat(), "districts": [r.as_dict() for r in rows]}

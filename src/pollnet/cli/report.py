@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, pass_app, stdout
+from pollnet.cli._common import App, pass_app, progress, stdout
 from pollnet.cli.areas import area_filters, area_options
 from pollnet.cli.work import resolve_today, rollout_config, today_option
-from pollnet.i18n import to_jalali, tr
+from pollnet.i18n import gettext, to_jalali, tr
 from pollnet.rollout import store as rollout_store
 from pollnet.rollout.report import render_html, weekly, write_xlsx
 
@@ -43,18 +43,23 @@ def weekly_cmd(
     config = rollout_config(app)
     day = resolve_today(today)
     filters = area_filters(app, county, municipality, education_district)
-    orders, states, result = rollout_store.forecast_from_store(
-        app.engine, config, day, app.settings.election_date, areas=filters
-    )
-    data = weekly(orders, states, result, config.calendar, day)
     lang = app.settings.lang
     stem = f"weekly-{to_jalali(day).replace('/', '-') if lang == 'fa' else day.isoformat()}"
     if filters:
         stem += "-" + "-".join(filters.values())
-    out_dir.mkdir(parents=True, exist_ok=True)
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
-    html_path.write_text(render_html(data, lang), encoding="utf-8")
-    write_xlsx(data, xlsx_path, lang)
+    with progress(gettext("Forecasting the work orders"), total=4) as advance:
+        orders, states, result = rollout_store.forecast_from_store(
+            app.engine, config, day, app.settings.election_date, areas=filters
+        )
+        advance(description=gettext("Summarising the week"))
+        data = weekly(orders, states, result, config.calendar, day)
+        advance(description=gettext("Writing the HTML report"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(render_html(data, lang), encoding="utf-8")
+        advance(description=gettext("Writing the XLSX workbook"))
+        write_xlsx(data, xlsx_path, lang)
+        advance()
     out = stdout()
     out.print(tr("Weekly report written to {path}", path=str(html_path)))
     out.print(tr("Weekly report written to {path}", path=str(xlsx_path)))

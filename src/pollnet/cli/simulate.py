@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
+from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, tr
 from pollnet.link.client import POLICIES
 from pollnet.link.service import link_settings
@@ -86,7 +86,10 @@ def simulate_command(
             election=link.policy.election,
             election_date=link.policy.election_date,
         )
-    report = simulate(config, work_dir)
+    with busy(
+        tr("Simulating a polling day of {seconds} s", seconds=format_number(duration, decimals=1))
+    ):
+        report = simulate(config, work_dir)
     if as_json:
         echo_json(report.as_dict())
     else:

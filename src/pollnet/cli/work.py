@@ -132,7 +132,8 @@ def list_cmd(
 ) -> None:
     """List work orders."""
     filters = area_filters(app, county, municipality, education_district)
-    orders, states = rollout_store.load_work_orders(app.engine)
+    with busy(gettext("Loading the work orders")):
+        orders, states = rollout_store.load_work_orders(app.engine)
     orders = in_areas(orders, filters)
     day = resolve_today(today)
     shown = 0
@@ -238,12 +239,15 @@ def export_cmd(
     from pollnet.registry import list_stations
 
     filters = area_filters(app, county, municipality, education_district)
-    orders, states = rollout_store.require_work_orders(app.engine)
-    orders = in_areas(orders, filters)
     scope = "-".join(filters.values())
     path = out_path or Path(f"work-orders-{agency or 'all'}{'-' + scope if scope else ''}.xlsx")
-    sites = {r.code: (r.site, r.address) for r in list_stations(app.engine)}
-    count = export_sheet(path, orders, states, agency=agency, lang=app.settings.lang, sites=sites)
+    with busy(gettext("Writing the status sheet")):
+        orders, states = rollout_store.require_work_orders(app.engine)
+        orders = in_areas(orders, filters)
+        sites = {r.code: (r.site, r.address) for r in list_stations(app.engine)}
+        count = export_sheet(
+            path, orders, states, agency=agency, lang=app.settings.lang, sites=sites
+        )
     stdout().print(tr("{count} work orders written to {path}", count=count, path=str(path)))
 
 
@@ -265,18 +269,19 @@ def import_cmd(
     as_json: bool,
 ) -> None:
     """Apply a filled-in status sheet (XLSX or CSV); with any error nothing changes."""
-    updates, problems = read_updates(file)
-    outcome = rollout_store.update_status(
-        app.engine,
-        updates,
-        by=who(by),
-        agency=agency,
-        source=str(file),
-        today=resolve_today(today),
-        now=now(),
-        skip_invalid=skip_invalid,
-        problems=problems,
-    )
+    with busy(gettext("Checking and applying the status sheet")):
+        updates, problems = read_updates(file)
+        outcome = rollout_store.update_status(
+            app.engine,
+            updates,
+            by=who(by),
+            agency=agency,
+            source=str(file),
+            today=resolve_today(today),
+            now=now(),
+            skip_invalid=skip_invalid,
+            problems=problems,
+        )
     if as_json:
         echo_json(
             {
@@ -306,7 +311,8 @@ def import_cmd(
 @pass_app
 def history_cmd(app: App, order_id: str | None, as_json: bool) -> None:
     """Every recorded change (of one work order, or all)."""
-    entries = rollout_store.read_history(app.engine, order_id)
+    with busy(gettext("Loading the history")):
+        entries = rollout_store.read_history(app.engine, order_id)
     if order_id and not entries:
         raise UserError.of("unknown work order: {id}", id=order_id)
     if as_json:
