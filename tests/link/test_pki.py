@@ -221,6 +221,7 @@ def test_a_missing_pki_points_at_the_one_the_user_made(
     """``pki init --dir pki/`` then a command without ``--dir``: the hint names ``pki``, not
     ``pki init`` again."""
     from pollnet.cli import main
+    from tests.registry.stationfiles import write_csv
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("POLLNET_CONFIG", raising=False)
@@ -237,10 +238,11 @@ def test_a_missing_pki_points_at_the_one_the_user_made(
         f"error: no PKI in {default}: create one there with pollnet pki init, or pass the "
         "folder that holds one with --dir (or pki_dir under [link] in pollnet.toml)"
     ]
+    assert run("stations", "import", str(write_csv(tmp_path / "s.csv")))[0] == 0
     assert run("pki", "init", "--dir", "pki/")[0] == 0
     for command in (
         ("pki", "server-cert"),
-        ("devices", "enroll", "--station", "T-1", "--serial", "DV-1"),
+        ("devices", "enroll", "--station", "T-001", "--serial", "DV-1"),
         ("devices", "list"),
     ):
         code, err = run(*command)
@@ -252,5 +254,5 @@ def test_a_missing_pki_points_at_the_one_the_user_made(
     # following the hint works
     assert run("pki", "server-cert", "--dir", "pki")[0] == 0
     Path("pollnet.toml").write_text('[link]\npki_dir = "pki"\n', encoding="utf-8")
-    assert run("devices", "enroll", "--station", "T-1", "--serial", "DV-1")[0] == 0
+    assert run("devices", "enroll", "--station", "T-001", "--serial", "DV-1")[0] == 0
     assert (tmp_path / "pki" / "bundles" / "DV-1" / "device.crt").is_file()
