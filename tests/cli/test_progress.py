@@ -21,6 +21,8 @@ SLOW = {
     ("report", "weekly", "--out", "reports", "--today", "2026-11-01"): "Writing the XLSX workbook",
     ("work", "list"): "Loading the work orders",
     ("coverage",): "Estimating the stations' LTE backup",
+    ("stations", "export", "stations.xlsx"): "Exporting stations",
+    ("status",): "Reading the devices' heartbeats",
     (
         *("simulate", "--stations", "1", "--devices-per-station", "1"),
         *("--voters", "10", "--duration", "1", "--json"),

@@ -5,7 +5,6 @@ Each command is a thin wrapper over :mod:`pollnet.registry`.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import click
 
 from pollnet import registry
 from pollnet.areas import load_areas, refresh_stations
-from pollnet.cli._common import App, echo_json, pass_app, progress, stderr
+from pollnet.cli._common import App, busy, echo_json, pass_app
 from pollnet.cli._imports import (
     check_rejects_option,
     counts,
@@ -53,9 +52,7 @@ def import_(
     table = registry.read_table(file)
     if not as_json:
         echo_read(table)
-    # A transient rich bar still leaves an empty line on a non-terminal stderr.
-    busy = progress(gettext("Importing stations")) if stderr().is_terminal else nullcontext()
-    with busy:
+    with busy(gettext("Importing stations")):
         report = registry.import_table(
             app.engine,
             table,
@@ -150,10 +147,11 @@ def export(
     app: App, file: Path, headers: str | None, district: int | None, critical: bool | None
 ) -> None:
     """Export the stations to FILE: CSV, XLSX or GeoJSON by its extension."""
-    count = registry.export_stations(
-        app.engine, file, headers=headers or current_language(), district=district,
-        critical=critical,
-    )  # fmt: skip
+    with busy(gettext("Exporting stations")):
+        count = registry.export_stations(
+            app.engine, file, headers=headers or current_language(), district=district,
+            critical=critical,
+        )  # fmt: skip
     click.echo(
         tr("Exported {count} stations to {path}", count=format_number(count), path=str(file))
     )

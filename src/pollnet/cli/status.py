@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, echo_json, pass_app, stdout
-from pollnet.cli.pki import Verbatim
+from pollnet.cli._common import App, Verbatim, busy, echo_json, pass_app, stdout
 from pollnet.errors import UserError
-from pollnet.i18n import format_number, tr
+from pollnet.i18n import format_number, gettext, tr
 from pollnet.link.anchor import read_head
 from pollnet.link.audit import verify_audit
 from pollnet.link.heartbeat import STATES, readiness, states_by_district
@@ -24,7 +23,8 @@ from pollnet.link.service import link_settings
 def status(app: App, as_json: bool) -> None:
     """Print how many stations are ready, degraded or offline in each district."""
     interval = link_settings(app.settings).heartbeat_seconds
-    stations = readiness(app.engine, dt.datetime.now(dt.UTC), interval)
+    with busy(gettext("Reading the devices' heartbeats")):
+        stations = readiness(app.engine, dt.datetime.now(dt.UTC), interval)
     if as_json:
         echo_json(
             [
@@ -81,7 +81,8 @@ def audit(app: App, head_file: Path | None, pki_dir: Path | None) -> None:
             ),
             err=True,
         )
-    report = verify_audit(app.engine, checkpoints)
+    with busy(gettext("Verifying the ledger against its audit")):
+        report = verify_audit(app.engine, checkpoints)
     if not report.ok:
         raise UserError(report.problems)
     click.echo(
