@@ -252,4 +252,4 @@ def test_the_api_quick_start_runs_as_written(tmp_path: Path) -> None:
     (configured / "pollnet.toml").write_text(
         "[rollout.templates.lte_sim]\nenabled = false\n", encoding="utf-8"
     )
-    assert "732 work orders for 60 stations" in run(configured)
+    assert "671 work orders for 60 stations" in run(configured)
