@@ -11,6 +11,7 @@ import pytest
 from pollnet import demo
 from pollnet.cli import LAZY_COMMANDS, cli, main
 from pollnet.settings import Settings
+from tests.areas.conftest import districts_file
 
 STREAMING = {"device run"}
 """Commands whose ``--json`` is a stream, one object per line (a device runs all day)."""
@@ -68,6 +69,10 @@ def test_every_json_option_prints_one_document(
         "readiness": ["readiness", "--today", "2026-11-01"],
         "status": ["status"],
         "devices list": ["devices", "list", "--dir", "pki"],
+        "areas import": ["areas", "import", "areas.geojson"],
+        "areas list": ["areas", "list"],
+        "areas show": ["areas", "show", "municipal_district", "7"],
+        "areas export": ["areas", "export", "areas-out.geojson"],
         "simulate": [
             *("simulate", "--stations", "1", "--devices-per-station", "1"),
             *("--voters", "20", "--duration", "1"),
@@ -83,6 +88,8 @@ def test_every_json_option_prints_one_document(
         return out
 
     for name, args in runs.items():
+        if name == "areas import":
+            districts_file(tmp_path / "areas.geojson")
         if name == "work import":
             run("work", "export", "--agency", "municipality", "--out", "sheet.xlsx")
         if name == "devices list":
@@ -91,5 +98,5 @@ def test_every_json_option_prints_one_document(
         out = run(*args, "--json")
         document = json.loads(out)  # one document: anything more fails to parse
         assert isinstance(document, (list, dict)), name
-        if name in {"stations list", "work list", "work history", "devices list"}:
+        if name in {"stations list", "work list", "work history", "devices list", "areas list"}:
             assert isinstance(document, list) and document, name
