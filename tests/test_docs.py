@@ -4,7 +4,8 @@ demo's real output.
 **README.**
 Every ``sh`` block of README.md is a step of one session: the set-up block's ``bash
 scripts/demo.sh`` runs the demo command that script runs (after installing, which this test does
-not repeat) and ``bash scripts/test.sh`` is this suite itself; every other line runs through bash
+not repeat) and ``bash scripts/test.sh`` is this suite itself; a block fenced ``sh (with your
+own … file)`` needs a file the demo does not make and is not run; every other line runs through bash
 exactly as written, with the environment the README's ``export`` lines build. A line ending in
 ``&`` (a server) runs in the background; the session goes on once it listens, as a user would
 wait for it, and it is stopped at the end. The only change to the text: the fixed ports 8443 and
@@ -50,7 +51,9 @@ def sh_blocks(text: str) -> list[list[str]]:
     """The ``sh`` blocks of a Markdown text: their commands (continuations joined, comments and
     blank lines dropped)."""
     blocks = []
-    for body in re.findall(r"^```sh\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL):
+    for body in re.findall(
+        r"^```sh\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL
+    ):  # not "```sh (with your own … file)"
         commands: list[str] = []
         pending = ""
         for raw in body.splitlines():
@@ -253,3 +256,10 @@ def test_the_api_quick_start_runs_as_written(tmp_path: Path) -> None:
         "[rollout.templates.lte_sim]\nenabled = false\n", encoding="utf-8"
     )
     assert "671 work orders for 60 stations" in run(configured)
+
+
+def test_only_blocks_that_need_the_users_own_files_are_not_run() -> None:
+    fences = re.findall(r"^```sh(.*)$", README.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert fences.count("") >= 6
+    for fence in fences:
+        assert fence == "" or re.fullmatch(r" \(with your own .+ file\)", fence), fence

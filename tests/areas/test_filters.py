@@ -64,11 +64,11 @@ def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_work_and_stations_by_area(city_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "work", "list", "--json")
-    everything = [json.loads(line) for line in out.splitlines()]
+    everything = json.loads(out)
     assert {r["county"] for r in everything} == {"c"}
     assert min(r["district"] for r in everything) >= 1
     code, out, _ = run(capsys, "work", "list", "--municipality", "West", "--json")
-    west = [json.loads(line) for line in out.splitlines()]
+    west = json.loads(out)
     assert 0 < len(west) < len(everything) and {r["municipality"] for r in west} == {"west"}
     permits = [r for r in west if r["kind"] == "permit"]
     assert permits and all(r["scope"] == "west" for r in permits)
