@@ -13,6 +13,7 @@ from pollnet.cli import LAZY_COMMANDS, cli, main
 from pollnet.settings import Settings
 from tests.areas.conftest import districts_file
 
+SAMPLES = Path(__file__).parents[2] / "docs" / "samples"
 STREAMING = {"device run"}
 """Commands whose ``--json`` is a stream, one object per line (a device runs all day)."""
 
@@ -73,6 +74,12 @@ def test_every_json_option_prints_one_document(
         "areas list": ["areas", "list"],
         "areas show": ["areas", "show", "municipal_district", "7"],
         "areas export": ["areas", "export", "areas-out.geojson"],
+        "exchanges import": ["exchanges", "import", str(SAMPLES / "exchanges-en.csv")],
+        "exchanges list": ["exchanges", "list"],
+        "exchanges show": ["exchanges", "show", "EX-ENG"],
+        "fiber import": ["fiber", "import", str(SAMPLES / "fiber-en.csv")],
+        "fiber list": ["fiber", "list"],
+        "fiber show": ["fiber", "show", "F-ENG-1"],
         "simulate": [
             *("simulate", "--stations", "1", "--devices-per-station", "1"),
             *("--voters", "20", "--duration", "1"),
@@ -98,5 +105,8 @@ def test_every_json_option_prints_one_document(
         out = run(*args, "--json")
         document = json.loads(out)  # one document: anything more fails to parse
         assert isinstance(document, (list, dict)), name
-        if name in {"stations list", "work list", "work history", "devices list", "areas list"}:
+        if name in {
+            *("stations list", "work list", "work history", "devices list", "areas list"),
+            *("exchanges list", "fiber list"),
+        }:
             assert isinstance(document, list) and document, name

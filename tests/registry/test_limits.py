@@ -125,6 +125,18 @@ def test_bad_sheet_xml_is_an_unreadable_xlsx(tmp_path: Path) -> None:
     assert line.startswith(f"{bad}: not a readable XLSX file: ")
 
 
+def test_an_xlsx_of_a_zip_version_python_cannot_read_is_unreadable(tmp_path: Path) -> None:
+    # Found by the import fuzz suite: zipfile raised NotImplementedError ("zip file version 6.4").
+    data = bytearray(write_xlsx(tmp_path / "good.xlsx", GOOD).read_bytes())
+    at = data.find(b"PK\x01\x02")  # the central directory's first entry
+    assert at >= 0
+    data[at + 6 : at + 8] = (64).to_bytes(2, "little")  # "version needed to extract": 6.4
+    bad = tmp_path / "v.xlsx"
+    bad.write_bytes(bytes(data))
+    (line,) = _errors(bad, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert line.startswith(f"{bad}: not a readable XLSX file: ")
+
+
 def test_an_xlsx_that_unpacks_beyond_the_cap_is_not_opened(tmp_path: Path) -> None:
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

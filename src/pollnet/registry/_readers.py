@@ -328,7 +328,8 @@ def _read_xlsx(file: str, path: Path, limits: Limits) -> Table:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+    # NotImplementedError: a zip version or compression that Python cannot read.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError) as exc:
         raise _unreadable_xlsx(file, exc) from None
     if unpacked > limits.max_unpacked_bytes:
         raise UserError.of(
