@@ -102,7 +102,7 @@ class AreaSet:
     """Areas of every kind; finds which area of each kind holds a point."""
 
     areas: tuple[Area, ...] = ()
-    _trees: dict[AreaKind, tuple[Any, list[Area]]] = field(default_factory=dict, repr=False)
+    _ready: dict[AreaKind, list[Area]] = field(default_factory=dict, repr=False)
 
     def __iter__(self) -> Iterator[Area]:
         return iter(self.areas)
@@ -126,21 +126,22 @@ class AreaSet:
 
     def locate(self, kind: AreaKind, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:
         """For each point (degrees), the index into :meth:`of_kind` of the area holding it,
-        -1 outside every area of ``kind``. On a shared border the first area in order wins."""
+        -1 outside every area of ``kind``. On a shared border the first area in order wins.
+
+        One prepared polygon at a time against the points in its bounding box, vectorised
+        (``shapely.intersects_xy``): areas are few and large, points many.
+        """
         lon_a = np.asarray(lon, dtype=np.float64).ravel()
         lat_a = np.asarray(lat, dtype=np.float64).ravel()
         out = np.full(lon_a.size, -1, dtype=np.int64)
-        tree, members = self._tree(kind)
-        if lon_a.size == 0 or not members:
-            return out
-        points = shapely.points(lon_a, lat_a)
-        point_idx, area_idx = tree.query(points, predicate="intersects")
-        if point_idx.size:
-            order = np.lexsort((area_idx, point_idx))
-            point_idx, area_idx = point_idx[order], area_idx[order]
-            first = np.ones(point_idx.size, dtype=bool)
-            first[1:] = point_idx[1:] != point_idx[:-1]
-            out[point_idx[first]] = area_idx[first]
+        for k, area in enumerate(self._prepared(kind)):
+            x0, y0, x1, y1 = area.polygon.bounds
+            idx = np.flatnonzero(
+                (out < 0) & (lon_a >= x0) & (lon_a <= x1) & (lat_a >= y0) & (lat_a <= y1)
+            )
+            if idx.size:
+                inside = shapely.intersects_xy(area.polygon, lon_a[idx], lat_a[idx])
+                out[idx[inside]] = k
         return out
 
     def codes(self, kind: AreaKind, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:
@@ -150,8 +151,10 @@ class AreaSet:
         codes: NDArray[np.object_] = table[found]
         return codes
 
-    def _tree(self, kind: AreaKind) -> tuple[Any, list[Area]]:
-        if kind not in self._trees:
+    def _prepared(self, kind: AreaKind) -> list[Area]:
+        if kind not in self._ready:
             members = self.of_kind(kind)
-            self._trees[kind] = (shapely.STRtree([a.polygon for a in members]), members)
-        return self._trees[kind]
+            for area in members:
+                shapely.prepare(area.polygon)
+            self._ready[kind] = members
+        return self._ready[kind]
