@@ -64,7 +64,7 @@ def assign_points(
     codes: Sequence[str],
     lon: ArrayLike,
     lat: ArrayLike,
-    explicit: Mapping[AreaKind, Sequence[int | None]] | None = None,
+    explicit: Mapping[AreaKind, Sequence[int | str | None]] | None = None,
 ) -> PointAreas:
     """The areas of the points ``codes`` at ``lon``/``lat`` (degrees).
 
@@ -84,7 +84,7 @@ def assign_points(
         for i, code in enumerate(codes):
             polygon = str(found[i]) if found is not None else ""
             value = given[i] if given is not None else None
-            if value is not None:
+            if value is not None and value != "":
                 links[code][kind] = (str(value), FILE)
                 if polygon and polygon != str(value):
                     mismatches.append(Mismatch(code, kind, str(value), polygon))

@@ -222,17 +222,31 @@ def assign_stations(conn: Connection, every: AreaSet) -> PointAreas:
 
 
 def assign_exchanges(conn: Connection, every: AreaSet) -> PointAreas:
-    """Recompute the areas of every stored exchange, from the polygons."""
+    """Recompute the areas of every stored exchange from the polygons; a county given in the
+    exchange file (when the exchanges table has one) wins, as a station file's districts do."""
+    table = core.exchanges
+    county = table.c.get("county")
+    columns = [table.c.code, table.c.lon, table.c.lat]
     rows = conn.execute(
-        sa.select(core.exchanges.c.code, core.exchanges.c.lon, core.exchanges.c.lat).order_by(
-            core.exchanges.c.code
-        )
+        sa.select(*columns, *([county] if county is not None else [])).order_by(table.c.code)
     ).all()
-    found = assign_points(
-        every, [r.code for r in rows], [r.lon for r in rows], [r.lat for r in rows]
-    )
+    codes = [r[0] for r in rows]
+    explicit: dict[AreaKind, list[int | str | None]] = {}
+    if county is not None:
+        explicit[AreaKind.COUNTY] = [_county_code(every, r[3]) for r in rows]
+    found = assign_points(every, codes, [r[1] for r in rows], [r[2] for r in rows], explicit)
     _write_links(conn, EXCHANGE, found)
     return found
+
+
+def _county_code(every: AreaSet, value: str | None) -> str | None:
+    """A county as a file names it, as the stored county's code when one matches."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return resolve(every, AreaKind.COUNTY, str(value))
+    except UserError:
+        return str(value).strip()
 
 
 def refresh_stations(engine: Engine) -> PointAreas:
