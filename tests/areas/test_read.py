@@ -76,6 +76,7 @@ def test_every_bad_feature_is_named(tmp_path: Path) -> None:
             feature(box(5130000, 3560000, 5140000, 3570000), kind="county", name_en="Metres"),
             feature(box(51.3, 35.6, 51.4, 35.7), name_en="No kind"),
             feature(box(51.3, 35.6, 51.4, 35.7), kind="county", name="فقط فارسی"),
+            feature(box(51.3, 35.6, 51.4, 35.7), kind="municipality", code="تهران"),
         ],
     )  # fmt: skip
     with pytest.raises(UserError) as caught:
@@ -97,6 +98,8 @@ def test_every_bad_feature_is_named(tmp_path: Path) -> None:
         f"{where}, feature 9, column kind: no kind: give --kind or a kind property",
         f"{where}, feature 10, column code: a county needs a code or an English name "
         "(property code or name_en)",
+        f"{where}, feature 11, column code: not a code: تهران (Latin letters, digits, . _ -; "
+        "at most 64)",
     ]
     fa = caught.value.render("fa")
     assert "عارضهٔ ۲" in fa[0]

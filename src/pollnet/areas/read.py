@@ -17,6 +17,7 @@ from pollnet.areas import _gpkg
 from pollnet.areas.model import Area, AreaKind, slug
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import normalise, normalise_key
+from pollnet.model import MAX_CODE_LENGTH, is_code
 from pollnet.streets.geojson import read_geojson_file
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -232,8 +233,19 @@ def _area(
             code = str(number)
     elif kind is not None:
         _, given = _first(props, "code")
-        code = normalise(str(given)) if given is not None else slug(name_en)
-        if not code:
+        code = normalise(str(given)) if given is not None else slug(name_en)[:MAX_CODE_LENGTH]
+        if code and not is_code(code):
+            problems.append(
+                _problem(
+                    "not a code: {value} (Latin letters, digits, . _ -; at most {limit})",
+                    where,
+                    feature,
+                    "code",
+                    value=code,
+                    limit=MAX_CODE_LENGTH,
+                )
+            )
+        elif not code:
             problems.append(
                 _problem(
                     "a {kind} needs a code or an English name (property code or name_en)",
