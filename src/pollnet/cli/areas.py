@@ -123,8 +123,11 @@ def echo_streets(report: ar.StreetAreas, every: ar.AreaSet, cache: str) -> None:
 
 
 def _name(every: ar.AreaSet, kind: str, code: str) -> str:
+    """An area as a listing shows it: its name as written; a district by its number."""
     area = every.get(ar.AreaKind(kind), code)
-    return localise_text(area.label(current_language()) if area else code)
+    if area is not None and (area.name_fa or area.name_en):
+        return area.label(current_language())
+    return localise_text(code) if code.isdigit() else code
 
 
 def _comma() -> str:
@@ -176,7 +179,12 @@ def show(app: App, kind: str, name: str, as_json: bool) -> None:
     table = RichTable(show_header=False)
     for key in ("kind", "code", "name_fa", "name_en", "number", "osm_relation", "bbox_lonlat"):
         value = data[key]
-        shown = gettext(str(value)) if key == "kind" else localise_text(str(value))
+        if key == "kind":
+            shown = gettext(str(value))
+        elif key in ("number", "osm_relation", "bbox_lonlat"):
+            shown = localise_text(str(value))
+        else:  # codes and names keep their own digits
+            shown = str(value)
         table.add_row(gettext(key), "-" if value is None else shown)
     table.add_row(gettext("stations"), f"{format_number(len(codes))}: " + " ".join(codes[:30]))
     table.add_row(gettext("exchanges"), f"{format_number(len(exchanges))}: " + " ".join(exchanges))
