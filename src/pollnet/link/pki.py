@@ -412,7 +412,7 @@ def head_signing_key(pki_folder: Path) -> ec.EllipticCurvePrivateKey:
     """
     paths = pki_paths(Path(pki_folder))
     if not paths["ledger_key"].is_file():
-        raise UserError.of("no PKI in {folder} (run pollnet pki init)", folder=str(pki_folder))
+        raise no_pki(Path(pki_folder))
     if not paths["head_key"].is_file():
         key = ec.generate_private_key(ec.SECP256R1())
         _write_key(paths["head_key"], key)
