@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -74,6 +74,31 @@ UNWRITABLE = Answer(
 """The answer of a check-in that fails the database's checks alone (every other one is written)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One ledger outcome for the transparency log: what happened to a voter at a station."""
+
+    kind: str
+    """``accepted``, ``accepted_offline`` (replayed), ``duplicate`` (refused) or ``conflict``."""
+    station: str
+    device: str
+    at: dt.datetime
+    voter_hash: str
+    """The ledger's voter hash; the log publishes its own keyed hash of it, never this one."""
+
+
+class OutcomeLog(Protocol):
+    """Where the writer appends each batch's outcomes, inside the batch's own transaction."""
+
+    def append(self, conn: Connection, outcomes: Sequence[Outcome]) -> int:
+        """Write ``outcomes`` in ``conn``'s open transaction; the log index of the first."""
+        ...
+
+    def reload(self, conn: Connection) -> None:
+        """Forget anything not committed (after a rollback or a new connection)."""
+        ...
+
+
 @dataclass(slots=True)
 class _Pending:
     """A queued check-in: its answer goes to ``deliver`` or, from an event loop, ``future``."""
@@ -91,9 +116,16 @@ class Ledger:
     """
 
     def __init__(
-        self, engine: Engine, election: str, *, lang: str = "en", max_batch: int = 512
+        self,
+        engine: Engine,
+        election: str,
+        *,
+        lang: str = "en",
+        max_batch: int = 512,
+        outcome_log: OutcomeLog | None = None,
     ) -> None:
         self.engine = engine
+        self.outcome_log = outcome_log
         self.election = election
         self.lang = lang
         self.max_batch = max_batch
@@ -292,6 +324,7 @@ class Ledger:
                 self.lang,
                 self._next_ids,
                 self._chain,
+                self.outcome_log,
             )
             conn.commit()
             return answers
@@ -312,6 +345,7 @@ class Ledger:
                             self.lang,
                             self._next_ids,
                             self._chain,
+                            self.outcome_log,
                         )
                     )
                     conn.commit()
@@ -331,6 +365,8 @@ class Ledger:
         last = sql.fetch("SELECT chain FROM ledger_audit ORDER BY id DESC LIMIT 1", ())
         self._chain = [last[0][0] if last else audit.GENESIS]
         self.head = (self._next_ids["ledger_audit"] - 1, self._chain[0])
+        if self.outcome_log is not None:
+            self.outcome_log.reload(conn)
         conn.commit()
 
     def _refresh_roll(self, conn: Connection) -> None:
@@ -378,11 +414,14 @@ def _write_batch(
     lang: str,
     next_ids: dict[str, int],
     chain: list[str],
+    outcome_log: OutcomeLog | None = None,
 ) -> list[Answer]:
     """Plan and write one batch inside the open transaction; answers in the order of ``items``.
 
     ``next_ids`` holds the next free id of ``checkins``, ``checkin_conflicts`` and
-    ``ledger_audit``; ``chain`` (one element) the audit chain so far. Both advance.
+    ``ledger_audit``; ``chain`` (one element) the audit chain so far. Both advance. Every
+    accepted, duplicate and conflicting check-in goes to ``outcome_log`` in the same
+    transaction, and its answer carries its ``log_index``.
     """
     now = dt.datetime.now(dt.UTC)
     sql = _Sql(conn)
@@ -464,6 +503,8 @@ def _write_batch(
             )
     if new_rows or conflicts:
         _audit(sql, now, new_ids, new_rows, conflict_ids, conflict_rows, next_ids, chain)
+    if outcome_log is not None:
+        _log_outcomes(sql.conn, outcome_log, items, answers, now)
     for i, item in enumerate(items):
         if answers[i] is None:  # a repeat within the batch
             answers[i] = answers[seen_keys[(item.device, item.idempotency_key)]]
@@ -485,6 +526,41 @@ def _write_batch(
         key_rows,
     )
     return [a for a in answers if a is not None]
+
+
+_LOGGED = {"accepted", "conflict", "refused"}
+
+
+def _log_outcomes(
+    conn: Connection,
+    outcome_log: OutcomeLog,
+    items: Sequence[Checkin],
+    answers: list[Answer | None],
+    now: dt.datetime,
+) -> None:
+    """Append the batch's outcomes in item order and put each one's log index in its answer."""
+    logged: list[tuple[int, dict[str, Any]]] = []
+    outcomes: list[Outcome] = []
+    for i, answer in enumerate(answers):
+        if answer is None or answer.replayed:
+            continue
+        body = orjson.loads(answer.body)
+        status = body.get("status")
+        if status not in _LOGGED or (status == "refused" and body.get("reason") != "duplicate"):
+            continue
+        item = items[i]
+        assert item.voter_hash is not None
+        kind = status if status != "refused" else "duplicate"
+        if kind == "accepted" and item.provisional_at is not None:
+            kind = "accepted_offline"
+        outcomes.append(Outcome(kind, item.station, item.device, now, item.voter_hash))
+        logged.append((i, body))
+    if not outcomes:
+        return
+    first = outcome_log.append(conn, outcomes)
+    for offset, (i, body) in enumerate(logged):
+        body["log_index"] = first + offset
+        answers[i] = Answer(answers[i].status_code, orjson.dumps(body))  # type: ignore[union-attr]
 
 
 class _Sql:

@@ -1,0 +1,182 @@
+"""The log in the ledger's database: the writer's appender, the keys, and reads for publishing.
+
+:class:`LedgerLog` is the ledger writer's :class:`~pollnet.link.ledger.OutcomeLog`: it appends
+each batch's outcomes to ``tlog_entries`` inside the batch's transaction, so an outcome is in the
+log if and only if it is in the ledger. Everything else here reads committed rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Connection, Engine
+
+from pollnet.errors import UserError
+from pollnet.link.ledger import Outcome
+from pollnet.link.pki import _write_public, _write_secret
+from pollnet.store.bulk import insert_many
+from pollnet.tlog import entry as entries
+from pollnet.tlog import merkle
+from pollnet.tlog.note import Signer, Verifier, parse_skey, parse_vkey
+
+LOG_KEY = "log.key"
+LOG_PUB = "log.pub"
+PUBLICATION_KEY = "publication.key"
+
+
+@dataclass(frozen=True)
+class LogKeys:
+    """The log's signing key and, until it is destroyed, the publication key."""
+
+    signer: Signer
+    publication_key: bytes | None
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.signer.verifier
+
+
+def init_keys(folder: Path, origin: str) -> LogKeys:
+    """Make the log's Ed25519 key (named ``origin``) and a fresh publication key in ``folder``.
+
+    Existing keys are kept (running it twice changes nothing); returns the keys.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / LOG_KEY).is_file():
+        signer = Signer.generate(origin)
+        _write_secret(folder / LOG_KEY, signer.skey.encode() + b"\n")
+        _write_public(folder / LOG_PUB, signer.verifier.vkey.encode() + b"\n")
+        _write_secret(folder / PUBLICATION_KEY, secrets.token_hex(32).encode() + b"\n")
+    return read_keys(folder)
+
+
+def read_keys(folder: Path) -> LogKeys:
+    """The keys in ``folder``; a :class:`UserError` when the log was never set up there."""
+    path = folder / LOG_KEY
+    if not path.is_file():
+        raise UserError.of(
+            "no transparency log keys in {folder}; run `pollnet log init` first",
+            file=str(folder),
+            folder=str(folder),
+        )
+    signer = parse_skey(path.read_text().strip())
+    pub = folder / PUBLICATION_KEY
+    publication = bytes.fromhex(pub.read_text().strip()) if pub.is_file() else None
+    return LogKeys(signer, publication)
+
+
+def read_verifier(folder: Path) -> Verifier:
+    """The log's public key (``log.pub``), what observers are given."""
+    return parse_vkey((folder / LOG_PUB).read_text().strip())
+
+
+def destroy_publication_key(folder: Path) -> bool:
+    """Overwrite and delete the publication key; True when there was one.
+
+    After this nobody can tell which ledger voter hash a published hash stands for: the log can
+    take no new entries, and the published hashes stay unlinkable for ever.
+    """
+    path = folder / PUBLICATION_KEY
+    if not path.is_file():
+        return False
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.write(secrets.token_bytes(size))
+        f.flush()
+        os.fsync(f.fileno())
+    path.unlink()
+    return True
+
+
+class LedgerLog:
+    """Appends the ledger's outcomes to ``tlog_entries`` in the writer's own transaction."""
+
+    def __init__(self, election: str, publication_key: bytes) -> None:
+        self.election = election
+        self.publication_key = publication_key
+        self.next_index = 0
+
+    def reload(self, conn: Connection) -> None:
+        self.next_index = log_size(conn)
+
+    def append(self, conn: Connection, outcomes: Sequence[Outcome]) -> int:
+        first = self.next_index
+        rows = []
+        for offset, outcome in enumerate(outcomes):
+            data = entries.encode(
+                entries.Entry(
+                    self.election,
+                    outcome.station,
+                    outcome.device,
+                    outcome.at,
+                    outcome.kind,
+                    entries.publication_hash(self.publication_key, outcome.voter_hash),
+                )
+            )
+            rows.append((first + offset, data, merkle.leaf_hash(data)))
+        insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), rows)
+        self.next_index = first + len(rows)
+        return first
+
+
+def log_size(conn: Connection) -> int:
+    """How many entries the log holds (committed, as seen by ``conn``)."""
+    value = conn.exec_driver_sql("SELECT coalesce(max(idx) + 1, 0) FROM tlog_entries").scalar()
+    return int(value or 0)
+
+
+def leaf_hashes(engine: Engine, start: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes]]:
+    """``(index, leaf hash)`` of every committed entry from ``start``, in order."""
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    sql = f"SELECT idx, leaf_hash FROM tlog_entries WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"
+    with engine.connect() as conn:
+        while True:
+            rows = conn.exec_driver_sql(sql, (start, chunk)).all()
+            for idx, h in rows:
+                yield int(idx), bytes(h)
+            if len(rows) < chunk:
+                return
+            start = int(rows[-1][0]) + 1
+
+
+def entry_range(engine: Engine, start: int, end: int) -> list[tuple[int, bytes]]:
+    """``(index, entry bytes)`` of the committed entries in ``[start, end)``, in order."""
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            f"SELECT idx, entry FROM tlog_entries WHERE idx >= {mark} AND idx < {mark}"
+            " ORDER BY idx",
+            (start, end),
+        ).all()
+    return [(int(i), bytes(e)) for i, e in rows]
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint row: what was signed, when, and the note with any cosignatures."""
+
+    size: int
+    root: bytes
+    signed_at: dt.datetime
+    note: str
+    cosigned: str | None
+
+
+def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
+    """The checkpoint of the largest size the log signed, or None before the first."""
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT size, root, signed_at, note, cosigned FROM tlog_checkpoints"
+            " ORDER BY size DESC LIMIT 1"
+        ).first()
+    if row is None:
+        return None
+    signed_at = row[2]
+    if isinstance(signed_at, str):
+        signed_at = dt.datetime.fromisoformat(signed_at)
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), signed_at, row[3], row[4])
