@@ -34,6 +34,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "devices": "devices:devices",
     "exchanges": "exchanges:exchanges",
     "fiber": "fiber:fiber",
+    "log": "log:log",
     "pki": "pki:pki",
     "plan": "plan:plan",
     "readiness": "readiness:readiness_cmd",

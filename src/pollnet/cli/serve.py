@@ -11,6 +11,8 @@ from pollnet.cli._common import App, Verbatim, pass_app
 from pollnet.i18n import tr
 from pollnet.link.service import link_settings
 from pollnet.link.service import serve as run_service
+from pollnet.tlog.config import tlog_settings
+from pollnet.tlog.service import open_transparency
 
 
 @click.command("serve")
@@ -23,9 +25,18 @@ from pollnet.link.service import serve as run_service
 )
 @click.option("--host", help="Address to listen on (default: settings [link] host, 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (0: a free one; default 8443).")
+@click.option(
+    "--public-port",
+    type=int,
+    help="Port of the transparency log's public API (0: a free one; default 8444).",
+)
 @pass_app
-def serve(app: App, pki_dir: Path | None, host: str | None, port: int | None) -> None:
+def serve(
+    app: App, pki_dir: Path | None, host: str | None, port: int | None, public_port: int | None
+) -> None:
     """Run the check-in and heartbeat service until interrupted."""
+    # With the transparency log set up (`pollnet log init`) every outcome goes to it too, and
+    # its checkpoints, tiles and receipts are served over plain HTTP on the public port.
     config = link_settings(app.settings)
     config = replace(
         config,
@@ -37,7 +48,25 @@ def serve(app: App, pki_dir: Path | None, host: str | None, port: int | None) ->
     def ready(url: str) -> None:
         click.echo(tr("listening on {url}", url=Verbatim(url)), err=True)
 
-    run_service(app.engine, config, lang=app.settings.lang, ready=ready)
+    tlog = tlog_settings(app.settings)
+    transparency = open_transparency(app.engine, tlog, config.policy.election)
+    if transparency is None:
+        run_service(app.engine, config, lang=app.settings.lang, ready=ready)
+        return
+    url = transparency.start(
+        tlog.public_host, tlog.public_port if public_port is None else public_port
+    )
+    click.echo(tr("transparency log on {url}", url=Verbatim(url)), err=True)
+    try:
+        run_service(
+            app.engine,
+            config,
+            lang=app.settings.lang,
+            ready=ready,
+            outcome_log=transparency.outcome_log,
+        )
+    finally:
+        transparency.stop()
 
 
 COMMANDS = [serve]

@@ -46,7 +46,7 @@ from pollnet.link.checkin import (
     parse_checkin,
 )
 from pollnet.link.heartbeat import HeartbeatBoard, parse_heartbeat
-from pollnet.link.ledger import LOOKUP_DIGEST, Answer, Ledger
+from pollnet.link.ledger import LOOKUP_DIGEST, Answer, Ledger, OutcomeLog
 from pollnet.link.listener import Gatekeeper, ListenerCollector, ListenerLimits, gate_factory
 from pollnet.link.metrics import CONTENT_TYPE, LinkMetrics
 from pollnet.link.pki import (
@@ -164,11 +164,12 @@ class LinkService:
         lang: str = "en",
         conflict_alert: int = 10,
         head_file: Path | None = None,
+        outcome_log: OutcomeLog | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.lang = lang
-        self.ledger = Ledger(engine, policy.election, lang=lang)
+        self.ledger = Ledger(engine, policy.election, lang=lang, outcome_log=outcome_log)
         self.board = HeartbeatBoard(engine, interval_s=heartbeat_seconds)
         self.metrics = LinkMetrics(
             self.board.readiness, conflict_alert=conflict_alert, heartbeat_writer=self.board.health
@@ -553,8 +554,12 @@ def serve(
     *,
     lang: str = "en",
     ready: Callable[[str], None] | None = None,
+    outcome_log: OutcomeLog | None = None,
 ) -> None:
-    """Run the service in the foreground until interrupted; ``ready`` gets the URL once bound."""
+    """Run the service in the foreground until interrupted; ``ready`` gets the URL once bound.
+
+    With ``outcome_log`` every outcome also goes to the transparency log (``pollnet.tlog``).
+    """
     app = LinkService(
         engine,
         config.pki_dir,
@@ -563,6 +568,7 @@ def serve(
         lang=lang,
         conflict_alert=config.conflict_alert,
         head_file=config.head_file,
+        outcome_log=outcome_log,
     )
     server = build_server(app, server_ssl_context(config.pki_dir), limits=config.limits)
     sock = bind(config.host, config.port)
@@ -602,6 +608,7 @@ def start_in_thread(
     conflict_alert: int = 10,
     head_file: Path | None = None,
     limits: ListenerLimits | None = None,
+    outcome_log: OutcomeLog | None = None,
 ) -> RunningService:
     """Start the service on a thread (tests, the simulator); returns once it accepts requests."""
     app = LinkService(
@@ -611,6 +618,7 @@ def start_in_thread(
         heartbeat_seconds=heartbeat_seconds,
         conflict_alert=conflict_alert,
         head_file=head_file,
+        outcome_log=outcome_log,
     )
     server = build_server(app, server_ssl_context(pki_dir), limits=limits)
     sock = bind(host, port)

@@ -20,6 +20,7 @@ from pollnet.errors import UserError
 from pollnet.link.ledger import Outcome
 from pollnet.link.pki import _write_public, _write_secret
 from pollnet.store.bulk import insert_many
+from pollnet.store.schema.tlog import tlog_checkpoints
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle
 from pollnet.tlog.note import Signer, Verifier, parse_skey, parse_vkey
@@ -180,3 +181,27 @@ def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
     if isinstance(signed_at, str):
         signed_at = dt.datetime.fromisoformat(signed_at)
     return StoredCheckpoint(int(row[0]), bytes(row[1]), signed_at, row[3], row[4])
+
+
+def save_checkpoint(engine: Engine, checkpoint: StoredCheckpoint) -> None:
+    """Persist a checkpoint the log just signed (before anyone is shown it)."""
+    with engine.begin() as conn:
+        conn.execute(
+            tlog_checkpoints.insert().values(
+                size=checkpoint.size,
+                root=checkpoint.root,
+                signed_at=checkpoint.signed_at,
+                note=checkpoint.note,
+                cosigned=checkpoint.cosigned,
+            )
+        )
+
+
+def save_cosigned(engine: Engine, size: int, cosigned: str) -> None:
+    """Keep the checkpoint of ``size`` with the witnesses' cosignatures collected for it."""
+    with engine.begin() as conn:
+        conn.execute(
+            tlog_checkpoints.update()
+            .where(tlog_checkpoints.c.size == size)
+            .values(cosigned=cosigned)
+        )

@@ -1,0 +1,170 @@
+"""The tree as C2SP tlog-tiles: tile paths, tile contents, and a compact tree that keeps them.
+
+A tile at level ``L`` holds up to 256 hashes of level ``8 * L`` of the Merkle tree (at level 0,
+leaf hashes); tile ``N`` starts at hash ``256 * N``. :class:`TiledTree` keeps the leaf hashes and
+the hashes of every full tile's subtree, which is all any proof needs: a subtree hash at another
+level is at most 128 hashes away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from pollnet.tlog import merkle
+
+TILE_WIDTH = 256
+TILE_HEIGHT = 8
+HASH = merkle.HASH_SIZE
+
+
+class TileError(ValueError):
+    """A tile path that is not one of a tlog-tiles log."""
+
+
+def index_path(n: int) -> str:
+    """``N`` as zero-padded 3-digit path elements, all but the last with an ``x``."""
+    parts = [f"{n % 1000:03d}"]
+    n //= 1000
+    while n > 0:
+        parts.append(f"x{n % 1000:03d}")
+        n //= 1000
+    return "/".join(reversed(parts))
+
+
+def tile_path(level: int | str, n: int, width: int = TILE_WIDTH) -> str:
+    """``tile/<L>/<N>[.p/<W>]``: a tile of hashes (level an int) or entries (``"entries"``)."""
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/{level}/{index_path(n)}{suffix}"
+
+
+def parse_tile_path(path: str) -> tuple[int | str, int, int]:
+    """``(level or "entries", N, width)`` of a path made by :func:`tile_path`."""
+    parts = path.split("/")
+    if len(parts) < 3 or parts[0] != "tile":
+        raise TileError(path)
+    level_text, rest = parts[1], parts[2:]
+    width = TILE_WIDTH
+    if len(rest) >= 2 and rest[-2].endswith(".p"):
+        if not rest[-1].isdigit() or rest[-1].startswith("0"):
+            raise TileError(path)
+        width = int(rest[-1])
+        rest = [*rest[:-2], rest[-2][:-2]]
+        if not 1 <= width < TILE_WIDTH:
+            raise TileError(path)
+    n = 0
+    for i, part in enumerate(rest):
+        digits = part[1:] if i < len(rest) - 1 and part.startswith("x") else part
+        if len(digits) != 3 or not digits.isdigit() or (i < len(rest) - 1) != part.startswith("x"):
+            raise TileError(path)
+        n = n * 1000 + int(digits)
+    if index_path(n) != "/".join(rest):
+        raise TileError(path)
+    level: int | str
+    if level_text == "entries":
+        level = "entries"
+    elif level_text.isdigit() and (level_text == "0" or not level_text.startswith("0")):
+        level = int(level_text)
+        if level > 63:
+            raise TileError(path)
+    else:
+        raise TileError(path)
+    return level, n, width
+
+
+def tiles_for(size: int) -> list[tuple[int, int, int]]:
+    """Every tile ``(level, N, width)`` of a tree of ``size`` leaves (full and partial)."""
+    out = []
+    level = 0
+    count = size
+    while count > 0:
+        full, partial = divmod(count, TILE_WIDTH)
+        out += [(level, n, TILE_WIDTH) for n in range(full)]
+        if partial:
+            out.append((level, full, partial))
+        count = full
+        level += 1
+    return out
+
+
+class TiledTree:
+    """An append-only tree keeping leaf hashes and every full tile's subtree hash, in bytearrays.
+
+    ``levels[k]`` holds the hashes at tree level ``8 * k``; 32 bytes a leaf in all (1.6 million
+    entries: 51 MB).
+    """
+
+    def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
+        self.levels: list[bytearray] = [bytearray()]
+        for h in leaf_hashes:
+            self.append(h)
+
+    @property
+    def size(self) -> int:
+        return len(self.levels[0]) // HASH
+
+    def append(self, leaf: bytes) -> None:
+        self.levels[0] += leaf
+        k = 0
+        while len(self.levels[k]) % (TILE_WIDTH * HASH) == 0:
+            row = self.levels[k]
+            start = len(row) - TILE_WIDTH * HASH
+            h = _reduce([bytes(row[i : i + HASH]) for i in range(start, len(row), HASH)])
+            k += 1
+            if k == len(self.levels):
+                self.levels.append(bytearray())
+            self.levels[k] += h
+
+    def _hashes(self, k: int, start: int, count: int) -> list[bytes]:
+        row = self.levels[k]
+        return [bytes(row[i * HASH : (i + 1) * HASH]) for i in range(start, start + count)]
+
+    def hash_at(self, level: int, n: int) -> bytes:
+        """The hash of the perfect subtree at ``level``, position ``n`` (it must be complete)."""
+        k, rest = divmod(level, TILE_HEIGHT)
+        width = 1 << rest
+        hashes = self._hashes(k, n * width, width)
+        if len(hashes[-1]) != HASH:
+            raise merkle.ProofError("that subtree is not complete")
+        return _reduce(hashes)
+
+    def root(self, size: int | None = None) -> bytes:
+        return merkle.tree_hash(self.hash_at, self.size if size is None else size)
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return merkle.inclusion_proof(self.hash_at, index, size)
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        return merkle.consistency_proof(self.hash_at, old, new)
+
+    def tile(self, level: int, n: int, width: int, size: int) -> bytes:
+        """The bytes of tile ``(level, n)`` of width ``width``, if a tree of ``size`` has it."""
+        available = size // TILE_WIDTH**level - n * TILE_WIDTH
+        if level >= len(self.levels) or width > min(available, TILE_WIDTH) or width < 1:
+            raise TileError(tile_path(level, n, width))
+        start = n * TILE_WIDTH * HASH
+        return bytes(self.levels[level][start : start + width * HASH])
+
+
+def _reduce(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect tree over ``hashes`` (a power of two of them)."""
+    row = list(hashes)
+    while len(row) > 1:
+        row = [merkle.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+    return row[0]
+
+
+def tree_from_tiles(size: int, fetch: Callable[[int, int, int], bytes]) -> TiledTree:
+    """Rebuild the tree of ``size`` leaves from its tiles; ``fetch(level, n, width)`` -> bytes.
+
+    Only level 0 is fetched; the levels above are recomputed (an observer checks them this way).
+    """
+    tree = TiledTree()
+    for level, n, width in tiles_for(size):
+        if level != 0:
+            continue
+        data = fetch(0, n, width)
+        if len(data) != width * HASH:
+            raise TileError(tile_path(0, n, width))
+        for i in range(width):
+            tree.append(data[i * HASH : (i + 1) * HASH])
+    return tree
