@@ -154,3 +154,52 @@ def test_global_options_work_before_and_after_the_subcommand(
     # a wrong value after the subcommand is a usage error, as before it
     code, _, err = run("stations", "list", "--lang", "de")
     assert code == 2
+
+
+def _help_texts() -> dict[str, str]:
+    """Every text ``--help`` shows, anywhere in the command tree -> where it comes from."""
+    import click
+
+    from pollnet.cli import cli
+    from pollnet.cli._help import first_sentence, paragraphs
+
+    texts: dict[str, str] = {}
+    ctx = click.Context(cli)
+
+    def walk(command: click.Command, path: str) -> None:
+        for part in paragraphs(command.help or ""):
+            texts.setdefault(part, path)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.help:
+                texts.setdefault(" ".join(param.help.split()), f"{path} {param.opts[0]}")
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None
+                texts.setdefault(first_sentence(sub.help or ""), f"{path} {name}")
+                walk(sub, f"{path} {name}")
+
+    walk(cli, "pollnet")
+    texts.pop("", None)
+    return texts
+
+
+def test_every_help_text_has_a_persian_translation() -> None:
+    from pollnet.i18n import catalog
+
+    fa = catalog("fa")
+    missing = {text: where for text, where in _help_texts().items() if text not in fa}
+    assert not missing, "help without Persian:\n" + "\n".join(
+        f"{where}: {text!r}" for text, where in sorted(missing.items(), key=lambda kv: kv[1])
+    )
+
+
+def test_a_subcommands_whole_help_is_persian(tmp_path: Path) -> None:
+    result = pollnet("--lang", "fa", "audit", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    # every paragraph of the description and every option's help, not only the summary
+    assert "بررسی دفتر ثبت" in result.stdout and "دفتر با سرِ امضاشده" in result.stdout
+    assert "پوشهٔ PKI." in result.stdout
+    assert "It is also checked" not in result.stdout and "PKI folder." not in result.stdout
+    english = pollnet("audit", "--help", "--lang", "en", cwd=tmp_path)
+    assert english.stdout.startswith("Usage: ") and "PKI folder." in english.stdout

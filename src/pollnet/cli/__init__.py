@@ -171,7 +171,7 @@ class _LazyGroup(click.Group):
 def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path | None) -> None:
     """pollnet: connect every polling station to a secure fiber network.
 
-    ``--db``, ``--lang`` and ``--config`` may also follow the subcommand.
+    --db, --lang and --config may also follow the subcommand.
     """
     if lang:  # so that an error in the settings file is already in the chosen language
         set_language(lang)

@@ -14,7 +14,7 @@ import click
 
 from pollnet.i18n import catalog, current_language, gettext
 
-__all__ = ["HelpContext", "first_sentence", "translate_help"]
+__all__ = ["HelpContext", "first_sentence", "paragraphs", "translate_help"]
 
 _TRUNCATED = "..."
 
@@ -29,9 +29,15 @@ def first_sentence(text: str) -> str:
     return " ".join(words)
 
 
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a help text, each on one line (how the catalogs hold them)."""
+    return [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+
+
 def _lookup(text: str) -> str:
     """``text`` in the active language; a summary cut short by click is found by its start."""
     lang = current_language()
+    text = " ".join(text.split())
     translated = gettext(text, lang)
     if translated != text or lang == "en" or not text.endswith(_TRUNCATED):
         return translated
@@ -60,7 +66,8 @@ class TranslatingFormatter(click.HelpFormatter):
         super().write_heading(gettext(heading))
 
     def write_text(self, text: str) -> None:
-        super().write_text(_lookup(text))
+        # a description is looked up paragraph by paragraph, so that each has its own entry
+        super().write_text("\n\n".join(_lookup(part) for part in paragraphs(text)))
 
     def write_dl(
         self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
