@@ -93,3 +93,11 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
         assert (done.returncode != 0) == expect_error, f"$ {command}\n{done.stdout}"
         assert "Traceback" not in done.stdout, f"$ {command}\n{done.stdout}"
         assert printed == [comparable(line) for line in shown], f"$ {command}\n{done.stdout}"
+    # the status sheets drawn from OpenStreetMap streets carry its credit, like the plan's lists
+    from openpyxl import load_workbook
+
+    from pollnet.plan.export import OSM_ATTRIBUTION
+
+    book = load_workbook(work / "east-permits.xlsx", read_only=True)
+    about = [c for row in book.worksheets[1].iter_rows(values_only=True) for c in row]
+    assert OSM_ATTRIBUTION in about

@@ -16,6 +16,7 @@ from pollnet.cli.areas import area_filters, area_options
 from pollnet.errors import NotFoundError, UserError
 from pollnet.i18n import format_date, gettext, parse_date, tr
 from pollnet.model import Agency
+from pollnet.plan import store as plan_store
 from pollnet.rollout import store as rollout_store
 from pollnet.rollout.sheets import export_sheet, kind_label, read_updates, status_label
 from pollnet.rollout.status import SETTABLE, STATUSES, StatusUpdate
@@ -245,8 +246,15 @@ def export_cmd(
         orders, states = rollout_store.require_work_orders(app.engine)
         orders = in_areas(orders, filters)
         sites = {r.code: (r.site, r.address) for r in list_stations(app.engine)}
+        plan = plan_store.plan_parameters(app.engine, orders.plan_id) if orders.plan_id else {}
         count = export_sheet(
-            path, orders, states, agency=agency, lang=app.settings.lang, sites=sites
+            path,
+            orders,
+            states,
+            agency=agency,
+            lang=app.settings.lang,
+            sites=sites,
+            attribution=plan.get("street_attribution"),
         )
     stdout().print(tr("{count} work orders written to {path}", count=count, path=str(path)))
 

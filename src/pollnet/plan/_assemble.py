@@ -423,8 +423,19 @@ class Assembler:
             bom=tuple(bom),
             totals=totals,
             exchanges=tuple(exchange_plans),
-            parameters=self.params.as_dict(),
+            parameters=self._parameters(),
         )
+
+    def _parameters(self) -> dict[str, Any]:
+        """The design settings used, and the credit the street data asks for (OpenStreetMap's
+        when the streets came from there), so that every product of the plan can carry it."""
+        from pollnet.plan.export import attribution_for
+
+        parameters = self.params.as_dict()
+        attribution = attribution_for(self.g)
+        if attribution:
+            parameters["street_attribution"] = attribution
+        return parameters
 
     def _route_coords(self, edges: tuple[int, ...], start_node: int) -> Coords:
         out: list[tuple[float, float]] = []

@@ -123,6 +123,13 @@ def latest_plan_id(engine: Engine) -> str | None:
     return None if value is None else str(value)
 
 
+def plan_parameters(engine: Engine, plan_id: str) -> dict[str, Any]:
+    """The stored design settings of one plan (without loading the plan), empty when unknown."""
+    with engine.connect() as conn:
+        value = conn.scalar(sa.select(t.plans.c.parameters).where(t.plans.c.id == plan_id))
+    return dict(json.loads(value)) if value else {}
+
+
 def load_plan(engine: Engine, plan_id: str) -> Plan:
     """The plan stored under ``plan_id``; :class:`NotFoundError` when there is none."""
     with engine.connect() as conn:

@@ -117,12 +117,14 @@ def export_sheet(
     agency: str | None = None,
     lang: str = "fa",
     sites: Mapping[str, tuple[str, str]] | None = None,
+    attribution: str | None = None,
 ) -> int:
     """Write the status sheet of ``agency`` (all agencies when None) to ``path`` (XLSX).
 
     ``sites`` (station code -> (site name, address)) puts the school's name and address next
-    to the station code of a station's work, so a school's staff can find it. Returns the
-    number of work orders written.
+    to the station code of a station's work, so a school's staff can find it. ``attribution``
+    (OpenStreetMap's, when the plan's streets came from there) goes on a second sheet, which
+    the import does not read. Returns the number of work orders written.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -180,6 +182,12 @@ def export_sheet(
         sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[key]
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{count + 1}"
+    if attribution:
+        about = book.create_sheet(gettext("About", lang)[:31])
+        about.sheet_view.rightToLeft = lang == "fa"
+        append_row(about, [gettext("street data", lang), attribution])
+        about.column_dimensions["A"].width = 28
+        about.column_dimensions["B"].width = 70
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return count
