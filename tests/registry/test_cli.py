@@ -71,7 +71,7 @@ def test_invalid_rows_exit_1_listing_every_error(run, tmp_path: Path) -> None:  
         f"2 rows rejected; written with their reasons to {source}.rejects.csv"
     )
     code, _, err = run("--lang", "fa", "stations", "import", str(source))
-    assert code == 1 and err.startswith(f"خطا: {source}, ردیف ۱, ستون lat: به نظر می‌رسد")
+    assert code == 1 and err.startswith(f"خطا: {source}، ردیف ۱، ستون lat: به نظر می‌رسد")
 
 
 def test_user_errors_and_usage_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -263,4 +263,4 @@ def test_errors_in_persian_name_row_and_column_in_persian(tmp_path: Path) -> Non
     engine = open_store(f"sqlite:///{tmp_path / 'fa.db'}")
     with pytest.raises(UserError) as caught:
         import_stations(engine, path, settings=Settings())
-    assert caught.value.render("fa") == [f"{path}, ردیف ۲, ستون تعداد واجدین: عدد صحیح نیست: زیاد"]
+    assert caught.value.render("fa") == [f"{path}، ردیف ۲، ستون تعداد واجدین: عدد صحیح نیست: زیاد"]

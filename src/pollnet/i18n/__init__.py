@@ -162,10 +162,11 @@ def localise_value(value: Any, lang: str | None = None) -> Any:
 
 def format_location(where: Location, lang: str | None = None) -> str:
     """``file, row N, column C`` (``file, feature N, column C`` for a geographic file's
-    feature) in ``lang``; empty when nothing is known.
+    feature) in ``lang``, with the Persian comma in Persian; empty when nothing is known.
 
     A ``column`` starting with ``--`` is a command-line option and is named as one.
     """
+    lang = lang or current_language()
     parts = []
     if where.file:
         parts.append(where.file)
@@ -177,4 +178,4 @@ def format_location(where: Location, lang: str | None = None) -> str:
         parts.append(tr("option {option}", lang, option=where.column))
     elif where.column:
         parts.append(tr("column {column}", lang, column=where.column))
-    return ", ".join(parts)
+    return ("، " if lang == "fa" else ", ").join(parts)
