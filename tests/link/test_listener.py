@@ -52,10 +52,39 @@ def serving(pki_dir: Path, folder: Path, **limits: object) -> Iterator[RunningSe
 
 
 def raw(service: RunningService, source: str = "127.0.0.2") -> socket.socket:
-    """An idle TCP connection to the service from ``source``: no TLS, nothing sent."""
+    """A stalled connection to the service from ``source``: the first byte of a TLS record,
+    then nothing (a silent one never reaches the service: see the test of silent ones)."""
+    sock = silent(service, source)
+    sock.sendall(b"\x16")
+    time.sleep(0.001)
+    return sock
+
+
+def silent(service: RunningService, source: str = "127.0.0.2") -> socket.socket:
+    """A TCP connection to the service from ``source`` that sends nothing."""
     sock = socket.create_connection(("127.0.0.1", service.port), source_address=(source, 0))
     sock.settimeout(5)
     return sock
+
+
+def test_silent_connections_are_held_by_the_kernel_and_dropped_on_arrival(
+    flood_pki: Path, tmp_path: Path
+) -> None:
+    """300 connections that send nothing take no place in the service's pools (more than the
+    handshake pool holds), and are dropped as soon as the kernel hands them over."""
+    with serving(flood_pki, tmp_path, handshake_timeout_s=1.0, max_handshakes=50) as service:
+        quiet = [silent(service, f"127.0.0.{2 + n % 10}") for n in range(300)]
+        time.sleep(0.3)
+        metrics = _metrics(flood_pki, service)
+        assert 'pollnet_listener_connections{state="handshake"} 0.0' in metrics
+        assert 'reason="evicted_handshake"' not in metrics
+        assert served(flood_pki, service) == 200
+        assert all(closed_by_peer(s, 8.0) for s in quiet)
+        assert 'pollnet_listener_refused_total{reason="silent"} 300.0' in _metrics(
+            flood_pki, service
+        )
+        for s in quiet:
+            s.close()
 
 
 def closed_by_peer(sock: socket.socket, within_s: float) -> bool:
@@ -169,6 +198,39 @@ def test_a_flood_of_idle_connections_leaves_devices_served(flood_pki: Path, tmp_
         for s in flood:
             s.close()
         assert 'reason="evicted_handshake"}' in _metrics(flood_pki, service)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_memory_of_aborted_handshakes_is_given_back(flood_pki: Path, tmp_path: Path) -> None:
+    """1,500 connections that send half a ClientHello and reset: each left 256 KB of TLS
+    buffer until its handshake time was up, and the heap kept the memory afterwards (the
+    service grew by about 50 KB per aborted handshake, for ever). Once the burst is over it
+    is given back."""
+    hello = bytes.fromhex("16030100c8010000c40303") + bytes(32)
+    reset = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # SO_LINGER on, 0 s: close with a reset
+    with serving(flood_pki, tmp_path, handshake_timeout_s=1.0) as service:
+        assert served(flood_pki, service) == 200
+        before = _rss_mb()
+        for n in range(1500):
+            sock = socket.create_connection(
+                ("127.0.0.1", service.port), source_address=(f"127.0.0.{2 + n % 40}", 0)
+            )
+            sock.sendall(hello)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, reset)
+            sock.close()
+        deadline = time.monotonic() + 60
+        while "pollnet_listener_memory_trims_total 1.0" not in _metrics(flood_pki, service):
+            assert time.monotonic() < deadline, "the memory was never given back"
+            time.sleep(0.5)
+        grown = _rss_mb() - before
+        assert grown < 25, f"{grown:.0f} MB kept after 1,500 aborted handshakes"
+        assert served(flood_pki, service) == 200
 
 
 def test_the_open_file_limit_is_raised_and_checked() -> None:

@@ -3,6 +3,10 @@ certificate.
 
 Every TCP connection passes a :class:`Gatekeeper` before any TLS work:
 
+- a connection that sends nothing is held by the kernel, not the service: the listening socket
+  defers accept until the first byte (``TCP_DEFER_ACCEPT`` for ``handshake_timeout_s``, see
+  :func:`defer_accept`), and one the kernel hands over still silent when that time is up is
+  dropped at once (``reason="silent"``), so idle connections never take a place in the pools;
 - at most ``max_connections_per_address`` open connections per client address (beyond: reset);
 - at most ``max_handshakes`` connections still in their TLS handshake; a new one evicts the
   oldest (an idle connection that sends no certificate loses its place to one that arrives),
@@ -24,8 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import logging
+import math
 import resource
+import select
+import socket
 import ssl
 import time
 from collections import OrderedDict
@@ -101,17 +111,80 @@ def resolve_limits(limits: ListenerLimits) -> ListenerLimits:
     return replace(limits, max_connections=wanted)
 
 
-class Gatekeeper:
-    """Counts connections per address, in handshake and established; decides who gets in."""
+def defer_accept(sock: socket.socket, seconds: float) -> bool:
+    """Have the kernel hold a connection on the listening ``sock`` until its first byte, for
+    up to ``seconds`` (``TCP_DEFER_ACCEPT``, Linux); whether ``sock`` now defers."""
+    option = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    if option is None:  # pragma: no cover - not Linux
+        return False
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, max(1, math.ceil(seconds)))
+    return defers_accept(sock)
 
-    def __init__(self, limits: ListenerLimits) -> None:
+
+def defers_accept(sock: socket.socket) -> bool:
+    """Whether the listening ``sock`` holds silent connections in the kernel."""
+    option = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    try:
+        return option is not None and sock.getsockopt(socket.IPPROTO_TCP, option) > 0
+    except OSError:  # pragma: no cover - not a TCP socket
+        return False
+
+
+def _has_bytes(transport: asyncio.BaseTransport) -> bool:
+    """Whether the client of ``transport`` has sent anything yet (or closed)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:  # pragma: no cover - every TCP transport has one
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+TRIM_AFTER_FAILED = 64
+"""Failed handshakes after which the heap's free memory is handed back to the system."""
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    if name is None:  # pragma: no cover - every Linux has a C library
+        return None
+    trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    return trim
+
+
+def release_free_memory() -> bool:
+    """Give the memory the heap holds but no longer uses back to the system (glibc); whether
+    it could be asked."""
+    trim = _malloc_trim()
+    if trim is None:  # pragma: no cover - not glibc
+        return False
+    trim(0)
+    return True
+
+
+class Gatekeeper:
+    """Counts connections per address, in handshake and established; decides who gets in.
+
+    ``deferred``: the listening socket defers accept (:func:`defer_accept`), so a connection
+    that arrives with nothing to read has been silent for the whole handshake time.
+    """
+
+    def __init__(self, limits: ListenerLimits, *, deferred: bool = False) -> None:
         limits = resolve_limits(limits)
         self.limits = limits
+        self.deferred = deferred
         self.max_connections: int = limits.max_connections or 1
         self.by_address: dict[str, int] = {}
         self.handshaking: OrderedDict[int, asyncio.Transport] = OrderedDict()
         self.established = 0
         self.refused: dict[str, int] = {}
+        self.trims = 0
+        self._failed_since_trim = 0
+        self._trim_pending = False
+        self._last_failed_at = 0.0
         self._warned_at: dict[str, float] = {}
 
     def admit(self, address: str) -> bool:
@@ -132,6 +205,30 @@ class Gatekeeper:
 
     def handshake_ended(self, transport: asyncio.BaseTransport) -> None:
         self.handshaking.pop(id(transport), None)
+
+    def handshake_failed(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A handshake failed or was cut off. Its TLS state (256 KB of buffer in uvloop) is
+        held until the handshake time is up, even when the client reset the connection; the
+        heap keeps that memory once freed, so a burst of aborted handshakes would leave the
+        service at its peak for ever. When a burst is over and its TLS state gone (the
+        handshake time after its last failure), the free memory is given back (glibc's
+        ``malloc_trim``: a few milliseconds at most)."""
+        self._failed_since_trim += 1
+        self._last_failed_at = loop.time()
+        if self._trim_pending or self._failed_since_trim < TRIM_AFTER_FAILED:
+            return
+        self._trim_pending = True
+        loop.call_later(self.limits.handshake_timeout_s + 1.0, self._trim, loop)
+
+    def _trim(self, loop: asyncio.AbstractEventLoop) -> None:
+        settled_at = self._last_failed_at + self.limits.handshake_timeout_s + 1.0
+        if loop.time() < settled_at:  # the burst went on: wait for its end
+            loop.call_at(settled_at, self._trim, loop)
+            return
+        self._trim_pending = False
+        self._failed_since_trim = 0
+        if release_free_memory():
+            self.trims += 1
 
     def establish(self) -> bool:
         """Whether a connection that passed its handshake is served (else: shed)."""
@@ -201,6 +298,12 @@ class GateProtocol(asyncio.Protocol):
         transport = cast(asyncio.Transport, base)
         peer = transport.get_extra_info("peername")
         self._address = str(peer[0]) if peer else ""
+        if self._keeper.deferred and not _has_bytes(transport):
+            # the kernel held it for the handshake time and it said nothing: never admitted
+            self._keeper.refuse("silent")
+            transport.abort()
+            self._closed = True
+            return
         if not self._keeper.admit(self._address):
             transport.abort()
             self._closed = True
@@ -242,6 +345,7 @@ class GateProtocol(asyncio.Protocol):
             # TLS layer wakes its waiter with no exception when the connection is lost).
             if tls is None or self._closed or tls.is_closing() or transport.is_closing():
                 self._keeper.refuse("handshake")
+                self._keeper.handshake_failed(self._loop)
                 transport.abort()
                 return
             established = self._keeper.establish()
@@ -388,12 +492,18 @@ class ListenerCollector(Collector):
         counter = CounterMetricFamily(
             "pollnet_listener_refused",
             "Connections refused or dropped by the listener, by reason (per_address,"
-            " evicted_handshake, handshake, overloaded, slow_request).",
+            " evicted_handshake, handshake, overloaded, silent, slow_request).",
             labels=["reason"],
         )
         for reason, count in sorted(keeper.refused.items()):
             counter.add_metric([reason], float(count))
         yield counter
+        trims = CounterMetricFamily(
+            "pollnet_listener_memory_trims",
+            "Times the heap's free memory was given back after a burst of failed handshakes.",
+        )
+        trims.add_metric([], float(keeper.trims))
+        yield trims
 
 
 __all__ = [
@@ -401,7 +511,10 @@ __all__ = [
     "Gatekeeper",
     "ListenerCollector",
     "ListenerLimits",
+    "defer_accept",
+    "defers_accept",
     "gate_factory",
     "raise_open_file_limit",
+    "release_free_memory",
     "resolve_limits",
 ]

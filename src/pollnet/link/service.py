@@ -47,7 +47,14 @@ from pollnet.link.checkin import (
 )
 from pollnet.link.heartbeat import HeartbeatBoard, parse_heartbeat
 from pollnet.link.ledger import LOOKUP_DIGEST, Answer, Ledger, OutcomeLog
-from pollnet.link.listener import Gatekeeper, ListenerCollector, ListenerLimits, gate_factory
+from pollnet.link.listener import (
+    Gatekeeper,
+    ListenerCollector,
+    ListenerLimits,
+    defer_accept,
+    defers_accept,
+    gate_factory,
+)
 from pollnet.link.metrics import CONTENT_TYPE, LinkMetrics
 from pollnet.link.pki import (
     DeviceIdentity,
@@ -505,15 +512,17 @@ def build_server(
     *,
     log_level: str = "warning",
     limits: ListenerLimits | None = None,
+    listening: socket.socket | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for ``app`` with mutual TLS, httptools and uvloop (when installed).
 
     TLS is done by the listener's gate (:mod:`pollnet.link.listener`), which bounds handshake
     and request time and the number of connections per address and in total (``limits``; the
-    open-file limit is raised and checked here).
+    open-file limit is raised and checked here). ``listening`` is the socket it will serve
+    (:func:`bind`): when that defers accept, silent connections are dropped on arrival.
     """
     limits = limits or ListenerLimits()
-    gatekeeper = Gatekeeper(limits)
+    gatekeeper = Gatekeeper(limits, deferred=listening is not None and defers_accept(listening))
     app.metrics.registry.register(ListenerCollector(gatekeeper))
     try:
         import uvloop  # noqa: F401
@@ -538,10 +547,14 @@ def build_server(
     return uvicorn.Server(config)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: a free one)."""
+def bind(
+    host: str, port: int, *, silent_s: float = ListenerLimits.handshake_timeout_s
+) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one) on which the kernel holds
+    a connection that sends nothing for up to ``silent_s`` seconds (:func:`defer_accept`)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    defer_accept(sock, silent_s)
     sock.bind((host, port))
     sock.listen(4096)
     sock.set_inheritable(True)
@@ -570,8 +583,10 @@ def serve(
         head_file=config.head_file,
         outcome_log=outcome_log,
     )
-    server = build_server(app, server_ssl_context(config.pki_dir), limits=config.limits)
-    sock = bind(config.host, config.port)
+    sock = bind(config.host, config.port, silent_s=config.limits.handshake_timeout_s)
+    server = build_server(
+        app, server_ssl_context(config.pki_dir), limits=config.limits, listening=sock
+    )
     _quiet_garbage_collector()
     if ready is not None:
         ready(f"https://{config.host}:{sock.getsockname()[1]}")
@@ -620,8 +635,9 @@ def start_in_thread(
         head_file=head_file,
         outcome_log=outcome_log,
     )
-    server = build_server(app, server_ssl_context(pki_dir), limits=limits)
-    sock = bind(host, port)
+    limits = limits or ListenerLimits()
+    sock = bind(host, port, silent_s=limits.handshake_timeout_s)
+    server = build_server(app, server_ssl_context(pki_dir), limits=limits, listening=sock)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="link-service", daemon=True
     )
