@@ -5,8 +5,9 @@ Every TCP connection passes a :class:`Gatekeeper` before any TLS work:
 
 - a connection that sends nothing is held by the kernel, not the service: the listening socket
   defers accept until the first byte (``TCP_DEFER_ACCEPT`` for ``handshake_timeout_s``, see
-  :func:`defer_accept`), and one the kernel hands over still silent when that time is up is
-  dropped at once (``reason="silent"``), so idle connections never take a place in the pools;
+  :func:`defer_accept`); one the kernel hands over still silent waits outside the handshake
+  pool for the handshake time, then is dropped (``reason="silent"``), so idle connections never
+  take a place in the pools;
 - at most ``max_connections_per_address`` open connections per client address (beyond: reset);
 - at most ``max_handshakes`` connections still in their TLS handshake; a new one evicts the
   oldest (an idle connection that sends no certificate loses its place to one that arrives),
@@ -292,26 +293,26 @@ class GateProtocol(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._transport: asyncio.Transport | None = None
         self._silence: asyncio.TimerHandle | None = None
+        self._silent = False
         self._deadline = 0.0
 
     def connection_made(self, base: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, base)
         peer = transport.get_extra_info("peername")
         self._address = str(peer[0]) if peer else ""
-        if self._keeper.deferred and not _has_bytes(transport):
-            # the kernel held it for the handshake time and it said nothing: never admitted
-            self._keeper.refuse("silent")
-            transport.abort()
-            self._closed = True
-            return
         if not self._keeper.admit(self._address):
             transport.abort()
             self._closed = True
             return
-        self._keeper.handshake_started(transport)
         self._transport = transport
         # Nothing is spent on TLS before the client's first byte: an idle connection costs a
-        # socket and this object, and is dropped when its handshake time is up.
+        # socket and this object, and is dropped when its handshake time is up. One the kernel
+        # held for that time and hands over still silent waits outside the handshake pool (it
+        # neither evicts nor can be evicted by a device that speaks); dropping it at once would
+        # only have its sender reopen it at once.
+        self._silent = self._keeper.deferred and not _has_bytes(transport)
+        if not self._silent:
+            self._keeper.handshake_started(transport)
         self._deadline = self._loop.time() + self._keeper.limits.handshake_timeout_s
         self._silence = self._loop.call_later(self._keeper.limits.handshake_timeout_s, self._mute)
 
@@ -319,7 +320,7 @@ class GateProtocol(asyncio.Protocol):
         """No byte within the handshake time: drop the connection."""
         self._silence = None
         if self._task is None and self._transport is not None:
-            self._keeper.refuse("handshake")
+            self._keeper.refuse("silent" if self._silent else "handshake")
             self._transport.abort()
 
     async def _upgrade(self, transport: asyncio.Transport) -> None:
@@ -402,6 +403,9 @@ class GateProtocol(asyncio.Protocol):
                 if self._silence is not None:
                     self._silence.cancel()
                     self._silence = None
+                if self._silent:  # it speaks at last: now it is a handshake like any other
+                    self._silent = False
+                    self._keeper.handshake_started(self._transport)
                 self._task = self._loop.create_task(self._upgrade(self._transport))
         elif self._target is not None:
             self._target.data_received(data)
