@@ -212,3 +212,31 @@ def test_proofs_at_the_national_electorate_stay_small() -> None:
     size = 61_000_000
     worst = max(merkle.proof_size(i, size) for i in (0, size // 2, size - 1, 2**25, 2**25 - 1))
     assert worst == 26
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 600), min_size=1, max_size=4))
+def test_a_compact_range_extends_to_the_same_root(chunks: list[int]) -> None:
+    """An observer keeps only the compact range; leaves and whole aligned subtrees extend it
+    to the root the full tree has."""
+    tree = MemoryTree()
+    compact = merkle.CompactRange()
+    for chunk in chunks:
+        leaves = [merkle.leaf_hash(f"{tree.size + i}".encode()) for i in range(chunk)]
+        for leaf in leaves:
+            tree.append_hash(leaf)
+        i = 0
+        while i < len(leaves):
+            if compact.size % 256 == 0 and len(leaves) - i >= 256:
+                compact.append_subtree(MemoryTree(leaves[i : i + 256]).root(), 8)
+                i += 256
+            else:
+                compact.append(leaves[i])
+                i += 1
+        assert compact.root() == tree.root()
+        assert merkle.CompactRange(compact.size, compact.hashes).root() == tree.root()
+    with pytest.raises(ProofError):
+        merkle.CompactRange(3, [tree.root()])
+    if compact.size % 256:
+        with pytest.raises(ProofError):
+            compact.append_subtree(bytes(32), 8)

@@ -116,10 +116,11 @@ def test_checkpoints_tiles_and_receipts_verify(tmp_path: Path) -> None:
     head, _, in_receipt = receipt.partition("\n\n")
     assert in_receipt == publisher.checkpoint()
     lines = head.split("\n")
-    assert lines[:2] == ["c2sp.org/tlog-proof@v1", "index 300"]
-    proof = [base64.b64decode(x) for x in lines[2:]]
-    leaf = rebuilt.hash_at(0, 300)
-    merkle.verify_inclusion(300, size, leaf, proof, signed.checkpoint.root)
+    assert lines[0] == "c2sp.org/tlog-proof@v1" and lines[2] == "index 300"
+    extra = base64.b64decode(lines[1].removeprefix("extra "))
+    assert entries.decode(extra) == decoded[300]
+    proof = [base64.b64decode(x) for x in lines[3:]]
+    merkle.verify_inclusion(300, size, merkle.leaf_hash(extra), proof, signed.checkpoint.root)
 
     # No new entries: no new checkpoint. New entries: one once the interval has passed.
     assert not publisher.step()

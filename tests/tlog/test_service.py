@@ -59,9 +59,7 @@ def test_an_accepted_check_in_carries_its_index_and_a_receipt_proves_it(tmp_path
             again = device.post("/v1/checkins", json=checkin_body(national_code(1)))
         assert [r.status_code for r in (first, second, again)] == [201, 201, 409]
         assert [r.json()["log_index"] for r in (first, second, again)] == [0, 1, 2]
-        transparency.publisher.step()
-        transparency.publisher._signed_clock = -1e18
-        transparency.publisher.step()
+        transparency.publisher.step(force=True)
         with httpx.Client(base_url=url) as public:
             checkpoint = public.get("/checkpoint").text
             receipt = public.get(f"/proof/{second.json()['log_index']}").text
@@ -72,7 +70,7 @@ def test_an_accepted_check_in_carries_its_index_and_a_receipt_proves_it(tmp_path
     signed = note.open_checkpoint(checkpoint, keys.verifier)
     assert signed.checkpoint.size == 3
     head, _, _ = receipt.partition("\n\n")
-    proof = [base64.b64decode(line) for line in head.split("\n")[2:]]
+    proof = [base64.b64decode(line) for line in head.split("\n")[3:]]
     merkle.verify_inclusion(1, 3, level0[32:64], proof, signed.checkpoint.root)
 
 
@@ -96,9 +94,15 @@ def test_log_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert code == 0 and "5 entries" in out
     assert note.open_checkpoint((tmp_path / "out" / "checkpoint").read_text(), keys.verifier)
     code, out, _ = run("--lang", "en", "log", "receipt", "4", "--out", "r.tlog-proof")
-    assert code == 0 and (tmp_path / "r.tlog-proof").read_text().startswith(
-        "c2sp.org/tlog-proof@v1\nindex 4\n"
+    assert code == 0 and "receipt written" in out
+    (tmp_path / "policy").write_text(f"log {keys.verifier.vkey}\nquorum none\n")
+    code, out, _ = run("--lang", "en", "observe", "receipt", "r.tlog-proof", "--policy", "policy")
+    assert code == 0 and "receipt verified: entry 4 of 5, accepted at station ST-1" in out
+    (tmp_path / "r.tlog-proof").write_text(
+        (tmp_path / "r.tlog-proof").read_text().replace("index 4", "index 3")
     )
+    code, out, err = run("--lang", "en", "observe", "receipt", "r.tlog-proof", "--policy", "policy")
+    assert code == 1 and "inclusion proof does not verify" in out + err
     code, out, err = run("--lang", "en", "log", "receipt", "5")
     assert code == 1 and "not in a signed checkpoint" in out + err
     code, out, _ = run("--lang", "en", "log", "destroy-publication-key")

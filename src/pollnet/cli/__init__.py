@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "exchanges": "exchanges:exchanges",
     "fiber": "fiber:fiber",
     "log": "log:log",
+    "observe": "observe:observe",
     "pki": "pki:pki",
     "plan": "plan:plan",
     "readiness": "readiness:readiness_cmd",
@@ -48,6 +49,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "streets": "streets:streets",
     "synth": "synth:synth",
     "towers": "coverage:towers",
+    "witness": "witness:witness",
     "work": "work:work",
 }
 """Command name -> ``module:attribute`` inside :mod:`pollnet.cli`."""

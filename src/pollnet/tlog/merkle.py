@@ -200,6 +200,42 @@ def proof_size(index: int, size: int) -> int:
     return count
 
 
+class CompactRange:
+    """The roots of the perfect subtrees that cover leaves ``[0, size)``: enough to extend the
+    tree and compute its root without keeping it (what an observer keeps between runs)."""
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if len(hashes) != size.bit_count():
+            raise ProofError("a compact range has one hash per bit of its size")
+        self.size = size
+        self.hashes = list(hashes)
+
+    def append(self, leaf: bytes) -> None:
+        """Add a leaf hash."""
+        self.append_subtree(leaf, 0)
+
+    def append_subtree(self, root: bytes, level: int) -> None:
+        """Add the ``2**level`` leaves of a perfect subtree by its root (the size must be a
+        multiple of ``2**level``)."""
+        if self.size % (1 << level):
+            raise ProofError("a subtree must start on its own boundary")
+        h = root
+        size = self.size >> level
+        while size & 1:
+            h = node_hash(self.hashes.pop(), h)
+            size >>= 1
+        self.hashes.append(h)
+        self.size += 1 << level
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return EMPTY_ROOT
+        r = self.hashes[-1]
+        for h in reversed(self.hashes[:-1]):
+            r = node_hash(h, r)
+        return r
+
+
 class MemoryTree:
     """A whole tree in memory: every level's perfect-subtree hashes (tests, tools, audits)."""
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
-from pollnet.tlog import store
+from pollnet.tlog import merkle, store
 from pollnet.tlog.note import Checkpoint, Signer, sign_note
 from pollnet.tlog.tiles import TILE_WIDTH, TiledTree, TileError
 
@@ -92,8 +92,9 @@ class Publisher:
             self.signed = signed
             self.loaded = True
 
-    def step(self) -> bool:
-        """Take in newly committed entries; sign a checkpoint when one is due. True if signed."""
+    def step(self, force: bool = False) -> bool:
+        """Take in newly committed entries; sign a checkpoint when one is due (``force``: now,
+        if there are new entries). True if it signed one."""
         if not self.loaded:
             self.load()
         with self._lock:
@@ -108,7 +109,8 @@ class Publisher:
             signed_size = self.signed.size if self.signed is not None else -1
         if size == signed_size:
             return False
-        if signed_size >= 0 and self.clock() - self._signed_clock < self.interval_s:
+        waited = self.clock() - self._signed_clock
+        if signed_size >= 0 and waited < self.interval_s and not force:
             return False
         self.sign(size)
         return True
@@ -156,6 +158,10 @@ class Publisher:
                     failures[name] = str(exc)
             except Exception as exc:
                 failures[name] = str(exc)
+        for name, reason in failures.items():
+            log.warning(
+                "checkpoint %d waits for witness %s's cosignature: %s", signed.size, name, reason
+            )
         if lines:
             cosigned = signed.note + "".join(lines)
             store.save_cosigned(self.engine, signed.size, cosigned)
@@ -207,7 +213,12 @@ class Publisher:
             raise TileError(f"entry {index} is not in a signed checkpoint yet")
         with self._lock:
             proof = self.tree.inclusion(index, size)
-        lines = ["c2sp.org/tlog-proof@v1", f"index {index}"]
+            leaf = self.tree.hash_at(0, index)
+        rows = store.entry_range(self.engine, index, index + 1)
+        if not rows or merkle.leaf_hash(rows[0][1]) != leaf:
+            raise LogTampered(f"entry {index} does not match the signed tree")
+        extra = base64.b64encode(rows[0][1]).decode()
+        lines = ["c2sp.org/tlog-proof@v1", f"extra {extra}", f"index {index}"]
         lines += [base64.b64encode(h).decode() for h in proof]
         return "\n".join(lines) + "\n\n" + note
 
@@ -228,8 +239,7 @@ class Publisher:
             self._stop.set()
             self._thread.join()
             self._thread = None
-            self._signed_clock = -1e18
-            self.step()
+            self.step(force=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):

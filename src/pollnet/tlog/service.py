@@ -11,8 +11,10 @@ from pollnet.errors import UserError
 from pollnet.tlog import store
 from pollnet.tlog.config import TlogSettings
 from pollnet.tlog.http import RunningPublic, start_public
-from pollnet.tlog.publisher import Publisher
+from pollnet.tlog.policy import read_policy
+from pollnet.tlog.publisher import LogTampered, Publisher
 from pollnet.tlog.tiles import tile_path, tiles_for
+from pollnet.tlog.witness import http_cosigner
 
 
 @dataclass
@@ -24,8 +26,17 @@ class Transparency:
     public: RunningPublic | None = field(default=None)
 
     def start(self, host: str, port: int) -> str:
-        """Start signing checkpoints and serve the public API; returns its URL."""
-        self.publisher.start()
+        """Start signing checkpoints and serve the public API; returns its URL.
+
+        A log whose entries no longer lead to its signed checkpoints is refused (a user error
+        that names the first problem): the database was edited, rows deleted or reordered.
+        """
+        try:
+            self.publisher.start()
+        except LogTampered as exc:
+            raise UserError.of(
+                "the log does not match its signed checkpoints: {reason}", reason=str(exc)
+            ) from None
         self.public = start_public(self.publisher, host, port)
         return self.public.url
 
@@ -50,6 +61,11 @@ def open_transparency(engine: Engine, config: TlogSettings, election: str) -> Tr
             folder=str(config.key_dir),
         )
     publisher = Publisher(engine, keys.signer, interval_s=config.interval_s)
+    if config.policy is not None:
+        policy = read_policy(config.policy)
+        publisher.cosigners = {
+            name: http_cosigner(w.url) for name, w in policy.witnesses.items() if w.url
+        }
     return Transparency(store.LedgerLog(election, keys.publication_key), publisher)
 
 

@@ -1,0 +1,278 @@
+"""The transparency log's costs and speeds, each against a named baseline in the same run.
+
+1. ``service``: ``pollnet serve`` over mutual TLS (``bench_checkins``' load: 64 devices, one
+   keep-alive connection each) with the log off, then on (the same run, fresh SQLite databases):
+   accepted check-ins/s and p99; baseline = the log off. Then, from the log-on database, how long
+   each accepted check-in waited for a signed checkpoint (entry time to checkpoint time), p99.
+2. ``observer``: a log of ``--entries`` entries (default 1.6 million, a Tehran election) written
+   straight to SQLite, published on 127.0.0.1 with three HTTP witnesses: the wall time of an
+   incremental ``observe.verify`` (1,000 new entries, quorum 2 of 3, consistency) plus fetching
+   and verifying one receipt; a receipt verified offline (mean of 1,000); ``observe.audit`` of
+   the whole log (every entry fetched over HTTP and re-hashed); baseline = SHA-256 of the same
+   entries in one loop (the hashing alone).
+3. ``proofs``: inclusion and consistency proof sizes at 61 million entries, computed.
+
+    .venv/bin/python benchmarks/bench_tlog.py [--seconds 10] [--entries 1600000] [--skip-service]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvicorn
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bench_checkins as checkins
+from pollnet.link import pki
+from pollnet.link.service import bind
+from pollnet.store import open_store
+from pollnet.store.bulk import insert_many
+from pollnet.tlog import entry as entries
+from pollnet.tlog import merkle, note, observe, store
+from pollnet.tlog.http import start_public
+from pollnet.tlog.policy import parse_policy
+from pollnet.tlog.publisher import Publisher
+from pollnet.tlog.witness import Witness, WitnessApp, http_cosigner
+
+
+def service(seconds: float, connections: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-tlog-"))
+    try:
+        today = dt.datetime.now(dt.UTC).date()
+        pki_dir = pki.init_pki(folder / "pki", election_date=today)
+        pki.issue_server_cert(pki_dir)
+        contexts = [
+            pki.device_ssl_context(pki.enroll_device(pki_dir, f"ST-{i // 4}", f"D-{i}"))
+            for i in range(connections)
+        ]
+        off_dir, on_dir = folder / "off", folder / "on"
+        off_dir.mkdir()
+        on_dir.mkdir()
+        store.init_keys(on_dir / "pollnet-data" / "tlog", "bench.example/log")
+        (on_dir / "pollnet.toml").write_text("[tlog]\npublic_port = 0\ncheckpoint_interval_s = 5\n")
+        results = {}
+        raw = checkins.raw_sqlite_limit(folder, 3.0)
+        for name, cwd in (("log off", off_dir), ("log on", on_dir)):
+            url = f"sqlite:///{cwd / 'ledger.db'}"
+            os.environ["POLLNET_CONFIG"] = str(cwd / "pollnet.toml")
+            if not (cwd / "pollnet.toml").exists():
+                (cwd / "pollnet.toml").write_text("")
+            results[name] = checkins.run_backend(
+                f"sqlite, {name}", url, pki_dir, contexts, cwd, seconds, raw, [], 0.0
+            )
+        off, on = results["log off"], results["log on"]
+        print(
+            f"service: log on {on['rate']:,.0f}/s p99 {on['p99']:.1f} ms vs log off "
+            f"{off['rate']:,.0f}/s p99 {off['p99']:.1f} ms: throughput ratio "
+            f"{on['rate'] / off['rate']:.2f}, p99 ratio {on['p99'] / off['p99']:.2f} (target: "
+            "within 10 %)"
+        )
+        waits = checkpoint_waits(open_store(f"sqlite:///{on_dir / 'ledger.db'}"))
+        waits.sort()
+        print(
+            f"service: {len(waits):,} logged check-ins; entry to signed checkpoint p50 "
+            f"{waits[len(waits) // 2]:.2f} s, p99 {waits[int(0.99 * len(waits))]:.2f} s, max "
+            f"{waits[-1]:.2f} s (target p99 <= 10 s; checkpoint interval 5 s)"
+        )
+    finally:
+        os.environ.pop("POLLNET_CONFIG", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def checkpoint_waits(engine: sa.Engine) -> list[float]:
+    """Seconds from each entry's time to the signing of the first checkpoint that holds it."""
+    with engine.connect() as conn:
+        marks = [
+            (int(size), dt.datetime.fromisoformat(str(at)).replace(tzinfo=dt.UTC))
+            for size, at in conn.execute(
+                sa.text("SELECT size, signed_at FROM tlog_checkpoints ORDER BY size")
+            )
+        ]
+        rows = conn.execute(sa.text("SELECT idx, entry FROM tlog_entries ORDER BY idx")).all()
+    waits = []
+    k = 0
+    for idx, data in rows:
+        while k < len(marks) and marks[k][0] <= idx:
+            k += 1
+        if k == len(marks):
+            break  # after the last checkpoint (the service stopped)
+        waits.append((marks[k][1] - entries.decode(bytes(data)).at).total_seconds())
+    return waits
+
+
+def build_log(engine: sa.Engine, count: int) -> list[bytes]:
+    """``count`` synthetic entries written straight to ``tlog_entries``; returns them."""
+    key = b"p" * 32
+    start = dt.datetime(2028, 2, 25, 8, tzinfo=dt.UTC)
+    data = [
+        entries.encode(
+            entries.Entry(
+                "1406-12-06",
+                f"T-{i % 6000:05d}",
+                f"DV-{i % 12000:05d}",
+                start + dt.timedelta(milliseconds=i * 20),
+                "accepted",
+                hashlib.sha256(key + i.to_bytes(8, "big")).digest(),
+            )
+        )
+        for i in range(count)
+    ]
+    with engine.begin() as conn:
+        for lo in range(0, count, 100_000):
+            chunk = data[lo : lo + 100_000]
+            rows = [(lo + i, d, merkle.leaf_hash(d)) for i, d in enumerate(chunk)]
+            insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), rows)
+    return data
+
+
+def observer(total: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-tlog-obs-"))
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    try:
+        engine = open_store(f"sqlite:///{folder / 'log.db'}")
+        t0 = time.perf_counter()
+        data = build_log(engine, total - 1000)
+        print(f"observer: wrote {total - 1000:,} entries in {time.perf_counter() - t0:.1f} s")
+        signer = note.Signer.generate("bench.example/log")
+        witnesses = [
+            Witness(
+                note.Signer.generate(f"w{i}.bench.example", note.COSIGNATURE_V1),
+                [signer.verifier],
+                folder / f"w{i}",
+            )
+            for i in range(3)
+        ]
+        urls = []
+        for w in witnesses:
+            server = uvicorn.Server(uvicorn.Config(WitnessApp(w), log_level="warning"))
+            sock = bind("127.0.0.1", 0)
+            thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+            thread.start()
+            while not server.started:
+                time.sleep(0.01)
+            servers.append((server, thread))
+            urls.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
+        t0 = time.perf_counter()
+        publisher = Publisher(engine, signer)
+        publisher.cosigners = {f"W{i}": http_cosigner(u) for i, u in enumerate(urls)}
+        publisher.step()
+        print(
+            f"observer: publisher loaded and signed {publisher.size:,} entries in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
+        policy = parse_policy(
+            f"log {signer.verifier.vkey}\n"
+            + "".join(f"witness W{i} {w.signer.verifier.vkey}\n" for i, w in enumerate(witnesses))
+            + "group q 2 W0 W1 W2\nquorum q\n"
+        )
+        public = start_public(publisher)
+        try:
+            fetch = observe.http_fetch(public.url)
+            state = folder / "observer"
+            t0 = time.perf_counter()
+            observe.verify(fetch, policy, state)
+            print(
+                f"observer: first verify of {publisher.size:,} entries "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
+            build_more(engine, total - 1000, 1000)
+            publisher.step(force=True)
+            t0 = time.perf_counter()
+            report = observe.verify(fetch, policy, state)
+            receipt = fetch(f"proof/{total - 1}").decode()
+            observe.verify_receipt(receipt, policy)
+            verify_s = time.perf_counter() - t0
+            print(
+                f"observer: verify of checkpoint {report.size:,} from {report.previous_size:,} "
+                f"(quorum {len(report.witnesses)} of 3, consistency, 1,000 new entries) plus one "
+                f"receipt fetched and verified: {verify_s * 1000:.0f} ms wall (target < 1 s)"
+            )
+            t0 = time.perf_counter()
+            for _ in range(1000):
+                observe.verify_receipt(receipt, policy)
+            per = (time.perf_counter() - t0) / 1000
+            print(
+                f"observer: a receipt verifies offline in {per * 1000:.2f} ms "
+                f"({len(receipt.splitlines()) - 9} proof hashes, 3 cosignatures; target < 5 ms)"
+            )
+            t0 = time.perf_counter()
+            audited = observe.audit(fetch, policy)
+            audit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for d in data:
+                hashlib.sha256(b"\x00" + d).digest()
+            hash_s = time.perf_counter() - t0
+            print(
+                f"observer: audit of {audited.entries:,} entries over HTTP {audit_s:.1f} s "
+                f"({audited.entries / audit_s:,.0f}/s; target 1.6 M < 10 s); baseline: leaf "
+                f"hashes alone {hash_s:.1f} s; ratio {audit_s / hash_s:.1f}; 25 M extrapolated "
+                f"linearly: {audit_s * 25e6 / audited.entries:.0f} s (target < 180 s)"
+            )
+        finally:
+            public.stop()
+    finally:
+        for server, thread in servers:
+            server.should_exit = True
+            thread.join(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def build_more(engine: sa.Engine, start: int, count: int) -> None:
+    key = b"q" * 32
+    at = dt.datetime(2028, 2, 25, 18, tzinfo=dt.UTC)
+    rows = []
+    for i in range(start, start + count):
+        d = entries.encode(
+            entries.Entry(
+                "1406-12-06",
+                "T-00001",
+                "DV-00001",
+                at,
+                "accepted",
+                hashlib.sha256(key + i.to_bytes(8, "big")).digest(),
+            )
+        )
+        rows.append((i, d, merkle.leaf_hash(d)))
+    with engine.begin() as conn:
+        insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), rows)
+
+
+def proofs() -> None:
+    size = 61_000_000
+    probes = [0, 1, size // 3, size // 2, 2**25 - 1, 2**25, size - 2, size - 1]
+    worst = max(merkle.proof_size(i, size) for i in probes)
+    tree_height = (size - 1).bit_length()
+    print(
+        f"proofs: at {size:,} entries an inclusion proof has at most {worst} hashes "
+        f"(tree height {tree_height}; target <= 26), {worst * 32} bytes; a consistency proof at "
+        f"most {2 * tree_height} hashes"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--entries", type=int, default=1_600_000)
+    parser.add_argument("--skip-service", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    proofs()
+    if not args.skip_service:
+        service(args.seconds, args.connections)
+    observer(args.entries)
+
+
+if __name__ == "__main__":
+    main()

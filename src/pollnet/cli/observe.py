@@ -1,0 +1,166 @@
+"""``pollnet observe``: check the check-in log from outside, with public keys only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pollnet.cli._common import App, Verbatim, pass_app
+from pollnet.i18n import format_number, tr
+from pollnet.tlog import observe as observer
+from pollnet.tlog.config import tlog_settings
+from pollnet.tlog.policy import read_policy
+
+POLICY = click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The tlog-policy file: the log's key, the witnesses and the quorum.",
+)
+
+
+@click.group()
+def observe() -> None:
+    """Verify the check-in log as an observer: signatures, witnesses, counts, receipts."""
+
+
+@observe.command("verify")
+@click.option("--log", "url", required=True, help="The log's public URL (its prefix).")
+@POLICY
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the last verified checkpoint is kept (default: settings [tlog] observer_dir).",
+)
+@click.option(
+    "--stations",
+    "stations_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CSV of station code and district, for counts per district.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
+@pass_app
+def verify(
+    app: App,
+    url: str,
+    policy_file: Path,
+    state_dir: Path | None,
+    stations_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Check the latest checkpoint, its witnesses, its consistency, and count the check-ins."""
+    policy = read_policy(policy_file)
+    districts = observer.read_districts(stations_file) if stations_file else None
+    folder = state_dir or tlog_settings(app.settings).observer_dir
+    report = observer.verify(observer.http_fetch(url), policy, folder)
+    counts = report.counts
+    per_district = observer.by_district(counts.stations, districts) if districts else {}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "origin": report.origin,
+                    "size": report.size,
+                    "previous_size": report.previous_size,
+                    "witnesses": list(report.witnesses),
+                    "stations": dict(sorted(counts.stations.items())),
+                    "districts": dict(sorted(per_district.items())),
+                    "refused_duplicates": counts.duplicates,
+                    "conflicts": counts.conflicts,
+                    "accepted_twice": counts.accepted_twice,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        tr(
+            "log {origin}: {size} entries verified (consistent with the {old} seen before),"
+            " cosigned by {witnesses}",
+            origin=Verbatim(report.origin),
+            size=format_number(report.size),
+            old=format_number(report.previous_size),
+            witnesses=Verbatim(", ".join(report.witnesses) or "-"),
+        )
+    )
+    for station, count in sorted(counts.stations.items()):
+        click.echo(
+            tr(
+                "station {station}: {count} check-ins",
+                station=Verbatim(station),
+                count=format_number(count),
+            )
+        )
+    for district, count in sorted(per_district.items()):
+        click.echo(
+            tr(
+                "district {district}: {count} check-ins",
+                district=Verbatim(district),
+                count=format_number(count),
+            )
+        )
+    click.echo(
+        tr(
+            "refused as duplicates: {duplicates}; conflicts: {conflicts};"
+            " voters accepted twice: {twice}",
+            duplicates=format_number(counts.duplicates),
+            conflicts=format_number(counts.conflicts),
+            twice=format_number(len(counts.accepted_twice)),
+        )
+    )
+    for item in counts.accepted_twice:
+        click.echo(
+            tr(
+                "accepted twice: entry {index} at station {station}",
+                index=format_number(int(str(item["index"]))),
+                station=Verbatim(item["station"]),
+            )
+        )
+
+
+@observe.command("receipt")
+@click.argument("receipt_file", type=click.Path(dir_okay=False, path_type=Path))
+@POLICY
+@pass_app
+def receipt(app: App, receipt_file: Path, policy_file: Path) -> None:
+    """Verify a check-in receipt (tlog-proof) offline."""
+    report = observer.verify_receipt(
+        receipt_file.read_text(encoding="utf-8"), read_policy(policy_file)
+    )
+    entry = report.entry
+    click.echo(
+        tr(
+            "receipt verified: entry {index} of {size}, {outcome} at station {station}, device"
+            " {device}, {at}",
+            index=format_number(report.index),
+            size=format_number(report.quorum.signed.checkpoint.size),
+            outcome=Verbatim(entry.outcome),
+            station=Verbatim(entry.station),
+            device=Verbatim(entry.device),
+            at=Verbatim(entry.at.isoformat()),
+        )
+    )
+
+
+@observe.command("audit")
+@click.option("--log", "url", required=True, help="The log's public URL (its prefix).")
+@POLICY
+@pass_app
+def audit(app: App, url: str, policy_file: Path) -> None:
+    """Re-hash every entry of the log against its signed root."""
+    report = observer.audit(observer.http_fetch(url), read_policy(policy_file))
+    click.echo(
+        tr(
+            "audit passed: the {entries} entries of {origin} hash to its signed root",
+            entries=format_number(report.entries),
+            origin=Verbatim(report.origin),
+        )
+    )
+
+
+COMMANDS = [observe]
