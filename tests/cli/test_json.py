@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -11,6 +13,12 @@ import pytest
 from pollnet import demo
 from pollnet.cli import LAZY_COMMANDS, cli, main
 from pollnet.settings import Settings
+from pollnet.store import open_store
+from pollnet.store.bulk import insert_many
+from pollnet.tlog import entry as entries
+from pollnet.tlog import merkle, note
+from pollnet.tlog.http import RunningPublic, start_public
+from pollnet.tlog.publisher import Publisher
 from tests.areas.conftest import districts_file
 
 SAMPLES = Path(__file__).parents[2] / "docs" / "samples"
@@ -85,6 +93,9 @@ def test_every_json_option_prints_one_document(
             *("--voters", "20", "--duration", "1"),
         ],
     }
+    public = _public_log(tmp_path)
+    runs["observe verify"] = ["observe", "verify", "--log", public.url, "--policy", "policy"]
+    runs["observe verify"] += ["--state", "observer"]
     assert set(runs) | STREAMING == commands_with_json()
 
     def run(*args: str) -> str:
@@ -94,6 +105,35 @@ def test_every_json_option_prints_one_document(
         assert done.value.code == 0, (args, err)
         return out
 
+    try:
+        _run_all(runs, run, tmp_path, station)
+    finally:
+        public.stop()
+
+
+def _public_log(tmp_path: Path) -> RunningPublic:
+    """A small transparency log served on 127.0.0.1, and a policy file that trusts it."""
+    engine = open_store(f"sqlite:///{tmp_path / 'tlog.db'}")
+    with engine.begin() as conn:
+        leaves = []
+        for i in range(3):
+            data = entries.encode(
+                entries.Entry(
+                    "e", "ST-1", "D-1", dt.datetime.now(dt.UTC), "accepted", bytes([i]) * 32
+                )
+            )
+            leaves.append((i, data, merkle.leaf_hash(data)))
+        insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), leaves)
+    signer = note.Signer.generate("test.example/log")
+    publisher = Publisher(engine, signer)
+    publisher.step()
+    (tmp_path / "policy").write_text(f"log {signer.verifier.vkey}\nquorum none\n")
+    return start_public(publisher)
+
+
+def _run_all(
+    runs: dict[str, list[str]], run: Callable[..., str], tmp_path: Path, station: str
+) -> None:
     for name, args in runs.items():
         if name == "areas import":
             districts_file(tmp_path / "areas.geojson")
