@@ -80,6 +80,7 @@ def test_every_json_option_prints_one_document(
         "devices list": ["devices", "list", "--dir", "pki"],
         "areas import": ["areas", "import", "areas.geojson"],
         "areas list": ["areas", "list"],
+        "users list": ["users", "list"],
         "areas show": ["areas", "show", "municipal_district", "7"],
         "areas export": ["areas", "export", "areas-out.geojson"],
         "exchanges import": ["exchanges", "import", str(SAMPLES / "exchanges-en.csv")],

@@ -49,6 +49,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "streets": "streets:streets",
     "synth": "synth:synth",
     "towers": "coverage:towers",
+    "users": "users:users",
+    "web": "web:web",
     "witness": "witness:witness",
     "work": "work:work",
 }

@@ -1,0 +1,152 @@
+/* The readiness page: every station on the map by class, search, the problem list and the
+   summaries, kept live by the server's events. */
+"use strict";
+(function () {
+  const P = window.pollnet;
+  const root = document.getElementById("readiness");
+  const T = JSON.parse(document.getElementById("texts").textContent);
+  const CLASSES = ["ready", "lte", "silent", "offline", "not_installed"];
+  const TROUBLE = ["offline", "silent", "lte"];
+  const COLOURS = { ready: "#1a9850", lte: "#2c7bb6", silent: "#f28e2b", offline: "#d7191c", not_installed: "#9a9a9a" };
+  const map = P.createMap("map", root.dataset.tileUrl);
+  const renderer = L.canvas({ padding: 0.3 });
+  let stations = [];
+  const byCode = new Map();
+  const states = new Map();
+  let pending = false;
+  let drawnAt = 0;
+
+  function stationUrl(code) { return "/stations/" + encodeURIComponent(code); }
+
+  function label(s) {
+    const st = states.get(s.code) || ["not_installed", 0, 0, 0, null];
+    const box = P.el("div", { class: "tip" });
+    box.append(P.el("b", {}, [P.bdi(s.code)]), " ", s.name, P.el("br"), s.site, P.el("br"));
+    box.append(P.el("span", { class: "chip cls-" + st[0], text: T.classes[st[0]] }), " ");
+    box.append(P.digits(st[1] + "/" + st[2]) + " " + T.devices);
+    return box;
+  }
+
+  function draw(data) {
+    stations = data.stations;
+    for (const [code, st] of Object.entries(data.states)) states.set(code, st);
+    const points = [];
+    for (const s of stations) {
+      const st = states.get(s.code) || ["not_installed"];
+      const marker = L.circleMarker([s.lat, s.lon], {
+        renderer: renderer, radius: 5, weight: 1, color: "#333",
+        fillColor: COLOURS[st[0]], fillOpacity: 0.95,
+      });
+      marker.bindTooltip(() => label(s), { direction: "auto", className: "station-tip" });
+      marker.on("click", () => { window.location.href = stationUrl(s.code); });
+      marker.addTo(map);
+      byCode.set(s.code, { station: s, marker: marker });
+      points.push([s.lat, s.lon]);
+    }
+    if (points.length) map.fitBounds(points, { padding: [20, 20] });
+    else map.setView([35.7, 51.4], 11);
+    refresh();
+    document.getElementById("map").dataset.drawnStations = String(stations.length);
+    root.dataset.ready = "1";
+  }
+
+  function apply(changes) {
+    for (const [code, st] of Object.entries(changes)) {
+      states.set(code, st);
+      const item = byCode.get(code);
+      if (item) item.marker.setStyle({ fillColor: COLOURS[st[0]] });
+    }
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(() => { pending = false; refresh(); });
+    }
+  }
+
+  function duration(since) {
+    if (!since) return T.unknown;
+    const minutes = Math.max(0, Math.round((Date.now() / 1000 - since) / 60));
+    return minutes < 120 ? P.digits(minutes) + " " + T.minutes : P.digits(Math.round(minutes / 60)) + " " + T.hours;
+  }
+
+  function row(cells, cls) {
+    const tr = P.el("tr", cls ? { class: cls } : {});
+    for (const c of cells) tr.append(P.el("td", {}, [c]));
+    return tr;
+  }
+
+  function summary(id, keyOf) {
+    const groups = new Map();
+    for (const s of stations) {
+      const k = keyOf(s);
+      if (!groups.has(k)) groups.set(k, Object.fromEntries(CLASSES.map((c) => [c, 0])));
+      groups.get(k)[(states.get(s.code) || ["not_installed"])[0]] += 1;
+    }
+    const body = document.querySelector("#" + id + " tbody");
+    const keys = [...groups.keys()].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b))));
+    body.replaceChildren(...keys.map((k) => row([P.digits(k === "" ? "-" : k), ...CLASSES.map((c) => P.digits(groups.get(k)[c]))])));
+  }
+
+  function problems() {
+    const list = [];
+    for (const s of stations) {
+      const st = states.get(s.code);
+      if (st && TROUBLE.includes(st[0])) list.push([st[4] || Infinity, TROUBLE.indexOf(st[0]), s, st]);
+    }
+    list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const items = list.slice(0, 200).map(([, , s, st]) =>
+      P.el("li", { class: "cls-" + st[0], "data-code": s.code }, [
+        P.el("a", { href: stationUrl(s.code) }, [P.bdi(s.code)]), " ", s.site, " ",
+        P.el("span", { class: "chip cls-" + st[0], text: T.classes[st[0]] }), " ",
+        P.el("span", { class: "since", text: T.since + " " + duration(st[4]) }),
+      ]));
+    document.getElementById("problems").replaceChildren(...items);
+  }
+
+  function refresh() {
+    const counts = Object.fromEntries(CLASSES.map((c) => [c, 0]));
+    for (const s of stations) counts[(states.get(s.code) || ["not_installed"])[0]] += 1;
+    for (const c of CLASSES) document.getElementById("count-" + c).textContent = P.digits(counts[c]);
+    problems();
+    summary("districts", (s) => s.district);
+    summary("counties", (s) => s.county);
+    search();
+    const now = new Date();
+    document.getElementById("updated").textContent = P.digits(now.toTimeString().slice(0, 8));
+    drawnAt += 1;
+    root.dataset.updates = String(drawnAt);
+  }
+
+  function search() {
+    const q = P.key(document.getElementById("search").value);
+    const found = document.getElementById("found");
+    if (q.length < 2) { found.replaceChildren(); return; }
+    const hits = stations.filter((s) => P.key(s.code + " " + s.name + " " + s.site + " " + s.address).includes(q)).slice(0, 20);
+    found.replaceChildren(...hits.map((s) => {
+      const st = states.get(s.code) || ["not_installed"];
+      const li = P.el("li", { class: "cls-" + st[0], "data-code": s.code }, [
+        P.el("a", { href: stationUrl(s.code) }, [P.bdi(s.code)]), " ", s.site, " — ", s.address, " ",
+        P.el("span", { class: "chip cls-" + st[0], text: T.classes[st[0]] }),
+      ]);
+      li.addEventListener("mouseenter", () => map.panTo([s.lat, s.lon]));
+      return li;
+    }));
+  }
+  document.getElementById("search").addEventListener("input", search);
+
+  function listen() {
+    const source = new EventSource("/api/readiness/events");
+    source.addEventListener("change", (e) => {
+      document.body.dataset.stale = "0";
+      document.getElementById("stale").hidden = true;
+      apply(JSON.parse(e.data));
+    });
+    source.onerror = () => {
+      document.body.dataset.stale = "1";
+      document.getElementById("stale").hidden = false;
+    };
+  }
+
+  fetch("/api/readiness", { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((data) => { draw(data); listen(); });
+})();
