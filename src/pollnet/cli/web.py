@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import click
@@ -12,7 +13,7 @@ from pollnet.i18n import tr
 
 @click.command("web")
 @click.option("--host", help="Address to listen on (default: settings [web] host, 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default: settings [web] port, 8444).")
+@click.option("--port", type=int, help="Port to listen on (default: settings [web] port, 8445).")
 @click.option(
     "--http",
     "plain_http",
@@ -38,6 +39,7 @@ def web(app: App, host: str | None, port: int | None, plain_http: bool) -> None:
                 url=Verbatim(url),
             )
         stdout().print(line)
+        sys.stdout.flush()
 
     serve(app.engine, settings, lang=app.settings.lang, http=plain_http, ready=ready)
 

@@ -30,7 +30,7 @@ class WebSettings:
     ``login_attempts`` per ``login_window_seconds`` from one address, then 429."""
 
     host: str = "127.0.0.1"
-    port: int = 8444
+    port: int = 8445
     session_minutes: float = 480.0
     secret_file: Path = Path("pollnet-data/web/session.key")
     tile_url: str = ""
