@@ -31,6 +31,13 @@ def test_import_list_show_in_english(run, tmp_path: Path) -> None:  # type: igno
     assert code == 0 and json.loads(out)["voters"] == 950
 
 
+def test_one_row_is_one_row_not_one_rows(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = write_csv(tmp_path / "one.csv", rows=GOOD[:1])
+    code, out, _ = run("--lang", "en", "stations", "import", str(source))
+    assert code == 0
+    assert out.splitlines()[0] == f"Read {source}: CSV, UTF-8, 1 row."
+
+
 def test_persian_output_uses_persian_digits(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = write_csv(tmp_path / "s.csv")
     code, out, _ = run("--lang", "fa", "stations", "import", str(source))

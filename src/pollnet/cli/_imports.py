@@ -39,15 +39,17 @@ def check_rejects_option(skip_invalid: bool, rejects: object) -> None:
 def echo_read(table: Table) -> None:
     """``Read FILE: FORMAT[, ENCODING], N rows.``"""
     rows = format_number(len(table.rows))
+    one = len(table.rows) == 1
     if table.encoding:
         say(
-            "Read {file}: {format}, {encoding}, {rows} rows.",
+            "Read {file}: {format}, {encoding}, {rows} row." if one
+            else "Read {file}: {format}, {encoding}, {rows} rows.",
             file=table.file, format=FORMAT_NAMES[table.format],
             encoding=gettext(table.encoding), rows=rows,
         )  # fmt: skip
     else:
         say(
-            "Read {file}: {format}, {rows} rows.",
+            "Read {file}: {format}, {rows} row." if one else "Read {file}: {format}, {rows} rows.",
             file=table.file, format=FORMAT_NAMES[table.format], rows=rows,
         )  # fmt: skip
 
@@ -77,7 +79,9 @@ def echo_report(report: ImportReport, summary: str, verbose: bool) -> None:
         click.echo(f"{gettext('warning')}: {warning.render()}", err=True)
     if report.rejected:
         say(
-            "{count} rows rejected; written with their reasons to {path}",
+            "{count} row rejected; written with its reason to {path}"
+            if len(report.rejected) == 1
+            else "{count} rows rejected; written with their reasons to {path}",
             count=format_number(len(report.rejected)),
             path=str(report.rejects_file),
         )
