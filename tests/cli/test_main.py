@@ -184,6 +184,29 @@ def _help_texts() -> dict[str, str]:
     return texts
 
 
+def test_every_option_says_what_it_does() -> None:
+    import click
+
+    from pollnet.cli import cli
+
+    ctx = click.Context(cli)
+    silent: list[str] = []
+
+    def walk(command: click.Command, path: str) -> None:
+        for param in command.params:
+            builtin = {"--help", "--version"} & set(param.opts)
+            if isinstance(param, click.Option) and not (param.help or param.hidden or builtin):
+                silent.append(f"{path} {param.opts[0]}")
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None
+                walk(sub, f"{path} {name}")
+
+    walk(cli, "pollnet")
+    assert not silent, "options without help: " + ", ".join(silent)
+
+
 def test_every_help_text_has_a_persian_translation() -> None:
     from pollnet.i18n import catalog
 

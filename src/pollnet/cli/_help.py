@@ -50,6 +50,8 @@ def _lookup(text: str) -> str:
 
 def _split_default(text: str) -> tuple[str, str]:
     """A help text and its bracketed tail click adds (``"  [default: 30]"``)."""
+    if text.startswith("["):  # an option with no help of its own
+        return "", text
     head, sep, tail = text.partition("  [")
     return head, (sep + tail) if sep else ""
 

@@ -21,9 +21,19 @@ from pollnet.i18n import format_number, gettext, tr
     help="Folder to build the demo in: new, empty, or made by an earlier demo.",
 )
 @click.option(
-    "--stations", type=click.IntRange(1), default=demo_job.DEMO_STATIONS, show_default=True
+    "--stations",
+    type=click.IntRange(1),
+    default=demo_job.DEMO_STATIONS,
+    show_default=True,
+    help="Number of polling stations of the synthetic city.",
 )
-@click.option("--seed", type=click.IntRange(0), default=demo_job.DEMO_SEED, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=demo_job.DEMO_SEED,
+    show_default=True,
+    help="Random seed.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @pass_app
 def demo(app: App, out: Path, stations: int, seed: int, as_json: bool) -> None:

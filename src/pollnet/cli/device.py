@@ -60,7 +60,13 @@ def device() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The device's queue file (default: <bundle>/queue.db).",
 )
-@click.option("--drain-timeout", type=float, default=30.0, show_default=True)
+@click.option(
+    "--drain-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to send what was queued offline at the end of input.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
 @pass_app
 def run(

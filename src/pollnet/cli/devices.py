@@ -28,7 +28,13 @@ def devices() -> None:
 )
 @click.option("--fiber", help="URL of the service over fiber (https://host:port).")
 @click.option("--lte", help="URL of the service over LTE.")
-@click.option("--heartbeat-seconds", type=int, default=30, show_default=True)
+@click.option(
+    "--heartbeat-seconds",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Seconds between the device's heartbeats.",
+)
 @click.option(
     "--reissue",
     is_flag=True,

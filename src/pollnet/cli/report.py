@@ -26,6 +26,7 @@ def report() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports"),
     show_default=True,
+    help="Folder to write the report into.",
 )
 @area_options
 @today_option

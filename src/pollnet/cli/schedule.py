@@ -27,7 +27,13 @@ from pollnet.rollout.templates import CrewChange
     multiple=True,
     help="What-if: more or fewer crews, agency:district=+n (e.g. telecom:5=+3); repeatable.",
 )
-@click.option("--priority", type=click.Choice(PRIORITIES), default="critical_path")
+@click.option(
+    "--priority",
+    type=click.Choice(PRIORITIES),
+    default="critical_path",
+    show_default=True,
+    help="Which ready work a crew takes first.",
+)
 @click.option("--baseline", is_flag=True, help="Record the forecast finish dates as due dates.")
 @click.option("--at-risk", "at_risk_limit", type=int, default=20, help="Stations at risk shown.")
 @click.option("--stations", "per_station", is_flag=True, help="With --json: every station's date.")

@@ -16,9 +16,23 @@ from pollnet.link.simulate import SimulationConfig, SimulationReport, simulate
 
 
 @click.command("simulate")
-@click.option("--stations", type=click.IntRange(1), default=3, show_default=True)
-@click.option("--devices-per-station", type=click.IntRange(1), default=2, show_default=True)
-@click.option("--voters", type=click.IntRange(1), default=300, show_default=True)
+@click.option(
+    "--stations", type=click.IntRange(1), default=3, show_default=True, help="Polling stations."
+)
+@click.option(
+    "--devices-per-station",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Devices at each station.",
+)
+@click.option(
+    "--voters",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="Voters on the roll.",
+)
 @click.option(
     "--duration",
     type=click.FloatRange(0, min_open=True),
@@ -30,9 +44,20 @@ from pollnet.link.simulate import SimulationConfig, SimulationReport, simulate
     "--url",
     help="A running service to drive instead of starting one (its PKI: --pki; its database: --db).",
 )
-@click.option("--pki", "pki_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--policy", type=click.Choice(POLICIES), default="provisional", show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--pki",
+    "pki_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="PKI folder (default: a new one).",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(POLICIES),
+    default="provisional",
+    show_default=True,
+    help="When no link answers.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

@@ -109,10 +109,10 @@ def generate_cmd(
 
 
 @work.command("list")
-@click.option("--agency", type=click.Choice(AGENCIES))
-@click.option("--district", type=int)
+@click.option("--agency", type=click.Choice(AGENCIES), help="Only this agency's work.")
+@click.option("--district", type=int, help="Only this municipal district.")
 @area_options
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=click.Choice(STATUSES), help="Only work in this status.")
 @click.option("--overdue", is_flag=True, help="Only work past its due date and not done.")
 @click.option("--limit", type=int, default=0, help="At most this many (0: all).")
 @today_option
@@ -187,10 +187,10 @@ def list_cmd(
 
 @work.command("update")
 @click.argument("order_id")
-@click.option("--status", type=click.Choice(SETTABLE))
+@click.option("--status", type=click.Choice(SETTABLE), help="The new status.")
 @click.option("--date", "day", help="When it started or finished (Jalali or Gregorian).")
 @click.option("--rx", "rx", type=float, help="Optical test: measured received power (dBm).")
-@click.option("--note")
+@click.option("--note", help="A note kept in the history.")
 @click.option("--by", help="Who reports (default: POLLNET_USER or the login name).")
 @click.option("--agency", type=click.Choice(AGENCIES), help="On behalf of which agency.")
 @today_option
@@ -223,9 +223,14 @@ def update_cmd(
 
 
 @work.command("export")
-@click.option("--agency", type=click.Choice(AGENCIES))
+@click.option("--agency", type=click.Choice(AGENCIES), help="Only this agency's work.")
 @area_options
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The sheet to write (default: work-orders-<agency>[-<area>].xlsx).",
+)
 @pass_app
 def export_cmd(
     app: App,
