@@ -5,6 +5,7 @@ app's own routes, so a new one fails here until its row is added."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Engine
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from pollnet.registry import list_stations
+from pollnet.rollout.store import load_work_orders
 from pollnet.store import open_store
 from pollnet.store.schema.users import audit
 from pollnet.users import Actor, add_user
@@ -32,13 +35,29 @@ EXPECTED: dict[str, tuple[set[str], set[str], tuple[int, int]]] = {
     "/admin/audit": (ADMIN, NONE, (200, 0)),
     "/admin/users": (ADMIN, NONE, (200, 0)),
     "/admin/users/{name}/disable": (NONE, ADMIN, (0, 303)),
+    "/api/basemap/{z:int}/{x:int}/{y:int}": (ALL, NONE, (200, 0)),
+    "/stations/{code}": (ALL, NONE, (200, 0)),
+    "/work": (ALL, NONE, (200, 0)),
+    "/work/{order_id}": (ALL, ALL - {"observer"}, (200, 303)),
+    "/plan": (ALL, NONE, (200, 0)),
+    "/api/plan": (ALL, NONE, (200, 0)),
+    "/reports": (ALL, NONE, (200, 0)),
+    "/reports/weekly": (ALL, NONE, (200, 0)),
+}
+# A work order each role may update: its agency's (and area's); others get any.
+OWN_ORDER = {
+    "admin": ("telecom", ""),
+    "operator": ("election_office", ""),
+    "telecom": ("telecom", ""),
+    "west": ("municipality", "west"),
+    "edu1": ("education", "1"),
 }
 PUBLIC_ROUTES = {"/login", "/logout", "/favicon.ico", "/static"}
 
 
-def concrete(path: str, who: str) -> str:
+def concrete(path: str, who: str, samples: dict[str, str]) -> str:
     """A real URL for a route's path, for the account ``who``."""
-    samples = {"{name}": f"spare-{who}"}
+    samples = {**samples, "{name}": f"spare-{who}", "{order_id}": samples[f"order:{who}"]}
     for name, value in samples.items():
         path = path.replace(name, value)
     if path == "/api/readiness/events":
@@ -70,8 +89,11 @@ def test_every_route_is_in_the_matrix(world: Path, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """One copy of the world for the whole matrix, with a spare account per role to disable."""
+def shared(
+    world: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, dict[str, str]]:
+    """One copy of the world for the whole matrix, with a spare account per role to disable,
+    and the path parameters to fill in (a station, a basemap tile, a work order per role)."""
     folder = tmp_path_factory.mktemp("matrix")
     url = copy(world, folder)
     now = dt.datetime.now(dt.UTC)
@@ -79,13 +101,29 @@ def shared(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, 
     engine = open_store(url)
     for who in [*ALL, "anonymous"]:
         add_user(engine, f"spare-{who}", "observer", PASSWORD, Actor("t", "cli"), now=now)
+    station = list_stations(engine)[0]
+    n = 2**15
+    x = int((station.lon + 180) / 360 * n)
+    lat = math.radians(station.lat)
+    y = int((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * n)
+    orders, _ = load_work_orders(engine)
+    samples = {"{code}": station.code, "{z:int}": "15", "{x:int}": str(x), "{y:int}": str(y)}
+    for who in [*ALL, "anonymous"]:
+        agency, scope = OWN_ORDER.get(who, ("telecom", ""))
+        samples[f"order:{who}"] = next(
+            o.id
+            for o in orders
+            if o.agency == agency
+            and o.scope == scope
+            and o.kind in ("permit", "access", "ont", "device_install")
+        )
     engine.dispose()
-    return url, folder
+    return url, folder, samples
 
 
 @pytest.mark.parametrize("who", [*sorted(ALL), "anonymous"])
-def test_every_role_on_every_endpoint(shared: tuple[str, Path], who: str) -> None:
-    url, folder = shared
+def test_every_role_on_every_endpoint(shared: tuple[str, Path, dict[str, str]], who: str) -> None:
+    url, folder, samples = shared
     engine = open_store(url)
     browser = client(url, folder)
     token = sign_in(browser, who) if who != "anonymous" else csrf(browser.get("/login").text)
@@ -93,7 +131,7 @@ def test_every_role_on_every_endpoint(shared: tuple[str, Path], who: str) -> Non
         if path in PUBLIC_ROUTES:
             continue
         readers, writers, (read_ok, write_ok) = EXPECTED[path]
-        target = concrete(path, who)
+        target = concrete(path, who, samples)
         for method, allowed, ok in (("GET", readers, read_ok), ("POST", writers, write_ok)):
             before = denied_rows(engine)
             if method not in methods:
@@ -103,7 +141,7 @@ def test_every_role_on_every_endpoint(shared: tuple[str, Path], who: str) -> Non
             if method == "GET":
                 answer = browser.get(target)
             else:
-                answer = browser.post(target, data={"csrf": token})
+                answer = browser.post(target, data={"csrf": token, "status": "in_progress"})
             if who == "anonymous" and method == "GET":
                 assert answer.status_code == 303 and answer.headers["location"].startswith(
                     "/login"

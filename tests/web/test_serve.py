@@ -4,15 +4,10 @@ plain HTTP refused off the loopback; no certificate, one clear error."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from pollnet.errors import UserError
 from pollnet.link import pki
@@ -20,26 +15,7 @@ from pollnet.store import open_store
 from pollnet.web.app import create_app
 from pollnet.web.config import WebSettings, session_secret
 from pollnet.web.serve import certificate, loopback, serve
-from tests.pgserver import free_port
-from tests.web.world import PASSWORD, SECRET, copy, csrf
-
-
-@contextmanager
-def serving(app: object, **tls: str) -> Iterator[int]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **tls)  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from tests.web.world import PASSWORD, SECRET, copy, csrf, serving
 
 
 def test_https_with_the_project_certificate(world: Path, tmp_path: Path) -> None:

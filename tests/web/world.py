@@ -8,8 +8,13 @@ import json
 import re
 import shutil
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import uvicorn
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
@@ -20,6 +25,7 @@ from pollnet.store import open_store
 from pollnet.users import Actor, add_user
 from pollnet.web.app import create_app
 from pollnet.web.config import WebSettings
+from tests.pgserver import free_port
 
 PASSWORD = "correct horse battery"
 ACCOUNTS = {
@@ -113,6 +119,7 @@ def client(url: str, folder: Path, **settings: object) -> TestClient:
     web = WebSettings(
         secret_file=folder / "session.key",
         pki_dir=folder / "pki",
+        street_cache=folder / "streets.npz",
         **settings,  # type: ignore[arg-type]
     )
     app = create_app(open_store(url), web, SECRET, lang="en")
@@ -136,3 +143,41 @@ def sign_in(browser: TestClient, name: str, password: str = PASSWORD) -> str:
     )
     assert answer.status_code == 303, answer.text
     return csrf(browser.get("/admin/users" if name == "admin" else "/readiness").text)
+
+
+@contextmanager
+def serving(app: object, **tls: str) -> Iterator[int]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread (TLS with ``ssl_certfile`` and
+    ``ssl_keyfile``); its port. Stopped on leaving, also on failure."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **tls)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def https_app(url: str, folder: Path, lang: str) -> tuple[object, dict[str, str]]:
+    """The web app for ``url`` and the TLS files of a fresh PKI's server certificate."""
+    from pollnet.link import pki
+
+    pki.init_pki(folder / "pki", election_date=dt.date.today())
+    pki.issue_server_cert(folder / "pki")
+    web = WebSettings(
+        secret_file=folder / "session.key", pki_dir=folder / "pki",
+        street_cache=folder / "streets.npz", poll_seconds=0.5,
+    )  # fmt: skip
+    app = create_app(open_store(url), web, SECRET, lang=lang)
+    tls = {
+        "ssl_certfile": str(folder / "pki" / "server.crt"),
+        "ssl_keyfile": str(folder / "pki" / "server.key"),
+    }
+    return app, tls

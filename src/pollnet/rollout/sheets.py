@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from pollnet._cells import append_row
@@ -219,44 +219,65 @@ def read_updates(path: Path) -> tuple[list[StatusUpdate], list[Problem]]:
     for number, cells in table.rows:
         if number in table.problems:
             continue
-
-        def cell(key: str, cells: Sequence[str] = cells) -> str:
-            index = columns.get(key)
-            return cells[index] if index is not None else ""
-
-        order_id = normalise(cell("id"))
-        if not order_id:
+        values = {key: cells[index] for key, index in columns.items()}
+        if not normalise(values.get("id", "")):
             continue
-        where = {"file": name, "row": number}
-        raw_status = normalise(cell("status"))
-        status = statuses.get(normalise_key(raw_status), raw_status) if raw_status else None
-        day: dt.date | None = None
-        raw_day = cell("date").strip()
-        if _DATE_TIME.fullmatch(raw_day):  # an XLSX date cell with a time of day
-            raw_day = raw_day[:10]
-        if raw_day in dates:
-            day = dates[raw_day]
-        elif raw_day:
-            try:
-                day = parse_date(raw_day, source=name, row=number, column=shown.get("date"))
-            except UserError as exc:
-                problems.extend(exc.problems)
-                continue
-            dates[raw_day] = day
-        rx: float | None = None
-        raw_rx = cell("measured_rx_dbm")
-        if raw_rx.strip():
-            rx = parse_decimal(normalise(raw_rx).replace("−", "-"))
-            if rx is None:
-                problems.append(
-                    Problem(
-                        "not a number: {value}",
-                        {"value": raw_rx},
-                        Location(name, number, shown.get("measured_rx_dbm")),
-                    )
-                )
-                continue
-        raw_note = cell("note")
-        note = normalise(raw_note) if raw_note.strip() else None
-        updates.append(StatusUpdate(order_id, status, day, rx, note, columns=shown, **where))  # type: ignore[arg-type]
+        found = parse_row(
+            values, file=name, row=number, shown=shown, statuses=statuses, dates=dates
+        )
+        if isinstance(found, StatusUpdate):
+            updates.append(found)
+        else:
+            problems.extend(found)
     return updates, problems
+
+
+def parse_row(
+    cells: Mapping[str, str],
+    *,
+    file: str,
+    row: int | None,
+    shown: Mapping[str, str],
+    statuses: Mapping[str, str] | None = None,
+    dates: dict[str, dt.date] | None = None,
+) -> StatusUpdate | list[Problem]:
+    """One row of a status sheet (column key -> cell text; a missing key is an empty cell) as
+    a status update, or the problems of its cells. ``shown`` names each column as the sheet
+    does (for the messages); the web's work-order form goes through here too, so a value is
+    read, and refused, exactly as in a sheet."""
+    statuses = statuses if statuses is not None else _status_keys()
+    dates = dates if dates is not None else {}
+
+    def cell(key: str) -> str:
+        return cells.get(key, "")
+
+    order_id = normalise(cell("id"))
+    raw_status = normalise(cell("status"))
+    status = statuses.get(normalise_key(raw_status), raw_status) if raw_status else None
+    day: dt.date | None = None
+    raw_day = cell("date").strip()
+    if _DATE_TIME.fullmatch(raw_day):  # an XLSX date cell with a time of day
+        raw_day = raw_day[:10]
+    if raw_day in dates:
+        day = dates[raw_day]
+    elif raw_day:
+        try:
+            day = parse_date(raw_day, source=file, row=row, column=shown.get("date"))
+        except UserError as exc:
+            return list(exc.problems)
+        dates[raw_day] = day
+    rx: float | None = None
+    raw_rx = cell("measured_rx_dbm")
+    if raw_rx.strip():
+        rx = parse_decimal(normalise(raw_rx).replace("−", "-"))
+        if rx is None:
+            return [
+                Problem(
+                    "not a number: {value}",
+                    {"value": raw_rx},
+                    Location(file, row, shown.get("measured_rx_dbm")),
+                )
+            ]
+    raw_note = cell("note")
+    note = normalise(raw_note) if raw_note.strip() else None
+    return StatusUpdate(order_id, status, day, rx, note, file=file, row=row, columns=shown)

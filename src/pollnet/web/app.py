@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from pollnet.users import Account
 from pollnet.web import admin, signin
 from pollnet.web.config import WebSettings
-from pollnet.web.guard import ADMIN, EVERYONE, Clock, Handler, Rule, Web, guarded, methods
+from pollnet.web.guard import ADMIN, AGENCIES, EVERYONE, Clock, Handler, Rule, Web, guarded, methods
 from pollnet.web.security import LoginLimiter, SecurityHeaders, content_policy
 
 SESSION_COOKIE = "pollnet_session"
@@ -33,21 +33,32 @@ async def _home(web: Web, request: Request, account: Account) -> Response:
 
 
 def routes(web: Web) -> list[BaseRoute]:
-    """Every route of the app: guarded ones with their rule, then the public ones."""
-    from pollnet.web import readiness
+    """Every route of the app: guarded ones with their rule, then the public ones. A work
+    order's POST also checks, in its handler, that the order is the account's agency's (and
+    area's)."""
+    from pollnet.web import basemap, orders, plans, readiness, station
 
-    table: list[tuple[str, Handler, Rule]] = [
-        ("/", _home, Rule(EVERYONE)),
-        ("/readiness", readiness.page_view, Rule(EVERYONE)),
-        ("/api/readiness", readiness.snapshot, Rule(EVERYONE)),
-        ("/api/readiness/events", readiness.events, Rule(EVERYONE)),
-        ("/admin/audit", admin.audit_page, Rule(ADMIN)),
-        ("/admin/users", admin.users_page, Rule(ADMIN)),
-        ("/admin/users/{name}/disable", admin.disable, Rule(frozenset(), ADMIN)),
+    # path, who may read and write, the GET handler, the POST handler
+    table: list[tuple[str, Rule, Handler | None, Handler | None]] = [
+        ("/", Rule(EVERYONE), _home, None),
+        ("/readiness", Rule(EVERYONE), readiness.page_view, None),
+        ("/api/readiness", Rule(EVERYONE), readiness.snapshot, None),
+        ("/api/readiness/events", Rule(EVERYONE), readiness.events, None),
+        ("/api/basemap/{z:int}/{x:int}/{y:int}", Rule(EVERYONE), basemap.tile_view, None),
+        ("/stations/{code}", Rule(EVERYONE), station.station_page, None),
+        ("/work", Rule(EVERYONE), orders.list_page, None),
+        ("/work/{order_id}", Rule(EVERYONE, AGENCIES), orders.order_page, orders.update),
+        ("/plan", Rule(EVERYONE), plans.plan_page, None),
+        ("/api/plan", Rule(EVERYONE), plans.plan_data, None),
+        ("/reports", Rule(EVERYONE), plans.reports_page, None),
+        ("/reports/weekly", Rule(EVERYONE), plans.weekly_report, None),
+        ("/admin/audit", Rule(ADMIN), admin.audit_page, None),
+        ("/admin/users", Rule(ADMIN), admin.users_page, None),
+        ("/admin/users/{name}/disable", Rule(frozenset(), ADMIN), None, admin.disable),
     ]
     guarded_routes: list[BaseRoute] = [
-        Route(path, guarded(web, handler, rule), methods=list(methods(rule)))
-        for path, handler, rule in table
+        Route(path, guarded(web, rule, read, write), methods=list(methods(rule)))
+        for path, rule, read, write in table
     ]
     return [
         *guarded_routes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pollnet.errors import ConfigError
@@ -27,7 +27,8 @@ class WebSettings:
     signs session cookies (made on first start, 0600); ``tile_url``: the office's own tile
     server (``https://tiles.example/{z}/{x}/{y}.png``), '' to draw pollnet's own basemap;
     ``poll_seconds``: how often the readiness is read for the live pages;
-    ``login_attempts`` per ``login_window_seconds`` from one address, then 429."""
+    ``login_attempts`` per ``login_window_seconds`` from one address, then 429;
+    ``street_cache``: the streets the basemap draws (None: none)."""
 
     host: str = "127.0.0.1"
     port: int = 8445
@@ -39,12 +40,16 @@ class WebSettings:
     login_window_seconds: float = 300.0
     heartbeat_seconds: float = 30.0
     pki_dir: Path = Path("pollnet-data/pki")
+    street_cache: Path | None = None
+    base: Settings = field(default_factory=Settings)
+    """The whole settings (the pages read ``[rollout]``, ``[coverage]``, the election date)."""
 
 
 def web_settings(settings: Settings) -> WebSettings:
     """The web's settings from ``settings`` (``[web]``, and ``[link]``'s heartbeat interval
     and PKI folder, whose server certificate the web serves)."""
     from pollnet.link.service import link_settings
+    from pollnet.streets.config import default_cache_path
 
     section = dict(settings.section("web"))
     reject_unknown(section, _KEYS, "web", settings.source)
@@ -64,6 +69,8 @@ def web_settings(settings: Settings) -> WebSettings:
             ),
             heartbeat_seconds=link.heartbeat_seconds,
             pki_dir=link.pki_dir,
+            street_cache=default_cache_path(settings),
+            base=settings,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError.of("bad [web] settings: {reason}", reason=str(exc)) from None

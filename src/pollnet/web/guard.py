@@ -100,29 +100,34 @@ def forbidden(web: Web, request: Request, account: Account | None, reason: str) 
     return PlainTextResponse(text, status_code=403, headers={"Cache-Control": "no-store"})
 
 
-def guarded(web: Web, handler: Handler, rule: Rule) -> Callable[[Request], Awaitable[Response]]:
-    """``handler`` behind the sign-in, the role check of ``rule`` and, on writes, the CSRF
-    check. Nobody signed in: a read goes to the sign-in page, a write is refused."""
+def guarded(
+    web: Web, rule: Rule, read: Handler | None, write: Handler | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """``read`` (GET) and ``write`` (POST) behind the sign-in, the role check of ``rule`` and,
+    on writes, the CSRF check. Nobody signed in: a read goes to the sign-in page, a write is
+    refused."""
 
     async def endpoint(request: Request) -> Response:
         account = web.account(request)
-        write = request.method in WRITES
-        if account is None and not write:
+        writing = request.method in WRITES
+        if account is None and not writing:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if account is None:
             return forbidden(web, request, None, "not signed in")
-        if write and not await csrf_ok(request):
+        if writing and not await csrf_ok(request):
             return forbidden(web, request, account, "missing or wrong CSRF token")
-        allowed = rule.write if write else rule.read
+        allowed = rule.write if writing else rule.read
         if account.role not in allowed:
             return forbidden(web, request, account, f"role {account.role.value}")
+        handler = write if writing else read
+        if handler is None:  # the route's methods keep this from happening
+            return PlainTextResponse("", status_code=405)
         try:
             return await handler(web, request, account)
         except Forbidden as exc:
             return forbidden(web, request, account, exc.reason)
 
-    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
-    endpoint.rule = rule  # type: ignore[attr-defined]
+    endpoint.__name__ = getattr(read or write, "__name__", "endpoint")
     return endpoint
 
 

@@ -1,0 +1,79 @@
+"""The pages' data: the basemap's tiles from pollnet's own streets, areas and schools; the plan
+and coverage layers; the weekly report as written; a station's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from pollnet.registry import list_stations
+from pollnet.store import open_store
+from pollnet.web.basemap import tile_bounds
+from tests.web.world import client, copy, heartbeats, sign_in
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    r = math.radians(lat)
+    return int((lon + 180) / 360 * n), int(
+        (1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n
+    )
+
+
+def test_basemap_tiles(world: Path, tmp_path: Path) -> None:
+    url = copy(world, tmp_path)
+    station = list_stations(open_store(url))[0]
+    browser = client(url, tmp_path)
+    sign_in(browser, "observer")
+    x, y = tile_of(station.lon, station.lat, 16)
+    near = browser.get(f"/api/basemap/16/{x}/{y}")
+    assert near.headers["content-type"] == "application/geo+json"
+    kinds = {f["properties"]["kind"] for f in near.json()["features"]}
+    assert {"street", "school"} <= kinds
+    names = {f["properties"].get("name") for f in near.json()["features"]}
+    assert station.site in names
+    west, south, east, north = tile_bounds(16, x, y)
+    assert west <= station.lon <= east and south <= station.lat <= north
+    for feature in near.json()["features"]:
+        if feature["geometry"]["type"] == "MultiLineString":
+            for line in feature["geometry"]["coordinates"]:
+                for lon, lat in line:  # clipped to the tile (and a 2% margin)
+                    assert west - 0.03 * (east - west) <= lon <= east + 0.03 * (east - west)
+    far = browser.get(f"/api/basemap/11/{x >> 5}/{y >> 5}").json()
+    assert {f["properties"]["kind"] for f in far["features"]} <= {"major", "county",
+            "municipality", "education_district", "municipal_district"}  # fmt: skip
+    assert browser.get("/api/basemap/3/9/0").status_code == 404
+
+
+def test_plan_layers_and_reports(world: Path, tmp_path: Path) -> None:
+    url = copy(world, tmp_path)
+    browser = client(url, tmp_path)
+    sign_in(browser, "west")
+    layers = browser.get("/api/plan").json()
+    methods = {f["properties"]["method"] for f in layers["trenches"]["features"]}
+    assert layers["plan_id"] and methods and methods <= {
+        "open_trench", "micro_trench", "existing_duct", "aerial", "existing_fiber", "drop"
+    }  # fmt: skip
+    assert layers["towers"] and isinstance(layers["no_lte"], list)
+    report = browser.get("/reports/weekly?lang=en")
+    assert report.status_code == 200
+    assert report.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "<svg" in report.text  # the forecast chart, as pollnet report weekly writes it
+    page = browser.get("/reports").text
+    assert '<iframe src="/reports/weekly"' in page
+
+
+def test_station_page(world: Path, tmp_path: Path) -> None:
+    url = copy(world, tmp_path)
+    heartbeats(url, dt.datetime.now(dt.UTC))
+    station = list_stations(open_store(url))[1]
+    browser = client(url, tmp_path)
+    sign_in(browser, "telecom")
+    page = browser.get(f"/stations/{station.code}?lang=en").text
+    assert f'data-code="{station.code}"' in page and station.site in page
+    assert page.count("<tr><td><bdi>" + station.code + "-") >= station.devices  # its devices
+    assert f"ST-{station.code}-ONT" in page  # the telecom company's work at this station
+    assert f"ST-{station.code}-ACCESS" not in page  # not an education district's
+    assert '"route":{"type":"FeatureCollection"' in page
+    assert browser.get("/stations/NOPE-1").status_code == 404
