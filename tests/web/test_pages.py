@@ -40,6 +40,7 @@ def test_basemap_tiles(world: Path, tmp_path: Path) -> None:
             for line in feature["geometry"]["coordinates"]:
                 for lon, lat in line:  # clipped to the tile (and a 2% margin)
                     assert west - 0.03 * (east - west) <= lon <= east + 0.03 * (east - west)
+                    assert south - 0.03 * (north - south) <= lat <= north + 0.03 * (north - south)
     far = browser.get(f"/api/basemap/11/{x >> 5}/{y >> 5}").json()
     assert {f["properties"]["kind"] for f in far["features"]} <= {"major", "county",
             "municipality", "education_district", "municipal_district"}  # fmt: skip
