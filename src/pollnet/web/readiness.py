@@ -65,6 +65,23 @@ def station_list(web: Web, lang: str) -> list[dict[str, Any]]:
     return out
 
 
+REGISTRY_SECONDS = 60.0
+"""How long the station list (positions, names, areas) is kept before it is read again."""
+
+
+async def cached_stations(web: Web, lang: str) -> list[dict[str, Any]]:
+    """:func:`station_list`, read at most every :data:`REGISTRY_SECONDS` per language."""
+    key = f"stations:{lang}"
+    kept = web.state.get(key)
+    now = web.clock().timestamp()
+    if isinstance(kept, tuple) and now - kept[0] < REGISTRY_SECONDS:
+        stations: list[dict[str, Any]] = kept[1]
+        return stations
+    stations = await asyncio.to_thread(station_list, web, lang)
+    web.state[key] = (now, stations)
+    return stations
+
+
 async def page_view(web: Web, request: Request, account: Account) -> Response:
     lang = web.language(request)
     texts = {
@@ -88,7 +105,7 @@ async def snapshot(web: Web, request: Request, account: Account) -> Response:
     -> ``[class, online, expected, on LTE, trouble since]``)."""
     lang = web.language(request)
     states = await hub(web).fresh()
-    stations = await asyncio.to_thread(station_list, web, lang)
+    stations = await cached_stations(web, lang)
     body = {
         "version": hub(web).version,
         "now": round(web.clock().timestamp()),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -46,7 +48,8 @@ async def login(web: Web, request: Request) -> Response:
             next=_next(form.get("next")), name=name,
             message=gettext("Too many attempts: wait a few minutes and try again.", lang),
         )  # fmt: skip
-    result = sign_in(
+    result = await asyncio.to_thread(  # Argon2id takes a while: not on the event loop
+        sign_in,
         web.engine,
         name,
         str(form.get("password", "")),

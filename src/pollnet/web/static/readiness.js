@@ -10,6 +10,7 @@
   const COLOURS = { ready: "#1a9850", lte: "#2c7bb6", silent: "#f28e2b", offline: "#d7191c", not_installed: "#9a9a9a" };
   const map = P.createMap("map", root.dataset.tileUrl);
   const renderer = L.canvas({ padding: 0.3 });
+  const tip = L.tooltip({ direction: "auto", className: "station-tip" });
   let stations = [];
   const byCode = new Map();
   const states = new Map();
@@ -37,7 +38,9 @@
         renderer: renderer, radius: 5, weight: 1, color: "#333",
         fillColor: COLOURS[st[0]], fillOpacity: 0.95,
       });
-      marker.bindTooltip(() => label(s), { direction: "auto", className: "station-tip" });
+      // one tooltip for all stations: thousands of them cost more than the markers
+      marker.on("mouseover", () => map.openTooltip(tip.setContent(label(s)), marker.getLatLng()));
+      marker.on("mouseout", () => map.closeTooltip(tip));
       marker.on("click", () => { window.location.href = stationUrl(s.code); });
       marker.addTo(map);
       byCode.set(s.code, { station: s, marker: marker });
@@ -48,6 +51,7 @@
     refresh();
     document.getElementById("map").dataset.drawnStations = String(stations.length);
     root.dataset.ready = "1";
+    performance.mark("pollnet-ready");
   }
 
   function apply(changes) {
