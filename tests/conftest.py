@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clusterfixture import cluster
 from tests.pgserver import PostgresServer, find_pg_bin, throwaway
 
 _database_numbers = itertools.count(1)
@@ -95,3 +96,6 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
         return int(done.value.code or 0), out, err
 
     return invoke
+
+
+__all__ = ["cluster"]

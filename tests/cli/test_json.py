@@ -12,6 +12,7 @@ import pytest
 
 from pollnet import demo
 from pollnet.cli import LAZY_COMMANDS, cli, main
+from pollnet.cluster.local import ClusterLayout
 from pollnet.settings import Settings
 from pollnet.store import open_store
 from pollnet.store.bulk import insert_many
@@ -50,6 +51,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_json_option_prints_one_document(
     city: Path,
+    cluster: ClusterLayout,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -77,6 +79,7 @@ def test_every_json_option_prints_one_document(
         "schedule": ["schedule", "--today", "2026-11-01"],
         "readiness": ["readiness", "--today", "2026-11-01"],
         "status": ["status"],
+        "cluster status": ["cluster", "status", "--dir", str(cluster.folder)],
         "devices list": ["devices", "list", "--dir", "pki"],
         "areas import": ["areas", "import", "areas.geojson"],
         "areas list": ["areas", "list"],

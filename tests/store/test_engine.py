@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from pollnet.errors import UserError
 from pollnet.store import create_engine, open_store
+from pollnet.store.engine import multi_host_url
 from pollnet.store.schema import core, metadata
 
 
@@ -51,3 +52,34 @@ def test_unreachable_postgres_is_a_user_error() -> None:
 
     with pytest.raises(UserError, match="cannot open the database"):
         open_store(f"postgresql://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://postgres@10.0.0.1:5432,10.0.0.2:5432,10.0.0.3:5432/pollnet"
+            "?target_session_attrs=read-write",
+            "postgresql://postgres@/pollnet?host=10.0.0.1:5432&host=10.0.0.2:5432"
+            "&host=10.0.0.3:5432&target_session_attrs=read-write",
+        ),
+        (
+            "postgresql+psycopg://u:secret@a:1,b:2/db",
+            "postgresql+psycopg://u:secret@/db?host=a:1&host=b:2",
+        ),
+        ("postgresql://u@h:5432/db", "postgresql://u@h:5432/db"),
+        ("sqlite:///pollnet-demo/pollnet.db", "sqlite:///pollnet-demo/pollnet.db"),
+    ],
+)
+def test_a_host_list_becomes_the_form_sqlalchemy_reads(url: str, expected: str) -> None:
+    assert multi_host_url(url) == expected
+
+
+def test_a_multi_host_engine_asks_libpq_for_every_host_and_the_primary() -> None:
+    engine = create_engine(
+        "postgresql://u@10.0.0.1:5432,10.0.0.2:5433/db?target_session_attrs=read-write"
+    )
+    _args, params = engine.dialect.create_connect_args(engine.url)
+    assert (params["host"], params["port"]) == ("10.0.0.1,10.0.0.2", "5432,5433")
+    assert params["target_session_attrs"] == "read-write"
+    assert params["connect_timeout"] == "5"  # a host that does not answer is passed over

@@ -27,6 +27,7 @@ from pollnet.settings import LANGUAGES
 LAZY_COMMANDS: dict[str, str] = {
     "areas": "areas:areas",
     "audit": "status:audit",
+    "cluster": "cluster:cluster",
     "coverage": "coverage:coverage",
     "dashboard": "dashboard:dashboard",
     "demo": "demo:demo",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic import command
@@ -21,6 +23,7 @@ from pollnet.errors import UserError
 from pollnet.model import Agency
 from pollnet.store.schema import core
 
+CONNECT_TIMEOUT_S = 5
 AGENCY_NAMES: dict[Agency, tuple[str, str]] = {
     Agency.ELECTION_OFFICE: ("Election office", "ستاد انتخابات"),
     Agency.TELECOM: ("Telecommunication company", "شرکت مخابرات"),
@@ -29,13 +32,36 @@ AGENCY_NAMES: dict[Agency, tuple[str, str]] = {
 }
 
 
+_HOST_LIST = re.compile(
+    r"^(?P<scheme>[^:/]+)://(?P<user>[^@/]*@)?(?P<hosts>[^/?@]*,[^/?@]*)(?P<rest>/.*)?$"
+)
+
+
+def multi_host_url(url: str) -> str:
+    """``url`` with a libpq host list (``postgresql://u@h1:5432,h2:5432/db``) in the form
+    SQLAlchemy reads (``postgresql://u@/db?host=h1:5432&host=h2:5432``); other URLs unchanged.
+
+    libpq tries the hosts in order; with ``target_session_attrs=read-write`` it keeps the one
+    that takes writes (the primary), so a service follows the primary across a failover.
+    """
+    match = _HOST_LIST.match(url)
+    if match is None:
+        return url
+    rest = match["rest"] or "/"
+    path, _, query = rest.partition("?")
+    hosts = "&".join(f"host={quote(h.strip(), safe=':[]')}" for h in match["hosts"].split(","))
+    return f"{match['scheme']}://{match['user'] or ''}{path}?{hosts}{'&' + query if query else ''}"
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout.
 
-    The folder of a SQLite file is created when missing.
+    The folder of a SQLite file is created when missing. A PostgreSQL URL may list several
+    hosts (:func:`multi_host_url`); a connection attempt gives up on a host after
+    ``connect_timeout`` seconds (default 5), so a machine that stopped answering is passed over.
     """
     try:
-        parsed = make_url(url)
+        parsed = make_url(multi_host_url(url))
     except ArgumentError:
         raise UserError.of(
             "unsupported database URL: {url} (use sqlite:/// or postgresql://)", url=url
@@ -50,6 +76,8 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        if "connect_timeout" not in parsed.query:
+            parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
         return sa.create_engine(parsed, **kwargs)
     raise UserError.of("unsupported database URL: {url} (use sqlite:/// or postgresql://)", url=url)
 

@@ -1,0 +1,1 @@
+"""The cluster tests use the session's local cluster (``cluster`` in ``tests/conftest.py``)."""
