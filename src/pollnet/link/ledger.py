@@ -9,6 +9,18 @@ before the insert only shape the answer, and a constraint violation (another wri
 re-runs the batch one check-in at a time.
 
 Every answer is stored with its idempotency key (per device), so a retry gets it back verbatim.
+
+The database may go away under the writer (a failover of the replicated deployment, a dropped
+connection). A batch whose commit failed, or whose fate is unknown because the connection died
+during ``COMMIT``, is written again once the writer has reconnected (through a multi-host URL,
+to whichever node is primary now): the batch's idempotency keys decide, so what did commit
+comes back as its stored answers and what did not is inserted, never both. Only when the
+database stays away longer than ``hold_s`` does the writer answer 503 (retry with the same key).
+
+Several writers (``pollnet serve`` processes on several machines) may share one PostgreSQL
+database: each batch takes a transaction-level advisory lock of the election's ledger first and
+reads the ids and the audit chain another writer may have moved, so batches of all writers form
+one chain; the unique constraints stay the judge of "exactly once".
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ from pollnet.link import audit
 from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.national_code import normalise_national_code
 from pollnet.store.bulk import insert_many, one_of
+from pollnet.store.engine import advisory_key
 from pollnet.store.schema.link import checkins, voter_roll
 
 ROLL_RECHECK_S = 10.0
@@ -44,6 +57,15 @@ ROLL_RECHECK_S = 10.0
 # first pass; without them the planner reads every check-in of the election for each batch's
 # duplicate lookup (tens of milliseconds at ten thousand rows) instead of probing the index.
 ANALYZE_FROM_ROWS = 500
+HOLD_S = 4.0
+"""How long (seconds) a check-in waits for the database to come back before it is answered 503:
+a failover of the replicated deployment takes a few seconds; devices time out after 5."""
+RECONNECT_MAX_S = 0.5
+# SQLSTATE classes and codes that mean the database, not the batch, failed: a connection
+# exception (08), operator intervention such as a shutdown (57), insufficient resources (53), a
+# system error (58), and a read-only transaction (25006: the node is a standby now).
+_OUTAGE_CLASSES = ("08", "53", "57", "58")
+_OUTAGE_CODES = ("25006",)
 log = logging.getLogger("pollnet.link.ledger")
 
 
@@ -106,6 +128,7 @@ class _Pending:
     checkin: Checkin
     deliver: Callable[[Answer], None] | None
     future: asyncio.Future[Answer] | None = None
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class Ledger:
@@ -123,14 +146,21 @@ class Ledger:
         lang: str = "en",
         max_batch: int = 512,
         outcome_log: OutcomeLog | None = None,
+        hold_s: float = HOLD_S,
     ) -> None:
         self.engine = engine
         self.outcome_log = outcome_log
         self.election = election
         self.lang = lang
         self.max_batch = max_batch
+        self.hold_s = hold_s
         self.batches = 0
         self.unwritable = 0
+        self.retried_batches = 0
+        """Batches written again after the database failed under them (a failover)."""
+        self.connected = False
+        """Whether the writer holds a working connection to a node that takes writes."""
+        self._retry: list[_Pending] = []
         self._queue: deque[_Pending] = deque()
         self._staged: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._wake = threading.Condition()
@@ -217,33 +247,59 @@ class Ledger:
                 with self.engine.connect() as conn:
                     _make_durable(conn)
                     self._read_next_ids(conn)
+                    self.connected = True
                     failures = 0
                     if self._drain(conn):
                         return
             except Exception:
-                # The database went away (a dropped PostgreSQL connection, a full disk): what
-                # was in flight got 503 and was not acknowledged; reconnect and go on.
+                # The database went away (a failover, a dropped connection, a full disk): the
+                # batch in flight is kept and written again after reconnecting (its keys tell
+                # what had committed); what waits longer than hold_s is answered 503.
+                self.connected = False
                 failures += 1
-                log.exception(
-                    "the ledger writer lost its database connection (attempt %d)", failures
+                log.warning(
+                    "the ledger writer lost its database connection (attempt %d)",
+                    failures,
+                    exc_info=failures == 1,
                 )
-                time.sleep(min(5.0, 0.1 * 2**failures))
+                self._expire(time.monotonic())
+                with self._wake:
+                    if self._stopping and not self._queue and not self._retry:
+                        return
+                time.sleep(min(RECONNECT_MAX_S, 0.05 * 2**failures))
+
+    def _expire(self, now: float) -> None:
+        """Answer 503 to what has waited for the database longer than ``hold_s``."""
+        expired: list[_Pending] = []
+        if self._retry and now - self._retry[0].queued_at > self.hold_s:
+            expired, self._retry = self._retry, []
+        with self._wake:
+            while self._queue and now - self._queue[0].queued_at > self.hold_s:
+                expired.append(self._queue.popleft())
+        if expired:
+            _deliver(expired, [UNAVAILABLE] * len(expired))
 
     def _drain(self, conn: Connection) -> bool:
-        """Write batches until stopped (returns True) or the database fails (raises)."""
+        """Write batches until stopped (returns True) or the database fails (raises).
+
+        The batch being written stays in ``_retry`` until its answers are delivered: when the
+        database fails under it, the next connection writes it again first.
+        """
         while True:
-            with self._wake:
-                while not self._queue and not self._stopping:
-                    self._wake.wait()
-                if not self._queue and self._stopping:
-                    return True
-                count = min(len(self._queue), self.max_batch)
-                batch = [self._queue.popleft() for _ in range(count)]
-            try:
-                answers = self._write(conn, batch)
-            except Exception:
-                _deliver(batch, [UNAVAILABLE] * len(batch))
-                raise
+            batch = self._retry
+            if batch:
+                self.retried_batches += 1
+            else:
+                with self._wake:
+                    while not self._queue and not self._stopping:
+                        self._wake.wait()
+                    if not self._queue and self._stopping:
+                        return True
+                    count = min(len(self._queue), self.max_batch)
+                    batch = [self._queue.popleft() for _ in range(count)]
+                self._retry = batch
+            answers = self._write(conn, batch)
+            self._retry = []
             self.batches += 1
             self.head = (self._next_ids["ledger_audit"] - 1, self._chain[0])
             _deliver(batch, answers)
@@ -306,7 +362,7 @@ class Ledger:
         An outage is an operational error (a dropped connection, a full disk, a lock timeout)
         or a connection that no longer answers; anything else belongs to the items written.
         """
-        if isinstance(exc, (OperationalError, InterfaceError)) or conn.invalidated:
+        if _is_outage(exc) or conn.invalidated:
             raise exc
         try:
             conn.rollback()
@@ -316,6 +372,7 @@ class Ledger:
 
     def _write_items(self, conn: Connection, items: Sequence[Checkin]) -> list[Answer]:
         try:
+            self._claim(conn)
             answers = _write_batch(
                 conn,
                 items,
@@ -336,6 +393,7 @@ class Ledger:
         for item in items:
             for attempt in range(2):
                 try:
+                    self._claim(conn)
                     answers.extend(
                         _write_batch(
                             conn,
@@ -356,6 +414,36 @@ class Ledger:
                     if attempt == 1:
                         raise
         return answers
+
+    def _claim(self, conn: Connection) -> None:
+        """Begin a batch's transaction as the only writer of this election's ledger.
+
+        On PostgreSQL several services may write one ledger: a transaction-level advisory lock
+        orders their batches, and under it the ids, the audit chain's head and the outcome log's
+        size are read as the other writers left them (one round trip, and one for the log).
+        SQLite has one writer: the service that owns the file.
+        """
+        if conn.dialect.name != "postgresql":
+            return
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self._lock_name),))
+        checkin, conflict, audit_id, chain = conn.exec_driver_sql(
+            "SELECT (SELECT coalesce(max(id), 0) FROM checkins),"
+            " (SELECT coalesce(max(id), 0) FROM checkin_conflicts),"
+            " coalesce(max(id), 0), (array_agg(chain ORDER BY id DESC))[1]"
+            " FROM (SELECT id, chain FROM ledger_audit ORDER BY id DESC LIMIT 1) AS head"
+        ).one()
+        self._next_ids = {
+            "checkins": int(checkin) + 1,
+            "checkin_conflicts": int(conflict) + 1,
+            "ledger_audit": int(audit_id) + 1,
+        }
+        self._chain = [chain or audit.GENESIS]
+        if self.outcome_log is not None:
+            self.outcome_log.reload(conn)
+
+    @property
+    def _lock_name(self) -> str:
+        return f"ledger:{self.election}"
 
     def _read_next_ids(self, conn: Connection) -> None:
         sql = _Sql(conn)
@@ -395,6 +483,14 @@ def _resolve(pairs: list[tuple[asyncio.Future[Answer], Answer]]) -> None:
     for future, answer in pairs:
         if not future.done():
             future.set_result(answer)
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database failed (retry the batch) rather than the batch itself."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return state[:2] in _OUTAGE_CLASSES or state in _OUTAGE_CODES
 
 
 def _make_durable(conn: Connection) -> None:

@@ -111,10 +111,14 @@ def exclusive(engine: Engine, name: str) -> Iterator[Connection]:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            digest = hashlib.sha256(f"pollnet:{name}".encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
         yield conn
+
+
+def advisory_key(name: str) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit integer) of the lock named ``name``."""
+    digest = hashlib.sha256(f"pollnet:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def migrate(engine: Engine) -> None:
