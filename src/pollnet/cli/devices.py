@@ -26,8 +26,12 @@ def devices() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Bundle folder (default: <pki>/bundles/<serial>).",
 )
-@click.option("--fiber", help="URL of the service over fiber (https://host:port).")
-@click.option("--lte", help="URL of the service over LTE.")
+@click.option(
+    "--fiber",
+    multiple=True,
+    help="URL of the service over fiber (https://host:port); repeat for several services.",
+)
+@click.option("--lte", multiple=True, help="URL of the service over LTE; repeat for several.")
 @click.option(
     "--heartbeat-seconds",
     type=int,
@@ -47,15 +51,15 @@ def enroll(
     station: str,
     serial: str,
     out: Path | None,
-    fiber: str | None,
-    lte: str | None,
+    fiber: tuple[str, ...],
+    lte: tuple[str, ...],
     heartbeat_seconds: int,
     reissue: bool,
 ) -> None:
     """Issue a key and certificate for a device of a registered station and write its bundle."""
     from pollnet.registry import get_station
 
-    endpoints = {k: v for k, v in (("fiber", fiber), ("lte", lte)) if v}
+    endpoints = {k: v[0] if len(v) == 1 else v for k, v in (("fiber", fiber), ("lte", lte)) if v}
     folder = link_pki.enroll_device(
         pki_dir_of(app, pki_dir),
         get_station(app.engine, station).code,

@@ -21,7 +21,11 @@ from pollnet.link.service import link_settings
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, an object per station.")
 @pass_app
 def status(app: App, as_json: bool) -> None:
-    """Print how many stations are ready, degraded or offline in each district."""
+    """Print how many stations are ready, degraded or offline in each district.
+
+    On PostgreSQL it also shows the node the ledger writes to, each standby's lag and whether
+    the synchronous quorum is met.
+    """
     interval = link_settings(app.settings).heartbeat_seconds
     with busy(gettext("Reading the devices' heartbeats")):
         stations = readiness(app.engine, dt.datetime.now(dt.UTC), interval)
@@ -49,6 +53,12 @@ def status(app: App, as_json: bool) -> None:
         console.print(f"{name}: {parts}")
     if not stations:
         console.print(tr("no station has reported yet"))
+    if app.engine.dialect.name == "postgresql":  # the replicated ledger: primary, lag, quorum
+        from pollnet.cli.cluster import print_replication
+        from pollnet.cluster.replication import replication_status
+
+        with app.engine.connect() as conn:
+            print_replication(replication_status(conn))
 
 
 @click.command("audit")

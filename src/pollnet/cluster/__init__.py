@@ -4,6 +4,7 @@ what a PostgreSQL primary tells about its standbys and its synchronous quorum.""
 from pollnet.cluster.local import ClusterLayout, Member, cluster_status, down, up
 from pollnet.cluster.replication import (
     ReplicationStatus,
+    ReplicationWatch,
     Standby,
     quorum_size,
     replication_status,
@@ -13,6 +14,7 @@ __all__ = [
     "ClusterLayout",
     "Member",
     "ReplicationStatus",
+    "ReplicationWatch",
     "Standby",
     "cluster_status",
     "down",

@@ -555,3 +555,27 @@ def free_base_port(start: int = 20000, stop: int = 40000) -> int:
         if all(_port_free(p) for p in range(base, base + PORTS_PER_CLUSTER)):
             return base
     raise RuntimeError("no free block of ports")
+
+
+def start_member(layout: ClusterLayout, member: Member) -> bool:
+    """Start ``member``'s Patroni again when it is not running (a machine back after a loss);
+    a PostgreSQL its killed Patroni left behind is stopped first. True when it was started."""
+    pid = _read_pid(layout.pid_file(member.name))
+    if pid is not None and _alive(pid):
+        return False
+    stale = postmaster_pid(layout, member)
+    if stale is not None and _alive(stale):
+        _signal(stale, signal.SIGKILL)
+    config = layout.folder / f"{member.name}.yml"
+    _spawn(layout, member.name, [*_python(), "-m", "patroni", str(config)])
+    return True
+
+
+def wait_for_quorum(layout: ClusterLayout, timeout_s: float = 90.0) -> None:
+    """Wait until the primary has every standby streaming and confirming commits."""
+    _wait(lambda: _quorum_met(layout), timeout_s, "the quorum")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs."""
+    return _alive(pid)

@@ -8,9 +8,10 @@ manages the cluster: Patroni here, something else elsewhere).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 SYNCHRONOUS_STATES = ("quorum", "sync")
 """``pg_stat_replication.sync_state`` of a standby whose flush can acknowledge a commit."""
@@ -122,3 +123,64 @@ def replication_status(conn: Connection) -> ReplicationStatus | None:
     return ReplicationStatus(
         f"{address}:{port}", not recovery, str(names), quorum_size(str(names)), tuple(standbys)
     )
+
+
+class ReplicationWatch:
+    """Asks the primary for its replication every ``interval_s`` seconds, on its own thread.
+
+    ``status`` is the last answer (None on SQLite, or while no primary answers); ``reachable``
+    says whether the last attempt reached a node that takes writes. The service shows both on
+    ``/metrics`` and ``/v1/health``.
+    """
+
+    def __init__(self, engine: Engine, interval_s: float = 2.0) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self.status: ReplicationStatus | None = None
+        self.reachable = True
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def start(self) -> None:
+        if self.enabled and self._thread is None:
+            self._stop.clear()
+            self.check()
+            self._thread = threading.Thread(target=self._run, name="replication-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def check(self) -> None:
+        """Ask once now."""
+        try:
+            with self.engine.connect() as conn:
+                status = replication_status(conn)
+        except Exception:  # no primary right now: say so, keep asking
+            self.status, self.reachable = None, False
+            return
+        self.status = status
+        self.reachable = status is not None and status.primary
+
+    @property
+    def problem(self) -> str | None:
+        """``no_primary`` or ``no_quorum`` when check-ins cannot be committed now, else None."""
+        if not self.enabled:
+            return None
+        if not self.reachable:
+            return "no_primary"
+        status = self.status
+        if status is not None and status.required > 0 and not status.quorum_met:
+            return "no_quorum"
+        return None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.check()

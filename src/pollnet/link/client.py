@@ -3,7 +3,8 @@
 A :class:`DeviceClient` speaks for one identity-verification device (its bundle: key,
 certificate, the election's CA, the service's URL over each link). Every check-in is written to
 the device's :class:`~pollnet.link.queue.DurableQueue` before it is sent. A request that fails on
-the fiber link is retried at once on LTE with the same idempotency key; a failed link is tried
+the fiber link is retried at once on LTE with the same idempotency key (a link may name several
+services on the same ledger: each is tried in turn, then the next link's); a failed link is tried
 again after ``retry_s`` seconds, so the client returns to fiber once it recovers. When no link
 answers, the offline policy decides:
 
@@ -66,13 +67,14 @@ EventSink = Callable[[str, Mapping[str, Any]], None]
 class Bundle:
     """A device bundle folder: ``device.key``, ``device.crt``, ``ca.pem`` and ``bundle.toml``.
 
-    ``endpoints`` maps a link name to the service's URL over it, fiber first.
+    ``endpoints`` maps a link name to the service's URL over it, fiber first; or to several
+    URLs (several services on one ledger), tried in their order before the next link.
     """
 
     folder: Path
     serial: str
     station: str
-    endpoints: Mapping[str, str]
+    endpoints: Mapping[str, str | tuple[str, ...]]
     heartbeat_seconds: float
 
     @classmethod
@@ -91,8 +93,8 @@ class Bundle:
                 "not a valid TOML file: {reason}", file=str(folder / "bundle.toml"), reason=str(exc)
             ) from None
         raw = data.get("endpoints", {})
-        endpoints = {link: str(raw[link]) for link in LINKS if raw.get(link)}
-        endpoints.update({k: str(v) for k, v in raw.items() if k not in endpoints and v})
+        endpoints = {link: _urls(raw[link]) for link in LINKS if raw.get(link)}
+        endpoints.update({k: _urls(v) for k, v in raw.items() if k not in endpoints and v})
         if "serial" not in data or "station" not in data:
             raise UserError.of(
                 "bundle.toml needs serial and station",
@@ -105,6 +107,13 @@ class Bundle:
             endpoints,
             float(data.get("heartbeat_seconds", 30)),
         )
+
+
+def _urls(value: Any) -> str | tuple[str, ...]:
+    """An endpoint of ``bundle.toml``: one URL, or a list of URLs (kept in order)."""
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if v)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -300,11 +309,16 @@ class DeviceClient:
             return
         context = device_ssl_context(self.bundle.folder)
         limits = httpx.Limits(max_connections=4, max_keepalive_connections=2)
-        for name, url in self.bundle.endpoints.items():
-            client = httpx.AsyncClient(
-                base_url=url, verify=context, timeout=self.timeout, limits=limits, trust_env=False
-            )
-            self._links.append(_Link(name, url, client))
+        for name, urls in self.bundle.endpoints.items():
+            for url in (urls,) if isinstance(urls, str) else urls:
+                client = httpx.AsyncClient(
+                    base_url=url,
+                    verify=context,
+                    timeout=self.timeout,
+                    limits=limits,
+                    trust_env=False,
+                )
+                self._links.append(_Link(name, url, client))
 
     async def aclose(self) -> None:
         for link in self._links:

@@ -24,6 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from pollnet.cluster.replication import ReplicationWatch
 from pollnet.link.heartbeat import STATES, StationReadiness, WriterHealth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -213,3 +214,63 @@ class _WriterCollector(Collector):
                 "When the heartbeat writer last wrote successfully (Unix time).",
                 value=health.last_written.timestamp(),
             )
+
+
+class ReplicationCollector(Collector):
+    """The replicated ledger as the service sees it: the primary, each standby's lag, the quorum.
+
+    ``watch`` is the service's :class:`pollnet.cluster.ReplicationWatch`; nothing is reported on
+    SQLite.
+    """
+
+    def __init__(self, watch: ReplicationWatch) -> None:
+        self._watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        watch = self._watch
+        if not watch.enabled:
+            return
+        status = watch.status
+        yield GaugeMetricFamily(
+            "pollnet_ledger_primary_reachable",
+            "1 when the service reaches a database node that takes writes (the primary).",
+            value=1.0 if watch.reachable else 0.0,
+        )
+        primary = GaugeMetricFamily(
+            "pollnet_ledger_primary", "The node the service writes to (1).", labels=["node"]
+        )
+        lag = GaugeMetricFamily(
+            "pollnet_ledger_standby_lag_bytes",
+            "WAL the primary has written that a standby has not replayed yet.",
+            labels=["standby", "sync_state"],
+        )
+        replay = GaugeMetricFamily(
+            "pollnet_ledger_standby_replay_lag_seconds",
+            "How long a standby took to replay the newest WAL it confirmed.",
+            labels=["standby"],
+        )
+        if status is not None and watch.reachable:
+            primary.add_metric([status.node], 1.0)
+            for standby in status.standbys:
+                lag.add_metric([standby.name, standby.sync_state], float(standby.lag_bytes))
+                if standby.replay_lag_s is not None:
+                    replay.add_metric([standby.name], standby.replay_lag_s)
+        yield primary
+        yield lag
+        yield replay
+        reachable = status is not None and watch.reachable
+        yield GaugeMetricFamily(
+            "pollnet_ledger_quorum_required",
+            "Standbys that must confirm a commit (synchronous_standby_names; 0: asynchronous).",
+            value=float(status.required) if reachable and status is not None else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "pollnet_ledger_standbys_confirming",
+            "Standbys streaming that can confirm a commit now.",
+            value=float(status.acknowledging) if reachable and status is not None else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "pollnet_ledger_quorum_met",
+            "1 when enough standbys confirm commits (a check-in can be acknowledged).",
+            value=1.0 if reachable and status is not None and status.quorum_met else 0.0,
+        )

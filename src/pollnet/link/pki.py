@@ -196,7 +196,7 @@ def enroll_device(
     serial: str,
     out_dir: Path | None = None,
     *,
-    endpoints: Mapping[str, str] | None = None,
+    endpoints: Mapping[str, str | Sequence[str]] | None = None,
     heartbeat_seconds: int = DEFAULT_HEARTBEAT_SECONDS,
     valid_from: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
@@ -209,7 +209,8 @@ def enroll_device(
 
     The bundle folder (default ``<pki>/bundles/<serial>``) holds ``device.key`` (0600),
     ``device.crt``, ``ca.pem`` and ``bundle.toml`` (serial, station, ``[endpoints]`` with
-    ``fiber``/``lte`` URLs, ``heartbeat_seconds``). The certificate's validity is the PKI's
+    ``fiber``/``lte`` URLs, each one URL or a list of several services' URLs, tried in order,
+    ``heartbeat_seconds``). The certificate's validity is the PKI's
     election period unless ``valid_from``/``valid_until`` say otherwise. Returns the folder.
     """
     pki_folder = Path(pki_folder)
@@ -265,7 +266,10 @@ def enroll_device(
         f"heartbeat_seconds = {int(heartbeat_seconds)}",
         "",
         "[endpoints]",
-        *(f"{link} = {json.dumps(url)}" for link, url in (endpoints or {}).items()),
+        *(
+            f"{link} = {json.dumps(url if isinstance(url, str) else list(url))}"
+            for link, url in (endpoints or {}).items()
+        ),
         "",
     ]
     _write_public(out / "bundle.toml", "\n".join(lines).encode())

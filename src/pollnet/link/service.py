@@ -5,7 +5,8 @@ Routes (all behind the client certificate; see ``docs/link.md`` for the wire con
 - ``POST /v1/checkins``   record a voter once per election (201, 409, 200 conflict, 422, 400...)
 - ``GET /v1/checkins/{key}`` what became of the caller's check-in ``key`` (a lost answer)
 - ``POST /v1/heartbeats`` a device's link, queue depth, clock, version, battery
-- ``GET /v1/health``      the service is up and knows the caller
+- ``GET /v1/health``      the service is up, knows the caller and can commit (503 when it
+  reaches no primary, or the primary lacks its synchronous quorum: devices move on)
 - ``GET /metrics``        Prometheus text
 
 The device and station of a request come from its client certificate, which reaches the app in
@@ -34,6 +35,7 @@ from cryptography import x509
 from sqlalchemy.engine import Engine
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from pollnet.cluster.replication import ReplicationWatch
 from pollnet.errors import ConfigError
 from pollnet.link.anchor import HeadAnchor
 from pollnet.link.checkin import (
@@ -55,7 +57,7 @@ from pollnet.link.listener import (
     defers_accept,
     gate_factory,
 )
-from pollnet.link.metrics import CONTENT_TYPE, LinkMetrics
+from pollnet.link.metrics import CONTENT_TYPE, LinkMetrics, ReplicationCollector
 from pollnet.link.pki import (
     DeviceIdentity,
     RevocationList,
@@ -181,6 +183,8 @@ class LinkService:
         self.metrics = LinkMetrics(
             self.board.readiness, conflict_alert=conflict_alert, heartbeat_writer=self.board.health
         )
+        self.replication = ReplicationWatch(engine)
+        self.metrics.registry.register(ReplicationCollector(self.replication))
         # When each device's last check-in sent online reached the service: its offline period
         # (where a replayed offline acceptance must lie) began after that.
         self._last_online: dict[str, dt.datetime] = {}
@@ -197,6 +201,7 @@ class LinkService:
     def start(self) -> None:
         """Start the writer threads (the lifespan does this under uvicorn)."""
         if not self._started:
+            self.replication.start()
             self.ledger.start()
             self.board.start()
             if self.anchor is not None:
@@ -206,6 +211,7 @@ class LinkService:
     def stop(self) -> None:
         """Write out what is queued and stop the writer threads."""
         if self._started:
+            self.replication.stop()
             self.ledger.stop()
             self.board.stop()
             if self.anchor is not None:
@@ -231,11 +237,16 @@ class LinkService:
         elif route == ("POST", "/v1/heartbeats"):
             await self._heartbeat(scope, receive, send, identity, now)
         elif route == ("GET", "/v1/health"):
+            cannot_commit = self.replication.problem
+            if cannot_commit is None and not self.ledger.connected and self.replication.enabled:
+                cannot_commit = "no_primary"
             await _json(
                 send,
-                200,
+                503 if cannot_commit else 200,
                 {
-                    "status": "ok",
+                    "status": "unavailable" if cannot_commit else "ok",
+                    "reason": cannot_commit,
+                    "ledger": self._ledger_health(),
                     "device": identity.serial,
                     "station": identity.station,
                     "server_time": now.isoformat(),
@@ -248,6 +259,16 @@ class LinkService:
             await _json(send, 405, {"status": "refused", "reason": "method_not_allowed"})
         else:
             await _json(send, 404, {"status": "refused", "reason": "not_found"})
+
+    def _ledger_health(self) -> dict[str, Any]:
+        """The ledger's database as ``/v1/health`` shows it (the primary and the quorum)."""
+        status = self.replication.status
+        return {
+            "writer_connected": self.ledger.connected,
+            "primary": status.node if status is not None and self.replication.reachable else None,
+            "quorum_met": None if status is None else status.quorum_met,
+            "quorum_required": None if status is None else status.required,
+        }
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

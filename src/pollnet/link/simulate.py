@@ -190,7 +190,8 @@ class ServiceProcess:
             "[link]\n"
             f"pki_dir = {json.dumps(str(self.pki_dir))}\n"
             f"election = {json.dumps(self.election)}\n"
-            f"heartbeat_seconds = {float(heartbeat_seconds)}\n",
+            f"heartbeat_seconds = {float(heartbeat_seconds)}\n"
+            f"head_file = {json.dumps(str(self.folder / 'ledger-head.txt'))}\n",
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLLNET_")}
