@@ -373,6 +373,8 @@ def _patroni_config(layout: ClusterLayout, member: Member, pg_bin: Path) -> dict
                 "retry_timeout": RETRY_TIMEOUT_S,
                 "maximum_lag_on_failover": 16 * 1024 * 1024,
                 "synchronous_mode": "quorum",
+                # With both standbys gone, commits wait rather than go on unconfirmed.
+                "synchronous_mode_strict": True,
                 "synchronous_node_count": 1,
                 "primary_start_timeout": 0,
                 "postgresql": {
