@@ -199,3 +199,27 @@ def test_a_tampered_database_is_refused(tmp_path: Path, tamper: str) -> None:
             conn.execute(sa.text("UPDATE tlog_entries SET idx = 6 WHERE idx = -1"))
     with pytest.raises(LogTampered):
         Publisher(engine, signer).load()
+
+
+def test_a_mirror_follows_what_the_signing_service_stored(tmp_path: Path) -> None:
+    engine, signer = _fill(f"sqlite:///{tmp_path / 'db.sqlite'}", 10)
+    mirror = Publisher(engine, None)
+    assert not mirror.follow() and mirror.checkpoint() is None
+    publisher = Publisher(engine, signer)
+    publisher.step()
+    assert mirror.follow() and mirror.checkpoint() == publisher.checkpoint()
+    assert mirror.tile(0, 0, 11) == publisher.tile(0, 0, 11)
+    assert not mirror.follow()
+    with pytest.raises(RuntimeError):
+        mirror.sign(11)
+    with engine.begin() as conn:  # a row edited under the mirror's feet
+        conn.execute(sa.text("DELETE FROM tlog_checkpoints"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO tlog_checkpoints (size, root, signed_at, note)"
+                " VALUES (11, :r, :t, 'x')"
+            ),
+            {"r": bytes(32), "t": dt.datetime.now(dt.UTC)},
+        )
+    with pytest.raises(LogTampered):
+        mirror.follow()

@@ -159,6 +159,56 @@ def close_day(app: App, bundle_dir: Path, queue_path: Path | None) -> None:
         sys.exit(1)
 
 
+@device.command("close-note")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The device bundle folder.",
+)
+@click.option(
+    "--voters", type=click.IntRange(min=0), required=True, help="The station's eligible voters."
+)
+@click.option(
+    "--queue",
+    "queue_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The device's queue file (default: <bundle>/queue.db).",
+)
+@click.option(
+    "--qr",
+    "qr_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write it as a QR code (PNG or SVG).",
+)
+@pass_app
+def close_note(
+    app: App, bundle_dir: Path, voters: int, queue_path: Path | None, qr_path: Path | None
+) -> None:
+    """Sign the station closing note with the device's key (for observers at the door)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from pollnet.link.client import Bundle
+    from pollnet.tlog import closing
+
+    bundle = Bundle.load(bundle_dir)
+    path = queue_path or bundle_dir / "queue.db"
+    if not path.is_file():
+        raise UserError.of("no queue file: the device took no check-in", file=str(path))
+    with DurableQueue(path, queue_key(bundle_dir)) as queue:
+        note = closing.from_queue(queue.items(), bundle.station, bundle.serial, voters)
+    key = serialization.load_pem_private_key((bundle_dir / "device.key").read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    signed = closing.sign(note, key)
+    click.echo(signed, nl=False)
+    if qr_path is not None:
+        import segno
+
+        segno.make(signed, error="m").save(str(qr_path), scale=4)
+
+
 def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:
     return {
         "row": row or None,

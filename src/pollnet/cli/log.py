@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from pollnet.i18n import format_number, tr
 from pollnet.link.service import link_settings
 from pollnet.tlog import store
 from pollnet.tlog.config import default_origin, tlog_settings
+from pollnet.tlog.http import start_public
 from pollnet.tlog.publisher import LogTampered, Publisher
 from pollnet.tlog.service import export as export_log
 from pollnet.tlog.tiles import TileError
@@ -89,10 +91,36 @@ def receipt(app: App, index: int, out: Path | None) -> None:
         click.echo(tr("receipt written to {path}", path=Verbatim(out)))
 
 
+@log.command("serve")
+@click.option("--host", help="Address to listen on (default: settings [tlog] public_host).")
+@click.option("--port", type=int, help="Port to listen on (0: a free one; default 8444).")
+@pass_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the log's public API read-only from the database (a mirror; it never signs)."""
+    config = tlog_settings(app.settings)
+    publisher = _loaded(app)
+    public = start_public(
+        publisher, host or config.public_host, config.public_port if port is None else port
+    )
+    click.echo(tr("transparency log on {url}", url=Verbatim(public.url)), err=True)
+    try:
+        while True:
+            time.sleep(1.0)
+            try:
+                publisher.follow()
+            except LogTampered as exc:
+                raise UserError.of(
+                    "the log does not match its signed checkpoints: {reason}", reason=str(exc)
+                ) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        public.stop()
+
+
 def _loaded(app: App) -> Publisher:
     """The log as stored (no new checkpoint is signed); a tampered log is a user error."""
-    config = tlog_settings(app.settings)
-    publisher = Publisher(app.engine, store.read_keys(config.key_dir).signer)
+    publisher = Publisher(app.engine, None)
     try:
         publisher.load()
     except LogTampered as exc:

@@ -163,4 +163,99 @@ def audit(app: App, url: str, policy_file: Path) -> None:
     )
 
 
+@observe.command("station-note")
+@click.argument("note_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--cert",
+    "cert_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The device's certificate (device.crt).",
+)
+@click.option(
+    "--ca",
+    "ca_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The election's CA certificate (ca.pem).",
+)
+@click.option("--log", "url", help="The log's public URL, to compare the note with the log.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The tlog-policy file (with --log).",
+)
+@pass_app
+def station_note(
+    app: App,
+    note_file: Path,
+    cert_file: Path,
+    ca_file: Path,
+    url: str | None,
+    policy_file: Path | None,
+) -> None:
+    """Verify a station closing note signed by a device, and compare it with the log."""
+    from cryptography import x509
+
+    from pollnet.errors import Location, Problem, UserError
+    from pollnet.tlog import closing
+    from pollnet.tlog.note import NoteError
+
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        ca = x509.load_pem_x509_certificates(ca_file.read_bytes())
+        note = closing.open_signed(note_file.read_text(encoding="utf-8"), certificate, ca)
+    except (OSError, ValueError) as exc:
+        raise UserError.of(
+            "the closing note does not verify: {reason}", file=str(note_file), reason=str(exc)
+        ) from None
+    except NoteError as exc:
+        raise UserError.of(
+            "the closing note does not verify: {reason}", file=str(note_file), reason=str(exc)
+        ) from None
+    click.echo(
+        tr(
+            "closing note of device {device} at station {station} verified: {checkins} check-ins,"
+            " {conflicts} conflicts of {eligible} eligible voters",
+            device=Verbatim(note.device),
+            station=Verbatim(note.station),
+            checkins=format_number(note.checkins),
+            conflicts=format_number(note.conflicts),
+            eligible=format_number(note.eligible),
+        )
+    )
+    if url is None or note.first_index is None or note.last_index is None:
+        return
+    if policy_file is None:
+        raise UserError.of("--log needs --policy", column="--policy")
+    policy = read_policy(policy_file)
+    fetch = observer.http_fetch(url)
+    quorum = observer.check_checkpoint(fetch("checkpoint"), policy)
+    if note.last_index >= quorum.signed.checkpoint.size:
+        raise UserError.of(
+            "entry {index} is not in a signed checkpoint yet",
+            index=format_number(note.last_index),
+        )
+    logged = [
+        (i, e)
+        for first, items in observer.read_bundles(fetch, note.first_index, note.last_index + 1)
+        for i, e in enumerate(items, start=first)
+        if i >= note.first_index
+    ]
+    differences = closing.compare(note, logged)
+    if differences:
+        raise UserError(
+            [
+                Problem(
+                    "{what}: the log holds {log}, the note says {note}",
+                    {"what": what, "log": in_log, "note": in_note},
+                    Location(file=str(note_file)),
+                )
+                for what, (in_log, in_note) in differences.items()
+            ]
+        )
+    click.echo(tr("the log agrees with the note"))
+
+
 COMMANDS = [observe]

@@ -40,12 +40,13 @@ Cosigner = Callable[[str, int, Sequence[bytes]], str]
 
 
 class Publisher:
-    """Signs and serves checkpoints, tiles and proofs of the log in ``engine``."""
+    """Signs and serves checkpoints, tiles and proofs of the log in ``engine`` (without a
+    ``signer``, it only serves what the signing service stored: see :meth:`follow`)."""
 
     def __init__(
         self,
         engine: Engine,
-        signer: Signer,
+        signer: Signer | None,
         *,
         interval_s: float = 5.0,
         poll_s: float = 0.5,
@@ -67,10 +68,6 @@ class Publisher:
         self.cosigners: dict[str, Cosigner] = {}
         self._witness_sizes: dict[str, int] = {}
         self.loaded = False
-
-    @property
-    def origin(self) -> str:
-        return self.signer.name
 
     def load(self) -> None:
         """Rebuild the tree from the database and check it against the last checkpoint."""
@@ -115,11 +112,35 @@ class Publisher:
         self.sign(size)
         return True
 
+    def follow(self) -> bool:
+        """Take in committed entries and the newest checkpoint stored by the signing service,
+        without ever signing (a read-only mirror of the public API). True if it moved on."""
+        if not self.loaded:
+            self.load()
+        with self._lock:
+            start = self.tree.size
+        fresh = list(store.leaf_hashes(self.engine, start))
+        latest = store.latest_checkpoint(self.engine)
+        with self._lock:
+            for idx, h in fresh:
+                if idx != self.tree.size:
+                    raise LogTampered(f"entry {self.tree.size} is missing from the log")
+                self.tree.append(h)
+            current = self.signed
+            if latest is None or (current is not None and latest == current):
+                return False
+            if latest.size > self.tree.size or self.tree.root(latest.size) != latest.root:
+                raise LogTampered(f"the entries do not lead to the signed root at {latest.size}")
+            self.signed = latest
+        return True
+
     def sign(self, size: int) -> store.StoredCheckpoint:
         """Sign, persist and then publish the checkpoint of the first ``size`` entries."""
+        if self.signer is None:
+            raise RuntimeError("a read-only publisher (a mirror) does not sign")
         with self._lock:
             root = self.tree.root(size)
-        checkpoint = Checkpoint(self.origin, size, root)
+        checkpoint = Checkpoint(self.signer.name, size, root)
         note = sign_note(checkpoint.text, [self.signer])
         now = dt.datetime.now(dt.UTC)
         row = store.StoredCheckpoint(size, root, now, note, None)
