@@ -533,6 +533,7 @@ def _write_batch(
     new_index: list[int] = []
     batch_first: dict[str, int] = {}  # voter hash -> position in new_rows
     conflicts: list[tuple[int, dict[str, Any]]] = []
+    duplicates: list[int] = []
     for i, item in enumerate(items):
         key = (item.device, item.idempotency_key)
         if key in stored:
@@ -559,26 +560,34 @@ def _write_batch(
             if item.provisional_at is not None:
                 conflicts.append((i, row))
             else:
-                answers[i] = _duplicate(first, batch_first, new_rows, item.voter_hash)
+                duplicates.append(i)
             continue
         batch_first[item.voter_hash] = len(new_rows)
         new_rows.append(row)
         new_index.append(i)
 
+    logged: dict[int, int] = {}
+    if outcome_log is not None:
+        positions = [*new_index, *(i for i, _ in conflicts), *duplicates]
+        logged = _log_outcomes(sql.conn, outcome_log, items, now, positions, len(new_index))
+    for i in duplicates:
+        voter = items[i].voter_hash
+        assert voter is not None
+        answers[i] = _duplicate(first, batch_first, new_rows, voter, logged.get(i))
     new_ids = _allocate(next_ids, "checkins", new_rows)
     _insert_rows(sql, "checkins", new_rows)
     recorded_at = _iso(now)
     for i, row, checkin_id in zip(new_index, new_rows, new_ids, strict=True):
-        answers[i] = _answer(
-            201,
-            {
-                "status": "accepted",
-                "checkin_id": checkin_id,
-                "station": row["station"],
-                "device": row["device"],
-                "recorded_at": recorded_at,
-            },
-        )
+        body = {
+            "status": "accepted",
+            "checkin_id": checkin_id,
+            "station": row["station"],
+            "device": row["device"],
+            "recorded_at": recorded_at,
+        }
+        if logged:
+            body["log_index"] = logged[i]
+        answers[i] = _answer(201, body)
     conflict_rows: list[dict[str, Any]] = []
     conflict_ids: list[int] = []
     if conflicts:
@@ -589,18 +598,16 @@ def _write_batch(
         conflict_ids = _allocate(next_ids, "checkin_conflicts", conflict_rows)
         _insert_rows(sql, "checkin_conflicts", conflict_rows, ("first_checkin_id",))
         for (i, row), conflict_id in zip(conflicts, conflict_ids, strict=True):
-            answers[i] = _answer(
-                200,
-                {
-                    "status": "conflict",
-                    "conflict_id": conflict_id,
-                    "first": _where(first, batch_first, new_rows, row["voter_hash"]),
-                },
-            )
+            conflict: dict[str, Any] = {
+                "status": "conflict",
+                "conflict_id": conflict_id,
+                "first": _where(first, batch_first, new_rows, row["voter_hash"]),
+            }
+            if logged:
+                conflict["log_index"] = logged[i]
+            answers[i] = _answer(200, conflict)
     if new_rows or conflicts:
         _audit(sql, now, new_ids, new_rows, conflict_ids, conflict_rows, next_ids, chain)
-    if outcome_log is not None:
-        _log_outcomes(sql.conn, outcome_log, items, answers, now)
     for i, item in enumerate(items):
         if answers[i] is None:  # a repeat within the batch
             answers[i] = answers[seen_keys[(item.device, item.idempotency_key)]]
@@ -624,39 +631,31 @@ def _write_batch(
     return [a for a in answers if a is not None]
 
 
-_LOGGED = {"accepted", "conflict", "refused"}
-
-
 def _log_outcomes(
     conn: Connection,
     outcome_log: OutcomeLog,
     items: Sequence[Checkin],
-    answers: list[Answer | None],
     now: dt.datetime,
-) -> None:
-    """Append the batch's outcomes in item order and put each one's log index in its answer."""
-    logged: list[tuple[int, dict[str, Any]]] = []
-    outcomes: list[Outcome] = []
-    for i, answer in enumerate(answers):
-        if answer is None or answer.replayed:
-            continue
-        body = orjson.loads(answer.body)
-        status = body.get("status")
-        if status not in _LOGGED or (status == "refused" and body.get("reason") != "duplicate"):
-            continue
-        item = items[i]
-        assert item.voter_hash is not None
-        kind = status if status != "refused" else "duplicate"
-        if kind == "accepted" and item.provisional_at is not None:
-            kind = "accepted_offline"
-        outcomes.append(Outcome(kind, item.station, item.device, now, item.voter_hash))
-        logged.append((i, body))
-    if not outcomes:
-        return
+    positions: Sequence[int],
+    accepted: int,
+) -> dict[int, int]:
+    """Append the outcomes of the items at ``positions`` (the first ``accepted`` of them were
+    accepted, then conflicts, then duplicates) in item order; their log index by position."""
+    kinds = {}
+    for n, i in enumerate(positions):
+        if n < accepted:
+            kinds[i] = "accepted" if items[i].provisional_at is None else "accepted_offline"
+        else:
+            kinds[i] = "conflict" if items[i].provisional_at is not None else "duplicate"
+    if not kinds:
+        return {}
+    order = sorted(kinds)
+    outcomes = [
+        Outcome(kinds[i], items[i].station, items[i].device, now, items[i].voter_hash or "")
+        for i in order
+    ]
     first = outcome_log.append(conn, outcomes)
-    for offset, (i, body) in enumerate(logged):
-        body["log_index"] = first + offset
-        answers[i] = Answer(answers[i].status_code, orjson.dumps(body))  # type: ignore[union-attr]
+    return {i: first + offset for offset, i in enumerate(order)}
 
 
 class _Sql:
@@ -899,15 +898,16 @@ def _duplicate(
     batch_first: dict[str, int],
     new_rows: list[dict[str, Any]],
     voter: str,
+    log_index: int | None = None,
 ) -> Answer:
-    return _answer(
-        409,
-        {
-            "status": "refused",
-            "reason": "duplicate",
-            "first": _where(first, batch_first, new_rows, voter),
-        },
-    )
+    body: dict[str, Any] = {
+        "status": "refused",
+        "reason": "duplicate",
+        "first": _where(first, batch_first, new_rows, voter),
+    }
+    if log_index is not None:
+        body["log_index"] = log_index
+    return _answer(409, body)
 
 
 def _refused(reason: str, message: str, lang: str) -> Answer:
