@@ -95,6 +95,13 @@ def test_municipality_finds_a_red_station_and_updates_its_work(site: dict[str, A
     found = page.locator(f"#found li[data-code='{red.code}']")
     found.wait_for(timeout=5000)
     assert "cls-offline" in (found.get_attribute("class") or "")
+    # Hovering the station's dot shows its card; the Latin code keeps its direction.
+    box = page.locator("#map").bounding_box()
+    x, y = page.evaluate(f"window.pollnetReadiness.pointOf('{red.code}')")
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    card = page.locator(".station-tip")
+    card.wait_for(timeout=5000)
+    assert red.code in card.inner_text() and card.locator("bdi").count() >= 1
     shot(page, "web-readiness.png")
 
     # The station comes back: the page follows without a reload.
