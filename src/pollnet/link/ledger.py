@@ -158,8 +158,10 @@ class Ledger:
         self.unwritable = 0
         self.retried_batches = 0
         """Batches written again after the database failed under them (a failover)."""
-        self.connected = False
-        """Whether the writer holds a working connection to a node that takes writes."""
+        self.connected = True
+        """False from a failure of the database until the writer has connected again (it is not
+        False before the first connection: a service starting up is not one that lost its
+        primary)."""
         self._retry: list[_Pending] = []
         self._queue: deque[_Pending] = deque()
         self._staged: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
