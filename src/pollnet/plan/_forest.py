@@ -48,11 +48,13 @@ def solve_forest(
     w: FloatArray,
     station_node: IntArray,
     exchange_node: IntArray,
+    seconds: float = 0.0,
 ) -> tuple[tuple[IntArray, ...], IntArray]:
     """The Steiner forest; returns each exchange's street edges and each station's owner.
 
     ``w`` may hold ``inf`` for edges that cannot be built; stations with ``station_node == -1``
-    and stations no exchange reaches get owner -1.
+    and stations no exchange reaches get owner -1. ``seconds`` is the solver's search budget
+    (``time_limit``; 0: local search only).
     """
     finite = np.flatnonzero(np.isfinite(w))
     root = num_nodes
@@ -64,7 +66,7 @@ def solve_forest(
     terminals = np.unique(np.concatenate([[root], station_node[station_node >= 0]]))
     from pollnet.plan import steiner
 
-    result = steiner.solve(num_nodes + 1, su, sv, sw, terminals)
+    result = steiner.solve(num_nodes + 1, su, sv, sw, terminals, time_limit=seconds or None)
     chosen = np.asarray(result.edges, dtype=np.int64)
     street = chosen[chosen < finite.size]
     street_edges = finite[street]
@@ -96,8 +98,10 @@ def exchange_tree_edges(
     root: int,
     nodes: IntArray,
     node_xy: tuple[FloatArray, FloatArray] | None = None,
+    seconds: float = 0.0,
 ) -> IntArray:
-    """The street edges of one Steiner tree spanning ``root`` and ``nodes``.
+    """The street edges of one Steiner tree spanning ``root`` and ``nodes`` (``seconds``: the
+    solver's search budget, 0 for none).
 
     With ``node_xy`` (metres) the tree is first sought in the streets inside the terminals'
     bounding box widened by a quarter of its diagonal (at least 1 km), which is much faster on
@@ -128,11 +132,25 @@ def exchange_tree_edges(
             position = np.searchsorted(ids, terminals)
             present = (position < ids.size) & (ids[np.minimum(position, ids.size - 1)] == terminals)
             if present.all():
-                result = steiner.solve(ids.size, inverse[:k], inverse[k:], w[local_edges], position)
+                result = steiner.solve(
+                    ids.size,
+                    inverse[:k],
+                    inverse[k:],
+                    w[local_edges],
+                    position,
+                    time_limit=seconds or None,
+                )
                 if not len(getattr(result, "unreachable", ())):
                     return local_edges[np.asarray(result.edges, dtype=np.int64)]
     everything = np.flatnonzero(finite)
-    result = steiner.solve(num_nodes, u[everything], v[everything], w[everything], terminals)
+    result = steiner.solve(
+        num_nodes,
+        u[everything],
+        v[everything],
+        w[everything],
+        terminals,
+        time_limit=seconds or None,
+    )
     return everything[np.asarray(result.edges, dtype=np.int64)]
 
 

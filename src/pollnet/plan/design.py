@@ -167,7 +167,15 @@ def design(
         flags[s].append(Flag(FLAG_UNREACHABLE, MSG_NO_ROUTE))
     node = np.where(reachable, node, -1)
     safe_exchange = np.where(ex_ok, exchange_node, 0)
-    edges, owner = _forest.solve_forest(n, u, v, prices.weight, node, exchange_node)
+    edges, owner = _forest.solve_forest(
+        n, u, v, prices.weight, node, exchange_node, params.steiner_seconds
+    )
+
+    def tree_seconds(stations: int) -> float:
+        """A re-solved exchange tree's share of the search budget: its share of the stations,
+        so that all the trees of one repair round together get at most the forest's budget."""
+        return params.steiner_seconds * stations / max(1, int((node >= 0).sum()))
+
     lap("forest")
 
     # 3. capacity
@@ -179,7 +187,14 @@ def design(
     for x in np.flatnonzero(changed).tolist():
         mine = node[owner == x]
         edge_sets[x] = _forest.exchange_tree_edges(
-            n, u, v, prices.weight, int(exchange_node[x]), mine, (g.node_x, g.node_y)
+            n,
+            u,
+            v,
+            prices.weight,
+            int(exchange_node[x]),
+            mine,
+            (g.node_x, g.node_y),
+            tree_seconds(mine.size),
         )
     lap("capacity")
 
@@ -223,6 +238,7 @@ def design(
                 int(exchange_node[x]),
                 node[owner == x],
                 (g.node_x, g.node_y),
+                tree_seconds(int((owner == x).sum())),
             )
             layouts.pop(x, None)
         _lay_out_trees(

@@ -6,6 +6,11 @@ one unit of its own flow from the root, which may only use built arcs (``f_k <= 
 has at most one built arc coming in (none at the root), and an edge is built in one direction at
 most. Its LP relaxation is as tight as the directed cut formulation, so HiGHS proves optimality
 quickly on graphs of tens of nodes and a handful of terminals; it grows as ``terminals x arcs``.
+The graph is first reduced exactly (the degree tests of :mod:`pollnet.plan._steiner_reduce`),
+which on street networks leaves about 40 % of the nodes: instances of a few thousand street
+nodes with tens of terminals solve in seconds to minutes. (A directed cut model with generated
+cuts was tried too: its LP re-solves after each batch of cuts took thousands of simplex
+iterations on street graphs, slower than this model.)
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from pollnet.plan import _steiner_graph as sg
+from pollnet.plan import _steiner_reduce as sr
 from pollnet.plan.steiner import _edges, _nodes
 
 __all__ = ["ExactResult", "solve_exact"]
@@ -68,12 +74,15 @@ def solve_exact(
         Bad input (as ``solve``), terminals in different connected components, or no tree
         found within the time limit.
     """
-    n = int(num_nodes)
-    ua, va, wa = _edges(n, u, v, w)
-    wanted = _nodes(n, terminals, "terminals")
-    g = sg.simple_graph(n, ua, va, wa)
-    if wanted.size < 2:
+    n0 = int(num_nodes)
+    u0, v0, w0 = _edges(n0, u, v, w)
+    wanted0 = _nodes(n0, terminals, "terminals")
+    if wanted0.size < 2:
         return ExactResult(np.zeros(0, dtype=np.int64), 0.0, True, 0.0)
+    reduced = sr.reduce(n0, u0, v0, w0, wanted0)
+    n = reduced.num_nodes
+    wanted = reduced.local[wanted0]
+    g = sg.simple_graph(n, reduced.u, reduced.v, reduced.w)
     _count, labels = csgraph.connected_components(g.matrix, directed=True, connection="weak")
     if np.unique(labels[wanted]).size > 1:
         raise ValueError("the terminals lie in different connected components")
@@ -166,9 +175,10 @@ def solve_exact(
     chosen = np.unique(np.flatnonzero(built) % m).astype(np.int64)
     tree = sg.prune(g, sg.orient(g, chosen, root), wanted)
     bound = float(h.getInfo().mip_dual_bound)
+    edges = reduced.caller_edges(g.edge_id[tree.edges])
     return ExactResult(
-        edges=np.sort(g.edge_id[tree.edges]).astype(np.int64),
-        cost=tree.cost,
+        edges=edges,
+        cost=float(w0[edges].sum()),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         bound=bound,
     )

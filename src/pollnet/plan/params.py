@@ -9,6 +9,7 @@ splitter_placement = "branch"  # "branch": at the branch point of the port's sta
 cable_spare = 0.5            # spare cores on top of the cores in use (0.5 = 50 %)
 max_drop_m = 300.0           # a station farther than this from any street is flagged
 redundancy = true            # give critical stations a second, trench-disjoint route
+steiner_seconds = 2.0        # search budget of the whole-city Steiner forest (0: none)
 
 [plan.optics]
 gpon_class = "B+"            # A, B, B+, C or C+ (budget 20, 25, 28, 30, 32 dB)
@@ -43,6 +44,7 @@ class PlanParameters:
     max_drop_m: float = 300.0
     redundancy: bool = True
     costs: str | None = None
+    steiner_seconds: float = 2.0
     optics: Optics = field(default_factory=Optics)
 
     @classmethod
@@ -75,6 +77,12 @@ class PlanParameters:
                 "cable_spare must lie between 0 and 4, not {value}",
                 column="plan.cable_spare",
                 value=self.cable_spare,
+            )
+        if not 0 <= self.steiner_seconds <= 600:
+            raise ConfigError.of(
+                "steiner_seconds must lie between 0 and 600, not {value}",
+                column="plan.steiner_seconds",
+                value=self.steiner_seconds,
             )
         if self.max_drop_m <= 0:
             raise ConfigError.of(

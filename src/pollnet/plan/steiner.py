@@ -35,7 +35,7 @@ only the real edges.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,6 +44,7 @@ from pollnet.plan import _steiner_graph as sg
 from pollnet.plan import _steiner_improve as si
 from pollnet.plan import _steiner_kernels as kernels
 from pollnet.plan import _steiner_reduce as sr
+from pollnet.plan import _steiner_search as search
 
 __all__ = ["SteinerResult", "solve"]
 
@@ -83,6 +84,12 @@ class SteinerResult:
         Improvement rounds that found a cheaper tree.
     initial_cost
         The cost of Mehlhorn's tree before local improvement.
+    stopped
+        What ended the search with a budget: ``"stall"`` (many restarts in a row found nothing
+        better), ``"work"`` (the work budget was spent), ``"clock"`` (the wall-clock cap: only
+        then may a second run differ); empty without a budget.
+    work
+        Work units the budgeted search spent (arcs scanned; see :mod:`_steiner_search`).
     """
 
     edges: IntArray
@@ -96,6 +103,8 @@ class SteinerResult:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     rounds: int = 0
     initial_cost: float = 0.0
+    stopped: str = ""
+    work: float = 0.0
 
 
 def solve(
@@ -110,6 +119,10 @@ def solve(
     max_rounds: int = 50,
     min_gain: float = 5e-3,
     vertex_trials: int = 2_000,
+    time_limit: float | None = None,
+    work_limit: float | None = None,
+    seed: int = 0,
+    clock_factor: float = 1.5,
 ) -> SteinerResult:
     """A cheap tree joining ``terminals`` in an undirected graph (Mehlhorn + local search).
 
@@ -141,6 +154,17 @@ def solve(
         At most this many Steiner-vertex insertion/elimination trials (and exact key-path
         exchange rounds), on reduced graphs of at most 500 nodes (a trial costs about one Mehlhorn
         construction on the graph).
+    time_limit
+        Seconds to spend after the local search on restarts, perturbations and recombination
+        (:mod:`pollnet.plan._steiner_search`), for a tree near the optimum. It is turned into a
+        work budget at a fixed rate, so the result depends on the input, ``seed`` and the limit,
+        not on the machine; the wall clock stops the search only at ``clock_factor`` times the
+        limit (``stopped == "clock"``). None (the default): no such search.
+    work_limit
+        The same budget given directly in work units (arcs scanned); with it, and no
+        ``time_limit``, there is no wall-clock cap at all.
+    seed
+        Seeds the random choices of the budgeted search.
 
     Returns
     -------
@@ -184,17 +208,38 @@ def solve(
 
     started = clock()
     rounds = 0
+    stopped, work = "", 0.0
+    regions = _reached(regions, left_out)
     if improve:
-        tree, rounds = _improve(
-            g, tree, local, _reached(regions, left_out), max_rounds, min_gain, vertex_trials
-        )
+        tree, rounds = _improve(g, tree, local, regions, max_rounds, min_gain, vertex_trials)
     phases["improve"] = clock() - started
+    if improve and (time_limit is not None or work_limit is not None):
+        started = clock()
+        seconds = float(time_limit) if time_limit is not None else np.inf
+        budget = search.Budget(
+            work=work_limit if work_limit is not None else seconds * search.WORK_PER_SECOND,
+            deadline=started + clock_factor * seconds,
+        )
+        tree, found = search.search(g, tree, local, budget, seed, _shared(g, regions))
+        rounds += found
+        stopped, work = budget.stopped, budget.spent
+        phases["search"] = clock() - started
     chosen = reduced.caller_edges(g.edge_id[tree.edges])
     root = int(reduced.node[tree.root])
     unreached = reduced.node[left_out]
-    return _result(
+    result = _result(
         n, ua, va, wa, (chosen, root), wanted, unreached, phases, rounds, initial, forest=forest
     )
+    return replace(result, stopped=stopped, work=work) if stopped else result
+
+
+def _shared(g: sg.SimpleGraph, regions: sg.Regions) -> tuple[sg.Regions, float] | tuple[()]:
+    """What key-path exchange reuses on a large graph: the terminals' regions and the mean
+    distance of a node from its terminal (see ``key_path_exchange``)."""
+    if g.num_nodes <= _SMALL_GRAPH:
+        return ()
+    dist = regions[0]
+    return regions, float(dist[np.isfinite(dist)].mean())
 
 
 def _reached(regions: sg.Regions, left_out: IntArray) -> sg.Regions:
@@ -222,10 +267,7 @@ def _improve(
     budget = vertex_trials if small_graph else 0
     # On a large graph the key nodes' regions come from the terminals' and a Dijkstra from the
     # Steiner key nodes that goes as far as a node lies from its terminal on average.
-    shared: tuple[sg.Regions, float] | tuple[()] = ()
-    if not small_graph:
-        dist = regions[0]
-        shared = (regions, float(dist[np.isfinite(dist)].mean()))
+    shared = _shared(g, regions)
     while rounds < max_rounds:
         better = si.key_path_exchange(g, tree, terminals, is_terminal, *shared)
         if better is None and budget > 0:
