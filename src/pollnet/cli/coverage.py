@@ -19,12 +19,14 @@ from pollnet.coverage import (
     read_towers,
     write_backup_csv,
 )
+from pollnet.coverage.candidates import read_candidates
+from pollnet.coverage.cells import CandidateSite, CellSettings, plan_cells, write_cells_csv
 from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.registry import list_stations
 
 
-@click.command("coverage")
+@click.group("coverage", invoke_without_command=True)
 @click.option("--district", type=int, help="Only this municipal district.")
 @area_options
 @click.option(
@@ -45,6 +47,9 @@ def coverage(
     as_json: bool,
 ) -> None:
     """Estimate every station's LTE backup from the operators' towers, by district."""
+    if click.get_current_context().invoked_subcommand is not None:
+        return
+    app.settings  # noqa: B018  (builds the settings and sets the language)
     radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
     with busy(gettext("Estimating the stations' LTE backup")):
         stations = list_stations(app.engine, district=district)
@@ -95,6 +100,126 @@ def coverage(
             console.print(_missing_line(b))
     if out is not None:
         console.print(tr("every station's backup written to {path}", path=str(out)))
+
+
+@coverage.command("plan-cells")
+@click.option(
+    "--candidates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="More candidate sites (CSV/XLSX/GeoJSON: code, lat, lon).",
+)
+@click.option("--operator", "operators", multiple=True, help="Only this operator (repeatable).")
+@click.option("--height", type=float, default=15.0, show_default=True, help="Cell height (m).")
+@click.option("--power", type=float, default=40.0, show_default=True, help="Cell power (dBm).")
+@click.option(
+    "--seconds",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Time for the exact cover per operator; greedy with a bound after it.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the chosen sites to this CSV file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+def plan_cells_command(
+    app: App,
+    candidates: Path | None,
+    operators: tuple[str, ...],
+    height: float,
+    power: float,
+    seconds: float,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """The fewest temporary LTE cell sites per operator for the stations without backup."""
+    radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
+    cell = CellSettings(height, power).check()
+    extra = read_candidates(candidates, app.settings.bbox) if candidates else ()
+    with busy(gettext("Choosing temporary cell sites")):
+        stations = list_stations(app.engine)
+        towers = read_towers(app.engine, required=True)
+        backups = lte_backup(stations, towers, radio)
+        plans = plan_cells(
+            stations,
+            backups,
+            towers,
+            radio,
+            cell,
+            [CandidateSite(c.code, "candidate", c.lat, c.lon) for c in extra],
+            operators=operators or None,
+            seconds=seconds,
+        )
+        if out is not None:
+            write_cells_csv(plans, out)
+    needing = sum(1 for b in backups if b.status == "none")
+    if as_json:
+        echo_json(
+            {
+                "stations_without_backup": needing,
+                "height_m": cell.height_m,
+                "power_dbm": cell.tx_power_dbm,
+                "operators": [p.as_dict() for p in plans],
+                "file": str(out) if out else None,
+            }
+        )
+        return
+    console = stdout()
+    console.print(
+        tr(
+            "Temporary LTE cells for {count} stations without usable backup "
+            "(cells {height} m high, {power} dBm):",
+            count=needing,
+            height=format_number(cell.height_m, decimals=1),
+            power=format_number(cell.tx_power_dbm, decimals=1),
+        )
+    )
+    for plan in plans:
+        how = (
+            gettext("exact: the fewest possible")
+            if plan.method == "exact"
+            else tr("greedy: at least {bound} are needed", bound=plan.lower_bound)
+        )
+        console.print(
+            tr(
+                "{operator}: {sites} sites ({how})",
+                operator=plan.operator,
+                sites=len(plan.sites),
+                how=how,
+            )
+        )
+        for site in plan.sites:
+            console.print(
+                "  "
+                + tr(
+                    "{site} ({kind}) covers {count}: {stations}",
+                    site=site.code,
+                    kind=gettext(_SITE_KINDS[site.kind]),
+                    count=len(site.stations),
+                    stations=" ".join(
+                        f"{code}*" if i < site.critical else code
+                        for i, code in enumerate(site.stations)
+                    ),
+                )
+            )
+        if plan.uncovered:
+            console.print(
+                "  "
+                + tr(
+                    "no candidate site reaches: {stations}",
+                    stations=" ".join(plan.uncovered),
+                )
+            )
+    console.print(gettext("(* critical station)"))
+    if out is not None:
+        console.print(tr("the chosen sites written to {path}", path=str(out)))
+
+
+_SITE_KINDS = {"station": "station site", "tower": "existing tower", "candidate": "candidate"}
 
 
 def _missing_line(b: StationBackup) -> str:

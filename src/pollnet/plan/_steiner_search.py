@@ -40,8 +40,11 @@ from pollnet.plan import _steiner_kernels as kernels
 from pollnet.plan import _steiner_reduce as sr
 from pollnet.plan._steiner_graph import BoolArray, IntArray, SimpleGraph, Tree
 
-WORK_PER_SECOND = 20_000_000
-"""Work units (arcs scanned) the search does per second on the development machine."""
+WORK_PER_SECOND = 60_000_000
+"""Work units the search is assumed to do per second. Measured on the development machine (2
+cores, AMD EPYC) while it was shared with four other sessions (load average 8): 18-38 million
+a second; a quiet machine does two to three times that, so a time limit is honoured on a quiet
+machine and overrun by up to about two times on a loaded one (the clock cap is farther still)."""
 
 _CALL = 10_000  # work charged per pass on top of the graph's size (the fixed cost of a call)
 _POOL = 8  # best distinct trees kept for recombination

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from pollnet._highs import quiet_highs
 from pollnet.plan import _steiner_graph as sg
 from pollnet.plan import _steiner_reduce as sr
 from pollnet.plan.steiner import _edges, _nodes
@@ -159,8 +160,7 @@ def solve_exact(
         highspy.HighsVarType.kContinuous
     ] * (arcs * k)
 
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
