@@ -180,3 +180,20 @@ def test_cli_lists_writes_and_refuses_bad_candidates(tmp_path: Path) -> None:
     )
     assert refused.exit_code != 0 and isinstance(refused.exception, UserError)
     assert refused.exception.render("en") == [f"{bad}, row 1, column lon: not a number: "]
+
+
+def test_xlsx_has_a_sheet_per_operator_in_persian(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from pollnet.coverage.cells import write_cells
+
+    stations = [station("S0", 0.0, critical=True), station("S1", 100.0)]
+    towers = [tower("A", "MCI", 0.0, 200_000.0), tower("B", "Irancell", 0.0, 200_000.0)]
+    plans = plan_cells(stations, lte_backup(stations, towers, RADIO), towers, RADIO, CELL)
+    path = write_cells(plans, tmp_path / "cells.xlsx", "fa")
+    book = load_workbook(path)
+    assert book.sheetnames == ["Irancell", "MCI"]
+    rows = list(book["MCI"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("اپراتور", "سایت", "نوع")
+    assert rows[1][0] == "MCI" and rows[1][2] == "محل شعبه" and rows[1][7] == "S0 S1"
+    assert book["MCI"].sheet_view.rightToLeft

@@ -20,7 +20,7 @@ from pollnet.coverage import (
     write_backup_csv,
 )
 from pollnet.coverage.candidates import read_candidates
-from pollnet.coverage.cells import CandidateSite, CellSettings, plan_cells, write_cells_csv
+from pollnet.coverage.cells import SITE_KINDS, CandidateSite, CellSettings, plan_cells, write_cells
 from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.registry import list_stations
@@ -122,7 +122,7 @@ def coverage(
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the chosen sites to this CSV file.",
+    help="Write the chosen sites to this file (.xlsx: one sheet per operator; else CSV).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
@@ -155,7 +155,7 @@ def plan_cells_command(
             seconds=seconds,
         )
         if out is not None:
-            write_cells_csv(plans, out)
+            write_cells(plans, out, app.settings.lang)
     needing = sum(1 for b in backups if b.status == "none")
     if as_json:
         echo_json(
@@ -198,7 +198,7 @@ def plan_cells_command(
                 + tr(
                     "{site} ({kind}) covers {count}: {stations}",
                     site=site.code,
-                    kind=gettext(_SITE_KINDS[site.kind]),
+                    kind=gettext(SITE_KINDS[site.kind]),
                     count=len(site.stations),
                     stations=" ".join(
                         f"{code}*" if i < site.critical else code
@@ -217,9 +217,6 @@ def plan_cells_command(
     console.print(gettext("(* critical station)"))
     if out is not None:
         console.print(tr("the chosen sites written to {path}", path=str(out)))
-
-
-_SITE_KINDS = {"station": "station site", "tower": "existing tower", "candidate": "candidate"}
 
 
 def _missing_line(b: StationBackup) -> str:

@@ -302,6 +302,59 @@ def _order(
 CSV_COLUMNS = ("operator", "site", "kind", "lat", "lon", "stations", "critical", "covers")
 
 
+CSV_HEADERS = {
+    "operator": "operator",
+    "site": "site",
+    "kind": "kind",
+    "lat": "latitude",
+    "lon": "longitude",
+    "stations": "stations",
+    "critical": "critical",
+    "covers": "stations covered",
+}
+"""The English msgid of each column's header in a translated file."""
+
+SITE_KINDS = {"station": "station site", "tower": "existing tower", "candidate": "candidate"}
+"""The English msgid of each kind of site."""
+
+
+def write_cells(plans: Sequence[OperatorCells], path: Path, lang: str = "en") -> Path:
+    """The chosen sites to ``path``: an XLSX workbook (``.xlsx``, one sheet per operator,
+    headers and kinds in ``lang``, right to left in Persian) or else a CSV file."""
+    if path.suffix.lower() != ".xlsx":
+        return write_cells_csv(plans, path)
+    from pollnet.i18n import gettext
+    from pollnet.plan._xlsx import Style, XlsxBook
+
+    book = XlsxBook(path)
+    header = book.style(Style(bold=True))
+    for plan in plans or [OperatorCells("-", (), "exact", 0, ())]:
+        title = "".join("-" if c in "[]:*?/\\" else c for c in plan.operator)[:31] or "-"
+        sheet = book.add_sheet(
+            title,
+            (14, 14, 16, 11, 11, 9, 9, 60),
+            right_to_left=lang == "fa",
+            freeze_first_row=True,
+            autofilter=True,
+        )
+        sheet.row([gettext(CSV_HEADERS[c], lang) for c in CSV_COLUMNS], [header] * 8)
+        for site in plan.sites:
+            sheet.row(
+                [
+                    plan.operator,
+                    site.code,
+                    gettext(SITE_KINDS[site.kind], lang),
+                    round(site.lat, 6),
+                    round(site.lon, 6),
+                    len(site.stations),
+                    site.critical,
+                    " ".join(site.stations),
+                ],
+                [0] * 8,
+            )
+    return book.close()
+
+
 def write_cells_csv(plans: Sequence[OperatorCells], path: Path) -> Path:
     """One row per chosen site: its operator, position, and the stations it covers."""
     path.parent.mkdir(parents=True, exist_ok=True)
