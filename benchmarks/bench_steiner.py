@@ -21,7 +21,7 @@
     measured against HiGHS's lower bound (so its gap is an upper bound) and marked ``<=``.
 
 Run: ``.venv/bin/python benchmarks/bench_steiner.py [--repeat K] [--skip-networkx]
-[--parts abcd] [--exact-seconds S]``
+[--parts abcd] [--exact-seconds S] [--only CLASS]``
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def gap_instances() -> Iterator[Instance]:
             yield "general sparse", f"random {size} {fraction:.0%}", size, u, v, w, t
 
 
-def part_d(exact_seconds: float) -> None:
+def part_d(exact_seconds: float, only: str = "") -> None:
     print(
         "(d) gap to the optimum with time_limit=2 s (exact: HiGHS, multi-commodity flow after "
         f"reduction, {exact_seconds:.0f} s each at most):"
@@ -257,6 +257,8 @@ def part_d(exact_seconds: float) -> None:
     gaps: dict[str, list[float]] = {}
     plain_gaps: dict[str, list[float]] = {}
     for kind, name, n, u, v, w, t in gap_instances():
+        if not kind.startswith(only):
+            continue
         plain = solve(n, u, v, w, t)
         started = time.perf_counter()
         ours = solve(n, u, v, w, t, time_limit=2.0)
@@ -293,6 +295,7 @@ def main() -> None:
     parser.add_argument("--skip-networkx", action="store_true")
     parser.add_argument("--parts", default="abcd")
     parser.add_argument("--exact-seconds", type=float, default=300.0)
+    parser.add_argument("--only", default="", help="(d): only the classes starting so")
     args = parser.parse_args()
     if "a" in args.parts:
         part_a(args.repeat, args.skip_networkx)
@@ -301,7 +304,7 @@ def main() -> None:
     if "c" in args.parts:
         part_c(max(1, args.repeat // 2))
     if "d" in args.parts:
-        part_d(args.exact_seconds)
+        part_d(args.exact_seconds, args.only)
 
 
 if __name__ == "__main__":
