@@ -79,7 +79,7 @@ def test_time_limit_and_forest() -> None:
     assert_valid(result, n, u, v, w, roots)
     assert result.cost <= plain.cost + 1e-9
     assert result.stopped in ("stall", "work", "clock")
-    assert result.phase_seconds["search"] <= 0.5 * 1.5 + 1.0  # the clock cap, and one pass
+    assert result.phase_seconds["search"] <= 0.5 * 1.5 + 5.0  # the clock cap, and the pass it cuts
 
 
 def test_steiner_seconds_setting() -> None:
