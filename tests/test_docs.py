@@ -255,7 +255,7 @@ def test_the_api_quick_start_runs_as_written(tmp_path: Path) -> None:
     (configured / "pollnet.toml").write_text(
         "[rollout.templates.lte_sim]\nenabled = false\n", encoding="utf-8"
     )
-    assert "671 work orders for 60 stations" in run(configured)
+    assert "689 work orders for 60 stations" in run(configured)
 
 
 def test_only_blocks_that_need_the_users_own_files_are_not_run() -> None:
