@@ -176,3 +176,22 @@ def test_live_map_in_a_real_browser(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert all("ERR_CONNECTION_REFUSED" in e for e in errors), errors  # only once it stopped
+
+
+def test_the_dashboard_without_sign_in_stays_on_this_machine(tmp_path: Path) -> None:
+    """The old read-only map has no accounts: it refuses an address others can reach and
+    sends the user to the signed-in operations web."""
+    import subprocess
+    import sys
+
+    for lang, words in (("en", "option --host"), ("fa", "گزینه --host")):
+        done = subprocess.run(
+            [sys.executable, "-m", "pollnet", "--lang", lang, "dashboard", "--host", "0.0.0.0"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "POLLNET_DB": f"sqlite:///{tmp_path / 'p.db'}"},
+        )
+        assert done.returncode == 1, done.stderr
+        assert words in done.stderr and "pollnet web" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pollnet.cli._common import App, pass_app, stdout
+from pollnet.errors import UserError
 from pollnet.i18n import tr
 
 
@@ -21,6 +22,14 @@ def dashboard(app: App, host: str, port: int, refresh: float) -> None:
 
     from pollnet.link.service import link_settings
     from pollnet.web import DashboardSettings, create_app
+    from pollnet.web.serve import loopback
+
+    if not loopback(host):  # no sign-in: never on an address others reach
+        raise UserError.of(
+            "the dashboard has no sign-in and serves this machine only; for the operations"
+            " room use pollnet web (accounts, roles, HTTPS)",
+            column="--host",
+        )
 
     interval = link_settings(app.settings).heartbeat_seconds
     web = create_app(app.engine, app.settings.lang, DashboardSettings(interval, refresh))
