@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_checkins import device_loop, exchange, start_service  # noqa: E402
+from bench_checkins import cpu_seconds, device_loop, exchange, start_service  # noqa: E402
 from pollnet.link import pki  # noqa: E402
 
 POISON = (
@@ -59,12 +59,6 @@ POISON = (
     {"idempotency_key": "poison\u0000key"},
     {"provisional_at": "0001-01-01T00:00:00+14:00"},
 )
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -261,11 +255,12 @@ def main() -> None:
                     )
                     time.sleep(3.0)  # let it reach its count before the devices connect
                 poison = (poisoner, args.poison_rate) if name == "poison" else None
-                cpu_before = cpu_s(proc.pid)  # the 2 s warm-up is in it: the ratio still holds
+                # the 2 s warm-up is in the window: the ratio still holds
+                cpu_before = cpu_seconds(proc.pid)
                 latencies, statuses, poisoned = runner(
                     phase(port, contexts, args.seconds, n * 10_000_000, poison)
                 )
-                cpu = (cpu_s(proc.pid) - cpu_before) * args.seconds / (args.seconds + 2.0)
+                cpu = (cpu_seconds(proc.pid) - cpu_before) * args.seconds / (args.seconds + 2.0)
                 results[name] = report(
                     name, latencies, statuses, args.seconds, rss_mb(proc.pid), cpu
                 )
