@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -33,19 +33,24 @@ REASONS = {
 }
 
 
+def bundle_option(help: str) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """``--bundle``: the device's bundle folder, which must exist (every ``device`` command)."""
+    return click.option(
+        "--bundle",
+        "bundle_dir",
+        required=True,
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        help=help,
+    )
+
+
 @click.group("device")
 def device() -> None:
     """Run an identity-verification device (the client of the check-in service)."""
 
 
 @device.command("run")
-@click.option(
-    "--bundle",
-    "bundle_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The device bundle folder (pollnet devices enroll).",
-)
+@bundle_option("The device bundle folder (pollnet devices enroll).")
 @click.option(
     "--input",
     "source",
@@ -123,13 +128,7 @@ def run(
 
 
 @device.command("close-day")
-@click.option(
-    "--bundle",
-    "bundle_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The device bundle folder.",
-)
+@bundle_option("The device bundle folder.")
 @click.option(
     "--queue",
     "queue_path",
@@ -160,13 +159,7 @@ def close_day(app: App, bundle_dir: Path, queue_path: Path | None) -> None:
 
 
 @device.command("close-note")
-@click.option(
-    "--bundle",
-    "bundle_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The device bundle folder.",
-)
+@bundle_option("The device bundle folder.")
 @click.option(
     "--voters", type=click.IntRange(min=0), required=True, help="The station's eligible voters."
 )
