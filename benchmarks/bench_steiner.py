@@ -6,7 +6,8 @@
     needs); prints both total weights, the speed ratio (target >= 50x) and the weight ratio
     (target <= 1.0).
 (b) 30 small random graphs (20-60 nodes, 3-8 terminals) against the exact MIP
-    (:func:`pollnet.plan.exact.solve_exact`): mean and max gap to the optimum (target <= 2 %).
+    (:func:`pollnet.plan.steiner.exact.solve_exact`): mean and max gap to the optimum
+    (target <= 2 %).
 (c) A ~300,000-node city with 8,000 terminals fed from 40 exchanges as a Steiner forest
     (``roots=``), and as one tree: seconds per phase, without and with a 2 s search budget.
 (d) The gap table: the solver with a 2 s budget (``time_limit=2``) against exact optima
@@ -40,8 +41,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from pollnet.datasets import SyntheticCity, generate
-from pollnet.plan.exact import solve_exact
 from pollnet.plan.steiner import SteinerResult, solve
+from pollnet.plan.steiner.exact import solve_exact
 from pollnet.streets.classes import HIGHWAY_CLASSES
 from pollnet.streets.read import read
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pollnet.plan.exact import solve_exact
-from tests.plan._steiner_cases import brute_force
+from pollnet.plan.steiner.exact import solve_exact
+from tests.plan.steiner._cases import brute_force
 
 
 @st.composite

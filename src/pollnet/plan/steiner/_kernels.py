@@ -33,7 +33,7 @@ def _compiled(function: _F) -> _F:
 def reduce_degrees(
     n: int, u: IntArray, v: IntArray, w: FloatArray, is_terminal: BoolArray
 ) -> tuple[int, IntArray, IntArray, FloatArray, IntArray, IntArray, IntArray]:
-    """The degree tests of :mod:`pollnet.plan._steiner_reduce` in two linear passes.
+    """The degree tests of :mod:`pollnet.plan.steiner._reduce` in two linear passes.
 
     First dead ends are peeled (a non-terminal with at most one edge goes, with its edge, until
     none is left); then every chain of non-terminals of degree two becomes one edge, or goes

@@ -4,7 +4,7 @@
 >>> r.edges.tolist(), r.cost
 ([0, 1, 2], 3.0)
 
-First the degree tests shrink the graph exactly (:mod:`pollnet.plan._steiner_reduce`): dead
+First the degree tests shrink the graph exactly (:mod:`pollnet.plan.steiner._reduce`): dead
 ends without terminals are peeled and every chain of degree-2 non-terminals becomes one edge,
 which on street networks leaves about 40 % of the nodes. Everything below runs on that reduced
 graph, and the chosen chains are expanded back into the caller's edges at the end.
@@ -21,14 +21,14 @@ nodes also Mehlhorn again with the tree's Steiner key nodes as terminals, exact 
 exchange (one bounded Dijkstra per key path), Steiner-vertex insertion (Mehlhorn with one more
 terminal) and elimination. The loops over nodes and edges (the reduction, Dijkstra's Voronoi
 regions, the boundary pairs, Kruskal on induced subgraphs, orienting and pruning trees) are
-compiled with numba (:mod:`pollnet.plan._steiner_kernels`); the rest is numpy/scipy on whole
+compiled with numba (:mod:`pollnet.plan.steiner._kernels`); the rest is numpy/scipy on whole
 arrays. The result is deterministic for a given input: of parallel edges the cheapest (then
 the lowest index) is used, MST ties break by edge number, and no clock or randomness decides
 anything.
 
 With a budget (``time_limit=`` seconds or ``work_limit=`` work units) the search goes on after
 the local search stops: key-vertex and weight perturbations, recombination of the best trees
-(:mod:`pollnet.plan._steiner_search`), which brings street networks within a few tenths of a
+(:mod:`pollnet.plan.steiner._search`), which brings street networks within a few tenths of a
 percent of the optimum in a second or two. It is seeded and counts work, not time, so it stays
 deterministic for a given input, seed and budget (see that module for the one exception, the
 wall-clock safety cap).
@@ -47,11 +47,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pollnet.plan import _steiner_graph as sg
-from pollnet.plan import _steiner_improve as si
-from pollnet.plan import _steiner_kernels as kernels
-from pollnet.plan import _steiner_reduce as sr
-from pollnet.plan import _steiner_search as search
+from pollnet.plan.steiner import _graph as sg
+from pollnet.plan.steiner import _improve as si
+from pollnet.plan.steiner import _kernels as kernels
+from pollnet.plan.steiner import _reduce as sr
+from pollnet.plan.steiner import _search as search
 
 __all__ = ["SteinerResult", "solve"]
 
@@ -96,7 +96,7 @@ class SteinerResult:
         better), ``"work"`` (the work budget was spent), ``"clock"`` (the wall-clock cap: only
         then may a second run differ); empty without a budget.
     work
-        Work units the budgeted search spent (arcs scanned; see :mod:`_steiner_search`).
+        Work units the budgeted search spent (arcs scanned; see :mod:`_search`).
     """
 
     edges: IntArray
@@ -163,7 +163,7 @@ def solve(
         construction on the graph).
     time_limit
         Seconds to spend after the local search on restarts, perturbations and recombination
-        (:mod:`pollnet.plan._steiner_search`), for a tree near the optimum. It is turned into a
+        (:mod:`pollnet.plan.steiner._search`), for a tree near the optimum. It is turned into a
         work budget at a fixed rate, so the result depends on the input, ``seed`` and the limit,
         not on the machine; the wall clock stops the search only at ``clock_factor`` times the
         limit (``stopped == "clock"``). None (the default): no such search.

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
-from pollnet.plan import _steiner_graph as sg
-from pollnet.plan import _steiner_kernels as kernels
-from pollnet.plan import _steiner_reduce as sr
-from pollnet.plan.exact import solve_exact
-from tests.plan._steiner_cases import edge_lists, random_instance
+from pollnet.plan.steiner import _graph as sg
+from pollnet.plan.steiner import _kernels as kernels
+from pollnet.plan.steiner import _reduce as sr
+from pollnet.plan.steiner.exact import solve_exact
+from tests.plan.steiner._cases import edge_lists, random_instance
 
 
 def bent_grid(size: int, bends: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
-from pollnet.plan.exact import solve_exact
 from pollnet.plan.steiner import solve
-from tests.plan._steiner_cases import assert_valid, edge_lists, random_instance
+from pollnet.plan.steiner.exact import solve_exact
+from tests.plan.steiner._cases import assert_valid, edge_lists, random_instance
 
 # A SteinLib-format instance written by hand (not downloaded): a 3x3 grid whose corners are
 # terminals, with diagonal spokes to the centre. Its optimum (10) was proved by the MIP and

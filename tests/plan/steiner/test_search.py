@@ -11,12 +11,12 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from pollnet.errors import ConfigError
-from pollnet.plan.exact import solve_exact
 from pollnet.plan.params import PlanParameters
 from pollnet.plan.steiner import solve
+from pollnet.plan.steiner.exact import solve_exact
 from pollnet.streets.classes import HIGHWAY_CLASSES
 from pollnet.streets.read import read
-from tests.plan._steiner_cases import assert_valid, random_instance
+from tests.plan.steiner._cases import assert_valid, random_instance
 
 WORK = 2e7  # work units: about a second on the development machine
 

@@ -6,7 +6,7 @@ one unit of its own flow from the root, which may only use built arcs (``f_k <= 
 has at most one built arc coming in (none at the root), and an edge is built in one direction at
 most. Its LP relaxation is as tight as the directed cut formulation, so HiGHS proves optimality
 quickly on graphs of tens of nodes and a handful of terminals; it grows as ``terminals x arcs``.
-The graph is first reduced exactly (the degree tests of :mod:`pollnet.plan._steiner_reduce`),
+The graph is first reduced exactly (the degree tests of :mod:`pollnet.plan.steiner._reduce`),
 which on street networks leaves about 40 % of the nodes: instances of a few thousand street
 nodes with tens of terminals solve in seconds to minutes. (A directed cut model with generated
 cuts was tried too: its LP re-solves after each batch of cuts took thousands of simplex
@@ -24,9 +24,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from pollnet._highs import quiet_highs
-from pollnet.plan import _steiner_graph as sg
-from pollnet.plan import _steiner_reduce as sr
 from pollnet.plan.steiner import _edges, _nodes
+from pollnet.plan.steiner import _graph as sg
+from pollnet.plan.steiner import _reduce as sr
 
 __all__ = ["ExactResult", "solve_exact"]
 

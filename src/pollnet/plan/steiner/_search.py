@@ -1,6 +1,6 @@
 """Spending a budget on a better Steiner tree: local search to the end, then restarts.
 
-After the local search of :mod:`pollnet.plan._steiner_improve` has stopped, the budget goes to
+After the local search of :mod:`pollnet.plan.steiner._improve` has stopped, the budget goes to
 what the literature finds works on street networks (Ribeiro, Uchoa and Werneck, "A hybrid GRASP
 with perturbations for the Steiner problem in graphs", 2002; Uchoa and Werneck 2010):
 
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pollnet.plan import _steiner_graph as sg
-from pollnet.plan import _steiner_improve as si
-from pollnet.plan import _steiner_kernels as kernels
-from pollnet.plan import _steiner_reduce as sr
-from pollnet.plan._steiner_graph import BoolArray, IntArray, SimpleGraph, Tree
+from pollnet.plan.steiner import _graph as sg
+from pollnet.plan.steiner import _improve as si
+from pollnet.plan.steiner import _kernels as kernels
+from pollnet.plan.steiner import _reduce as sr
+from pollnet.plan.steiner._graph import BoolArray, IntArray, SimpleGraph, Tree
 
 WORK_PER_SECOND = 60_000_000
 """Work units the search is assumed to do per second. Measured on the development machine (2

@@ -18,8 +18,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from pollnet.plan import _steiner_kernels as kernels
-from pollnet.plan._steiner_graph import (
+from pollnet.plan.steiner import _kernels as kernels
+from pollnet.plan.steiner._graph import (
     BoolArray,
     IntArray,
     Regions,

@@ -13,7 +13,7 @@ removes, so an optimal tree holds a chain whole or not at all:
 Dead ends are peeled first, until none is left, and the chains contracted after that.
 On street networks this removes most nodes (the bends and dead ends of streets): the synthetic
 city keeps 40 % of its nodes and 55 % of its edges. Both steps are compiled linear passes
-(:func:`pollnet.plan._steiner_kernels.reduce_degrees`).
+(:func:`pollnet.plan.steiner._kernels.reduce_degrees`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from pollnet.plan import _steiner_kernels as kernels
+from pollnet.plan.steiner import _kernels as kernels
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from pollnet.plan import _steiner_kernels as kernels
+from pollnet.plan.steiner import _kernels as kernels
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
