@@ -3,7 +3,7 @@
 The throughput of check-ins on their own is ``bench_checkins.py``'s job; this benchmark asks
 whether the heartbeats of a whole district (20,000 devices every 30 s ≈ 667 heartbeats/s) raise
 the check-in p99 above the 100 ms target. One ``pollnet serve`` subprocess (SQLite default, on
-127.0.0.1, started by :class:`pollnet.link.simulate.ServiceProcess`), one run, two phases:
+127.0.0.1, started by :class:`pollnet.simulation.ServiceProcess`), one run, two phases:
 
 1. **baseline**: check-ins alone at a fixed offered rate (each of ``--rates``, per second) from
    ``--checkin-devices`` devices, each with its own certificate and keep-alive TLS connection;
@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pollnet.link import pki
-from pollnet.link._sim_plan import national_codes
-from pollnet.link.simulate import ServiceProcess
+from pollnet.simulation import ServiceProcess
+from pollnet.simulation.scenario import national_codes
 
 _LENGTH = re.compile(rb"content-length: (\d+)", re.I)
 

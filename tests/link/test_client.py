@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from pollnet.link import pki
-from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.client import Bundle, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
 from pollnet.link.queue import DurableQueue
 from pollnet.link.service import RunningService
+from pollnet.simulation.proxy import LinkProxy
 from tests.link.service_helpers import (
     ELECTION,
     TODAY,

@@ -24,11 +24,11 @@ import pytest
 import sqlalchemy as sa
 
 from pollnet.link import pki
-from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.client import Bundle, CheckinResult, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
 from pollnet.link.queue import DurableQueue
 from pollnet.link.service import RunningService
+from pollnet.simulation.proxy import LinkProxy
 from pollnet.store.schema.link import checkins
 from tests.link.service_helpers import (
     ELECTION,

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.checkin import voter_hash
 from pollnet.link.client import Bundle, DeviceClient, Voter
 from pollnet.link.ledger import checkin_count
 from pollnet.link.pki import read_ledger_key
 from pollnet.link.queue import QueuedCheckin
 from pollnet.link.service import start_in_thread
+from pollnet.simulation.proxy import LinkProxy
 from pollnet.store import open_store
 from pollnet.store.schema.link import checkin_conflicts, checkins
 from tests.link.service_helpers import ELECTION, make_pki, national_code, policy

@@ -1,4 +1,4 @@
-"""``pollnet simulate``: an election day in miniature over mutual TLS (pollnet.link.simulate)."""
+"""``pollnet simulate``: an election day in miniature over mutual TLS (pollnet.simulation)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.i18n import format_number, tr
 from pollnet.link.client import POLICIES
 from pollnet.link.service import link_settings
-from pollnet.link.simulate import SimulationConfig, SimulationReport, simulate
+from pollnet.simulation import SimulationConfig, SimulationReport, simulate
 
 
 @click.command("simulate")

@@ -48,11 +48,11 @@ from pollnet.cluster.local import (
 )
 from pollnet.errors import UserError
 from pollnet.link import pki
-from pollnet.link._sim_plan import national_codes
 from pollnet.link.audit import verify_audit
 from pollnet.link.client import CheckinResult, DeviceClient, Voter
 from pollnet.link.ledger import recorded_ids
-from pollnet.link.simulate import ServiceProcess
+from pollnet.simulation import ServiceProcess
+from pollnet.simulation.scenario import national_codes
 from pollnet.store.engine import open_store
 from pollnet.store.schema.link import checkins
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pollnet.cli import cli
-from pollnet.link._sim_plan import ScenarioSettings, make_scenario
 from pollnet.link.national_code import normalise_national_code
+from pollnet.simulation.scenario import ScenarioSettings, make_scenario
 
 ELECTION_DAY = dt.date(2028, 2, 25)
 
@@ -74,7 +74,7 @@ def test_simulate_against_a_running_service(tmp_path: Path) -> None:
     """``--url``: the devices are enrolled in that service's PKI, its database is checked;
     the devices are driven from two worker processes."""
     from pollnet.link.service import start_in_thread
-    from pollnet.link.simulate import SimulationConfig, simulate
+    from pollnet.simulation import SimulationConfig, simulate
     from pollnet.store import open_store
     from tests.link.service_helpers import ELECTION, TODAY, make_pki, policy
 

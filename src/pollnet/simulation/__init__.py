@@ -38,11 +38,11 @@ import sqlalchemy as sa
 
 from pollnet.errors import UserError
 from pollnet.link import pki
-from pollnet.link._sim_plan import Arrival, Scenario, ScenarioSettings, make_scenario
-from pollnet.link._sim_proxy import LinkProxy
 from pollnet.link.client import Bundle, CheckinResult, DeviceClient
 from pollnet.link.ledger import checkin_count, recorded_ids
 from pollnet.link.queue import DurableQueue, QueuedCheckin
+from pollnet.simulation.proxy import LinkProxy
+from pollnet.simulation.scenario import Arrival, Scenario, ScenarioSettings, make_scenario
 from pollnet.store import create_engine
 from pollnet.store.schema.link import checkin_conflicts
 
