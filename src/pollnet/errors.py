@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pollnet.i18n import current_language, format_number, tr
+
 
 @dataclass(frozen=True)
 class Location:
@@ -21,6 +23,26 @@ class Location:
     row: int | None = None
     column: str | None = None
     feature: int | None = None
+
+    def render(self, lang: str | None = None) -> str:
+        """``file, row N, column C`` (``file, feature N, column C`` for a geographic file's
+        feature) in ``lang``, with the Persian comma in Persian; empty when nothing is known.
+
+        A ``column`` starting with ``--`` is a command-line option and is named as one.
+        """
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.row is not None:
+            parts.append(tr("row {row}", lang, row=self.row))
+        if self.feature is not None:
+            parts.append(tr("feature {feature}", lang, feature=self.feature))
+        if self.column and self.column.startswith("--"):  # a command-line option
+            parts.append(tr("option {option}", lang, option=self.column))
+        elif self.column:
+            parts.append(tr("column {column}", lang, column=self.column))
+        persian = (lang or current_language()) == "fa"
+        return ("، " if persian else ", ").join(parts)
 
 
 class PollnetError(Exception):
@@ -41,10 +63,8 @@ class Problem:
 
     def render(self, lang: str | None = None) -> str:
         """The complaint as one line in ``lang`` (default: the active language)."""
-        from pollnet.i18n import format_location, tr
-
         text = tr(self.message, lang, **{k: _shown(v) for k, v in self.params.items()})
-        prefix = format_location(self.where, lang)
+        prefix = self.where.render(lang)
         return f"{prefix}: {text}" if prefix else text
 
 
@@ -91,8 +111,6 @@ class UserError(PollnetError):
         a last line that counts the rest."""
         if limit is None or len(self.problems) <= limit:
             return [p.render(lang) for p in self.problems]
-        from pollnet.i18n import format_number, tr
-
         more = len(self.problems) - limit
         return [
             *(p.render(lang) for p in self.problems[:limit]),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pollnet.errors import ConfigError, UserError
+from pollnet.values import parse_date
 
 LANGUAGES = ("fa", "en")
 
@@ -176,7 +177,6 @@ def _check_lang(lang: str, source: str) -> str:
 
 
 def _parse_date(text: str, source: str) -> dt.date:
-    from pollnet.i18n.dates import parse_date
 
     try:
         return parse_date(text, source=source)

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pollnet.errors import UserError
-from pollnet.i18n import format_date, parse_date, to_jalali
+from pollnet.i18n import format_date, to_jalali
+from pollnet.values import parse_date
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pollnet.errors import ConfigError
-from pollnet.i18n import parse_date
 from pollnet.rollout.calendar import WorkCalendar
 from pollnet.rollout.templates import load_config
+from pollnet.values import parse_date
 
 DEFAULT = load_config().calendar
 FULL_THURSDAY = WorkCalendar.from_config({"thursday": "full", "holidays": ["1405/06/31"]})

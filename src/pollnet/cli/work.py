@@ -14,7 +14,7 @@ import click
 from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.areas import area_filters, area_options
 from pollnet.errors import NotFoundError, UserError
-from pollnet.i18n import format_date, gettext, parse_date, tr
+from pollnet.i18n import format_date, gettext, tr
 from pollnet.model import Agency
 from pollnet.plan import store as plan_store
 from pollnet.rollout import store as rollout_store
@@ -22,6 +22,7 @@ from pollnet.rollout.sheets import export_sheet, kind_label, read_updates, statu
 from pollnet.rollout.status import SETTABLE, STATUSES, StatusUpdate
 from pollnet.rollout.templates import RolloutConfig, load_config
 from pollnet.rollout.workorders import in_areas
+from pollnet.values import parse_date
 
 AGENCIES = [a.value for a in Agency]
 

@@ -16,19 +16,15 @@ import functools
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pollnet.i18n.dates import format_date, format_moment, parse_date, to_jalali
+from pollnet.i18n.dates import format_date, format_moment, to_jalali
 from pollnet.i18n.digits import normalise, normalise_key, to_ascii_digits, to_persian_digits
-
-if TYPE_CHECKING:
-    from pollnet.errors import Location
 
 __all__ = [
     "Digits",
     "current_language",
     "format_date",
-    "format_location",
     "format_moment",
     "format_number",
     "gettext",
@@ -36,7 +32,6 @@ __all__ = [
     "localise_value",
     "normalise",
     "normalise_key",
-    "parse_date",
     "set_language",
     "to_ascii_digits",
     "to_jalali",
@@ -158,24 +153,3 @@ def localise_value(value: Any, lang: str | None = None) -> Any:
     # Strings are the user's own values (codes, cells, paths): shown exactly as written, so that
     # they can be found in the file.
     return value
-
-
-def format_location(where: Location, lang: str | None = None) -> str:
-    """``file, row N, column C`` (``file, feature N, column C`` for a geographic file's
-    feature) in ``lang``, with the Persian comma in Persian; empty when nothing is known.
-
-    A ``column`` starting with ``--`` is a command-line option and is named as one.
-    """
-    lang = lang or current_language()
-    parts = []
-    if where.file:
-        parts.append(where.file)
-    if where.row is not None:
-        parts.append(tr("row {row}", lang, row=where.row))
-    if where.feature is not None:
-        parts.append(tr("feature {feature}", lang, feature=where.feature))
-    if where.column and where.column.startswith("--"):  # a command-line option, not a column
-        parts.append(tr("option {option}", lang, option=where.column))
-    elif where.column:
-        parts.append(tr("column {column}", lang, column=where.column))
-    return ("، " if lang == "fa" else ", ").join(parts)

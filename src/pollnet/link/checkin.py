@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pollnet.errors import UserError
-from pollnet.i18n.dates import parse_date
 from pollnet.link.national_code import age_on, normalise_national_code
 from pollnet.link.pki import DeviceIdentity
+from pollnet.values import parse_date
 
 REFUSAL_REASONS = (
     "invalid_national_code",

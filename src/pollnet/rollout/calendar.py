@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pollnet.errors import ConfigError, UserError
-from pollnet.i18n import parse_date
+from pollnet.values import parse_date
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 THURSDAY_CAPACITY = {"full": 1.0, "half": 0.5, "off": 0.0}

@@ -18,20 +18,13 @@ import numpy as np
 
 from pollnet._cells import append_row
 from pollnet.i18n import format_date, format_number, gettext, tr
-from pollnet.model import Agency
 from pollnet.rollout.calendar import WorkCalendar
 from pollnet.rollout.readiness import STAGES, DistrictReadiness, readiness
 from pollnet.rollout.schedule import AtRisk, Forecast
-from pollnet.rollout.sheets import kind_label, status_label
+from pollnet.rollout.sheets import AGENCY_LABELS, kind_label, status_label
 from pollnet.rollout.status import OPEN, OrderState
 from pollnet.rollout.workorders import READY_KIND, WorkOrderSet
 
-AGENCY_LABELS: Mapping[str, str] = {
-    Agency.MUNICIPALITY.value: "Municipality",
-    Agency.TELECOM.value: "Telecommunication company",
-    Agency.EDUCATION.value: "Education department",
-    Agency.ELECTION_OFFICE.value: "Election office",
-}
 STAGE_LABELS: Mapping[str, str] = {
     "planned": "planned",
     "in_progress": "in progress",

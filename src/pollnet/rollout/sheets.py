@@ -14,10 +14,12 @@ from pathlib import Path
 
 from pollnet._cells import append_row
 from pollnet.errors import Location, Problem, UserError
-from pollnet.i18n import format_date, gettext, normalise, normalise_key, parse_date, tr
+from pollnet.i18n import format_date, gettext, normalise, normalise_key, tr
+from pollnet.model import Agency
 from pollnet.registry import parse_decimal, read_table
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
 from pollnet.rollout.workorders import WorkOrder, WorkOrderSet
+from pollnet.values import parse_date
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "ID"),
@@ -65,6 +67,14 @@ KIND_LABELS: Mapping[str, str] = {
 }
 
 
+AGENCY_LABELS: Mapping[str, str] = {
+    Agency.MUNICIPALITY.value: "Municipality",
+    Agency.TELECOM.value: "Telecommunication company",
+    Agency.EDUCATION.value: "Education department",
+    Agency.ELECTION_OFFICE.value: "Election office",
+}
+
+
 def status_label(status: str, lang: str | None = None) -> str:
     """A status as people read it."""
     return gettext(STATUS_LABELS.get(status, status), lang)
@@ -72,8 +82,6 @@ def status_label(status: str, lang: str | None = None) -> str:
 
 def agency_label(agency: str, lang: str | None = None) -> str:
     """An agency as people read it."""
-    from pollnet.rollout.report import AGENCY_LABELS
-
     return gettext(AGENCY_LABELS.get(agency, agency), lang)
 
 
