@@ -7,6 +7,8 @@ import re
 import string
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
 import pollnet
 from pollnet.errors import UserError
 from pollnet.i18n import catalog, format_number, gettext, tr, use_language
@@ -55,6 +57,21 @@ def test_translations_keep_their_placeholders() -> None:
         if placeholders(msgid) != placeholders(text)
     }
     assert not wrong
+
+
+def test_each_message_is_translated_in_one_catalog_only() -> None:
+    """The catalogs are merged into one table, so a message in two of them keeps whichever
+    is read last; two different translations of it would silently lose one."""
+    where: dict[str, list[str]] = {}
+    folder = SRC / "i18n" / "locale" / "fa" / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    where.setdefault(key, []).append(path.name)
+    twice = {msgid: files for msgid, files in where.items() if len(files) > 1}
+    assert not twice, "\n".join(f"{msgid!r}: {', '.join(f)}" for msgid, f in twice.items())
 
 
 def test_source_scan_finds_known_messages() -> None:
