@@ -1,5 +1,5 @@
 """Temporary LTE cells: the fewest sites covering every station without backup, per operator;
-the candidates file's checks; the command line."""
+the command line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from pollnet.cli import cli
 from pollnet.coverage import RadioSettings, lte_backup
-from pollnet.coverage.candidates import read_candidates
 from pollnet.coverage.cells import (
     CandidateSite,
     CellSettings,
@@ -24,7 +23,6 @@ from pollnet.coverage.cells import (
 )
 from pollnet.coverage.pathloss import uma_nlos_db
 from pollnet.errors import ConfigError, UserError
-from pollnet.settings import TEHRAN_BBOX
 from tests.coverage.test_backup import at, station, tower
 
 RADIO = RadioSettings()
@@ -117,29 +115,6 @@ def test_stations_nobody_reaches_and_operators() -> None:
     assert [p.operator for p in both] == ["Irancell", "MCI"]
     with pytest.raises(ConfigError, match="height"):
         CellSettings(height_m=100).check()
-
-
-CANDIDATES = "code,name,lat,lon,capacity\nSCH-1,School one,35.70,51.40,800\nSCH-2,,35.71,51.41,\n"
-
-
-def test_candidates_file_and_its_bad_rows(tmp_path: Path) -> None:
-    good = tmp_path / "candidates.csv"
-    good.write_text(CANDIDATES, "utf-8")
-    found = read_candidates(good, TEHRAN_BBOX)
-    assert [(c.code, c.capacity) for c in found] == [("SCH-1", 800), ("SCH-2", None)]
-    bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "code,lat,lon,capacity\nSCH-1,35.70,51.40,many\nSCH-1,35.70,51.40,1\n,99,51.40,\n", "utf-8"
-    )
-    with pytest.raises(UserError) as caught:
-        read_candidates(bad, TEHRAN_BBOX)
-    lines = caught.value.render("en")
-    assert (
-        lines[0] == f"{bad}, row 1, column capacity: must be a whole number of 0 or more, not many"
-    )
-    assert lines[1] == f"{bad}, row 2, column code: duplicate code SCH-1, also in row 1"
-    assert lines[2] == f"{bad}, row 3, column code: a value is required"
-    assert lines[3].startswith(f"{bad}, row 3, column lat: the point (99.0, 51.4) is outside")
 
 
 def test_cli_lists_writes_and_refuses_bad_candidates(tmp_path: Path) -> None:

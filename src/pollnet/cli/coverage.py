@@ -19,11 +19,10 @@ from pollnet.coverage import (
     read_towers,
     write_backup_csv,
 )
-from pollnet.coverage.candidates import read_candidates
 from pollnet.coverage.cells import SITE_KINDS, CandidateSite, CellSettings, plan_cells, write_cells
 from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
-from pollnet.registry import list_stations
+from pollnet.registry import list_stations, read_candidates
 
 
 @click.group("coverage", invoke_without_command=True)

@@ -1,9 +1,16 @@
 """The polling-station registry: import station files, validate them, list and export.
 
 Station files are CSV (UTF-8, UTF-8 with BOM or Windows-1256), XLSX or GeoJSON, with English or
-Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees.
+Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees. Candidate
+buildings (school lists) go through the same checks: :func:`read_candidates`.
 """
 
+from pollnet.registry._candidates import (
+    CANDIDATE_COLUMNS,
+    Candidate,
+    read_candidates,
+    validate_candidates,
+)
 from pollnet.registry._columns import (
     COLUMNS,
     STATION_COLUMNS,
@@ -28,9 +35,11 @@ from pollnet.registry._values import parse_decimal, parse_flag, parse_int
 from pollnet.registry._writers import HEADER_LANGUAGES, write_layer
 
 __all__ = [
+    "CANDIDATE_COLUMNS",
     "COLUMNS",
     "HEADER_LANGUAGES",
     "STATION_COLUMNS",
+    "Candidate",
     "Checks",
     "Column",
     "Columns",
@@ -52,9 +61,11 @@ __all__ = [
     "parse_decimal",
     "parse_flag",
     "parse_int",
+    "read_candidates",
     "read_table",
     "rules_from",
     "settle",
     "validate",
+    "validate_candidates",
     "write_layer",
 ]
