@@ -154,7 +154,7 @@ def test_cli_lists_writes_and_refuses_bad_candidates(tmp_path: Path) -> None:
         cli, ["--db", url, "--lang", "en", "coverage", "plan-cells", "--candidates", str(bad)]
     )
     assert refused.exit_code != 0 and isinstance(refused.exception, UserError)
-    assert refused.exception.render("en") == [f"{bad}, row 1, column lon: not a number: "]
+    assert refused.exception.render("en") == [f"{bad}, row 1, column lon: a value is required"]
 
 
 def test_xlsx_has_a_sheet_per_operator_in_persian(tmp_path: Path) -> None:
