@@ -28,7 +28,8 @@ from pollnet.registry._import import (
     settle,
 )
 from pollnet.registry._query import export_stations, get_station, list_stations
-from pollnet.registry._readers import GeometryKind, Table, read_table
+from pollnet.registry._read import read_table
+from pollnet.registry._readers import GeometryKind, Table
 from pollnet.registry._records import StationRecord
 from pollnet.registry._validate import Checks, Rejected, Rules, Validation, validate
 from pollnet.registry._values import parse_decimal, parse_flag, parse_int

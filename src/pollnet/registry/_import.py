@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 
 from pollnet.errors import ConfigError, Location, Problem, UserError
 from pollnet.i18n import Digits, current_language
-from pollnet.registry._readers import Table, read_table
+from pollnet.registry._read import read_table
+from pollnet.registry._readers import Table
 from pollnet.registry._store import upsert
 from pollnet.registry._validate import OUTSIDE_AREA, Rejected, Rules, Validation, validate
 from pollnet.registry._writers import write_rejects

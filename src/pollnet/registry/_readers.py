@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import errno
 import itertools
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,7 +21,7 @@ from typing import Any, Literal
 
 from pollnet._cells import unquote_cell
 from pollnet.errors import Location, Problem, UserError
-from pollnet.registry._columns import STATION_COLUMNS, Columns
+from pollnet.registry._columns import Columns
 
 UTF8 = "UTF-8"
 UTF8_BOM = "UTF-8 with BOM"
@@ -92,58 +90,8 @@ class Table:
     problems: Mapping[int, tuple[Problem, ...]] = field(default_factory=dict)
 
 
-def read_table(
-    path: Path | str,
-    limits: Limits = LIMITS,
-    columns: Columns = STATION_COLUMNS,
-    geometry: GeometryKind = "point",
-) -> Table:
-    """Read a file; its format comes from the extension (.csv, .xlsx, .geojson/.json, .gpkg).
-
-    A file larger than ``limits`` allows is refused before it is read. ``columns`` are the
-    fields the file's kind knows (a map layer's own ``lat``/``lon`` properties give way to its
-    geometry); ``geometry`` is what a map layer's features must be.
-    """
-    path = Path(path)
-    file = str(path)
-    kind = "geopackage" if path.suffix.lower() == ".gpkg" else FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError.of(
-            "unknown file type {suffix}: use .csv, .xlsx, .geojson or .gpkg",
-            file=file,
-            suffix=path.suffix or "-",
-        )
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if size < 4096 and not path.read_bytes().strip():
-            raise UserError.of("the file is empty", file=file)
-        if size > limits.max_bytes:
-            raise UserError.of(
-                "the file is {size} MB; at most {limit} MB can be read",
-                file=file,
-                size=_megabytes(size),
-                limit=_megabytes(limits.max_bytes),
-            )
-        if kind == "csv":
-            return _read_csv(file, path, limits)
-        if kind == "xlsx":
-            return _read_xlsx(file, path, limits)
-        if kind == "geopackage":
-            from pollnet.registry._geopackage import read_geopackage
-
-            return read_geopackage(file, path.read_bytes(), limits, columns, geometry)
-        return _read_geojson(file, path.read_bytes(), limits, columns, geometry)
-    except FileNotFoundError:
-        raise UserError.of("file not found", file=file) from None
-    except OSError as exc:
-        raise UserError.of(
-            "cannot read the file: {reason}", file=file, reason=exc.strerror or str(exc)
-        ) from None
-
-
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """``size`` bytes in MB for a message: one decimal, none when whole."""
     return f"{size / 2**20:.1f}".removesuffix(".0")
 
 
@@ -197,7 +145,7 @@ class _TextShare:
         return not self.non_ascii or self.arabic / self.non_ascii >= _MIN_ARABIC_SHARE
 
 
-def _read_csv(file: str, path: Path, limits: Limits) -> Table:
+def read_csv(file: str, path: Path, limits: Limits) -> Table:
     """Stream the file's rows: UTF-8 (with or without BOM) first, then Windows-1256."""
     with path.open("rb") as raw:
         start = raw.read(3)
@@ -324,7 +272,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(file: str, path: Path, limits: Limits) -> Table:
+def read_xlsx(file: str, path: Path, limits: Limits) -> Table:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -335,8 +283,8 @@ def _read_xlsx(file: str, path: Path, limits: Limits) -> Table:
         raise UserError.of(
             "the XLSX file unpacks to {size} MB; at most {limit} MB can be read",
             file=file,
-            size=_megabytes(unpacked),
-            limit=_megabytes(limits.max_unpacked_bytes),
+            size=megabytes(unpacked),
+            limit=megabytes(limits.max_unpacked_bytes),
         )
     from openpyxl import load_workbook
 
@@ -376,7 +324,7 @@ def _unreadable_xlsx(file: str, exc: BaseException) -> UserError:
     )
 
 
-def _read_geojson(
+def read_geojson(
     file: str, data: bytes, limits: Limits, columns: Columns, geometry: GeometryKind
 ) -> Table:
     text, _encoding = decode(data, file)
