@@ -10,8 +10,10 @@ import uuid
 from pathlib import Path
 
 import httpx
+import hypothesis.strategies as st
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
 
 from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.ledger import Ledger
@@ -19,9 +21,17 @@ from pollnet.store import open_store
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle, note, store
 from pollnet.tlog.http import start_public
+from pollnet.tlog.merkle import MemoryTree
 from pollnet.tlog.publisher import LogTampered, Publisher
 from pollnet.tlog.service import export
-from pollnet.tlog.tiles import TILE_WIDTH, parse_tile_path, tile_path, tiles_for, tree_from_tiles
+from pollnet.tlog.tiles import (
+    TILE_WIDTH,
+    TiledTree,
+    parse_tile_path,
+    tile_path,
+    tiles_for,
+    tree_from_tiles,
+)
 from tests.link.service_helpers import national_code
 
 KEY = b"k" * 32
@@ -223,3 +233,26 @@ def test_a_mirror_follows_what_the_signing_service_stored(tmp_path: Path) -> Non
         )
     with pytest.raises(LogTampered):
         mirror.follow()
+
+
+@settings(max_examples=25, deadline=None)
+@given(runs=st.lists(st.integers(0, 300), max_size=6))
+def test_the_tree_takes_leaves_in_runs_of_any_length(runs: list[int]) -> None:
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(sum(runs))]
+    tree, start = TiledTree(), 0
+    for count in runs:  # the publisher appends what each poll finds committed
+        tree.extend(b"".join(leaves[start : start + count]))
+        start += count
+    reference = MemoryTree(leaves)
+    assert tree.size == len(leaves)
+    for size in {0, min(1, len(leaves)), len(leaves) // 2, len(leaves)}:
+        assert tree.root(size) == reference.root(size)
+    for level, n, width in tiles_for(len(leaves)):
+        assert tree.tile(level, n, width, len(leaves)) == reference_tile(reference, level, n, width)
+
+
+def reference_tile(tree: MemoryTree, level: int, n: int, width: int) -> bytes:
+    """Tile ``(level, n)`` computed from the whole tree: hashes at height ``8 * level``."""
+    height = 8 * level
+    first = n * TILE_WIDTH
+    return b"".join(tree.hash_at(height, first + i) for i in range(width))

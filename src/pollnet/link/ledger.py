@@ -36,7 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -96,9 +96,12 @@ UNWRITABLE = Answer(
 """The answer of a check-in that fails the database's checks alone (every other one is written)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One ledger outcome for the transparency log: what happened to a voter at a station."""
+class Outcome(NamedTuple):
+    """One ledger outcome for the transparency log: what happened to a voter at a station.
+
+    A named tuple, not a dataclass: the writer makes one per logged check-in, and the log's
+    encoder takes the tuples as they are.
+    """
 
     kind: str
     """``accepted``, ``accepted_offline`` (replayed), ``duplicate`` (refused) or ``conflict``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 VERSION = 1
@@ -51,13 +52,61 @@ def publication_hash(publication_key: bytes, ledger_voter_hash: str) -> bytes:
 
 def encode(entry: Entry) -> bytes:
     """The entry's bytes (at most a few hundred: election, station and device are short)."""
-    if entry.outcome not in OUTCOMES:
-        raise EntryError(f"unknown outcome {entry.outcome!r}")
     if len(entry.voter) != 32:
         raise EntryError("the voter hash is 32 bytes")
-    millis = (entry.at - _EPOCH) // dt.timedelta(milliseconds=1)
-    parts = [struct.pack(">BBQ", VERSION, OUTCOMES.index(entry.outcome) + 1, millis), entry.voter]
-    for text in (entry.election, entry.station, entry.device):
+    names = _names(entry.election, entry.station, entry.device)
+    return _header(entry.outcome, entry.at) + entry.voter + names
+
+
+class Encoder:
+    """Encodes the outcomes of one election, many at a time, for the ledger's writer.
+
+    The same bytes as :func:`encode` of each outcome with its :func:`publication_hash`, for a
+    fraction of the cost: the publication key's HMAC state is keyed once, and each station's
+    and device's encoded names and each outcome's header at one time are reused.
+    """
+
+    def __init__(self, election: str, publication_key: bytes) -> None:
+        self.election = election
+        self._keyed = hmac.new(publication_key, digestmod="sha256")
+        self._names: dict[tuple[str, str], bytes] = {}
+
+    def encode(self, outcomes: Iterable[tuple[str, str, str, dt.datetime, str]]) -> list[bytes]:
+        """The entries of ``(outcome, station, device, time, ledger voter hash)`` tuples."""
+        keyed, names = self._keyed, self._names
+        headers: dict[tuple[str, dt.datetime], bytes] = {}
+        out = []
+        for outcome, station, device, at, voter_hash in outcomes:
+            header = headers.get((outcome, at))
+            if header is None:
+                header = headers[outcome, at] = _header(outcome, at)
+            tail = names.get((station, device))
+            if tail is None:
+                if len(names) > _NAMES_KEPT:
+                    names.clear()
+                tail = names[station, device] = _names(self.election, station, device)
+            mac = keyed.copy()
+            mac.update(bytes.fromhex(voter_hash))
+            out.append(header + mac.digest() + tail)
+        return out
+
+
+_NAMES_KEPT = 100_000
+"""How many (station, device) encodings an :class:`Encoder` keeps (a city has ~12,000 devices)."""
+
+
+def _header(outcome: str, at: dt.datetime) -> bytes:
+    try:
+        code = OUTCOMES.index(outcome) + 1
+    except ValueError:
+        raise EntryError(f"unknown outcome {outcome!r}") from None
+    millis = (at - _EPOCH) // dt.timedelta(milliseconds=1)
+    return struct.pack(">BBQ", VERSION, code, millis)
+
+
+def _names(election: str, station: str, device: str) -> bytes:
+    parts = []
+    for text in (election, station, device):
         raw = text.encode()
         if len(raw) > 255:
             raise EntryError("a name is longer than 255 bytes")

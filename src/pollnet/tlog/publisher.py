@@ -72,10 +72,7 @@ class Publisher:
     def load(self) -> None:
         """Rebuild the tree from the database and check it against the last checkpoint."""
         tree = TiledTree()
-        for idx, h in store.leaf_hashes(self.engine, 0):
-            if idx != tree.size:
-                raise LogTampered(f"entry {tree.size} is missing from the log")
-            tree.append(h)
+        self._take_in(tree)
         signed = store.latest_checkpoint(self.engine)
         if signed is not None:
             if tree.size < signed.size:
@@ -94,14 +91,8 @@ class Publisher:
         if there are new entries). True if it signed one."""
         if not self.loaded:
             self.load()
+        self._take_in(self.tree)
         with self._lock:
-            start = self.tree.size
-        fresh = list(store.leaf_hashes(self.engine, start))
-        with self._lock:
-            for idx, h in fresh:
-                if idx != self.tree.size:
-                    raise LogTampered(f"entry {self.tree.size} is missing from the log")
-                self.tree.append(h)
             size = self.tree.size
             signed_size = self.signed.size if self.signed is not None else -1
         if size == signed_size:
@@ -117,15 +108,9 @@ class Publisher:
         without ever signing (a read-only mirror of the public API). True if it moved on."""
         if not self.loaded:
             self.load()
-        with self._lock:
-            start = self.tree.size
-        fresh = list(store.leaf_hashes(self.engine, start))
+        self._take_in(self.tree)
         latest = store.latest_checkpoint(self.engine)
         with self._lock:
-            for idx, h in fresh:
-                if idx != self.tree.size:
-                    raise LogTampered(f"entry {self.tree.size} is missing from the log")
-                self.tree.append(h)
             current = self.signed
             if latest is None or (current is not None and latest == current):
                 return False
@@ -133,6 +118,15 @@ class Publisher:
                 raise LogTampered(f"the entries do not lead to the signed root at {latest.size}")
             self.signed = latest
         return True
+
+    def _take_in(self, tree: TiledTree) -> None:
+        """Append the entries committed since ``tree.size`` to ``tree`` (a run at a time)."""
+        try:
+            for block in store.leaf_blocks(self.engine, tree.size):
+                with self._lock:
+                    tree.extend(block)
+        except store.LogGap as gap:
+            raise LogTampered(str(gap)) from None
 
     def sign(self, size: int) -> store.StoredCheckpoint:
         """Sign, persist and then publish the checkpoint of the first ``size`` entries."""

@@ -95,11 +95,16 @@ def destroy_publication_key(folder: Path) -> bool:
 
 
 class LedgerLog:
-    """Appends the ledger's outcomes to ``tlog_entries`` in the writer's own transaction."""
+    """Appends the ledger's outcomes to ``tlog_entries`` in the writer's own transaction.
+
+    Only the entries and their leaf hashes are written there (one ``executemany`` a batch); the
+    publisher builds the tree's interior hashes from the committed rows.
+    """
 
     def __init__(self, election: str, publication_key: bytes) -> None:
         self.election = election
         self.publication_key = publication_key
+        self.encoder = entries.Encoder(election, publication_key)
         self.next_index = 0
 
     def reload(self, conn: Connection) -> None:
@@ -107,19 +112,10 @@ class LedgerLog:
 
     def append(self, conn: Connection, outcomes: Sequence[Outcome]) -> int:
         first = self.next_index
-        rows = []
-        for offset, outcome in enumerate(outcomes):
-            data = entries.encode(
-                entries.Entry(
-                    self.election,
-                    outcome.station,
-                    outcome.device,
-                    outcome.at,
-                    outcome.kind,
-                    entries.publication_hash(self.publication_key, outcome.voter_hash),
-                )
-            )
-            rows.append((first + offset, data, merkle.leaf_hash(data)))
+        data = self.encoder.encode(outcomes)
+        rows = list(
+            zip(range(first, first + len(data)), data, merkle.leaf_hashes(data), strict=True)
+        )
         insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), rows)
         self.next_index = first + len(rows)
         return first
@@ -131,18 +127,33 @@ def log_size(conn: Connection) -> int:
     return int(value or 0)
 
 
-def leaf_hashes(engine: Engine, start: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes]]:
-    """``(index, leaf hash)`` of every committed entry from ``start``, in order."""
+def leaf_blocks(engine: Engine, start: int, chunk: int = 50_000) -> Iterator[bytes]:
+    """The leaf hashes of the committed entries from ``start`` on, in order, as runs of 32-byte
+    hashes (up to ``chunk`` a run); a missing index or a bad hash raises :class:`LogGap`."""
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
     sql = f"SELECT idx, leaf_hash FROM tlog_entries WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"
     with engine.connect() as conn:
         while True:
             rows = conn.exec_driver_sql(sql, (start, chunk)).all()
-            for idx, h in rows:
-                yield int(idx), bytes(h)
+            if not rows:
+                return
+            if rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
+                raise LogGap(f"entry {start + _first_gap(rows, start)} is missing from the log")
+            block = b"".join(h for _, h in rows)
+            if len(block) != merkle.HASH_SIZE * len(rows):
+                raise LogGap(f"a leaf hash from entry {start} on is not {merkle.HASH_SIZE} bytes")
+            yield block
             if len(rows) < chunk:
                 return
-            start = int(rows[-1][0]) + 1
+            start += len(rows)
+
+
+class LogGap(ValueError):
+    """The committed entries are not a run of indices ``0, 1, 2, ...`` with 32-byte leaf hashes."""
+
+
+def _first_gap(rows: Sequence[Sequence[object]], start: int) -> int:
+    return next((n for n, row in enumerate(rows) if row[0] != start + n), len(rows))
 
 
 def entry_range(engine: Engine, start: int, end: int) -> list[tuple[int, bytes]]:

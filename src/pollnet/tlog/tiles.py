@@ -103,16 +103,24 @@ class TiledTree:
         return len(self.levels[0]) // HASH
 
     def append(self, leaf: bytes) -> None:
-        self.levels[0] += leaf
+        self.extend(leaf)
+
+    def extend(self, leaves: bytes) -> None:
+        """Append a run of 32-byte leaf hashes (one ``bytes``), completing the tiles they fill."""
+        if len(leaves) % HASH:
+            raise ValueError("leaf hashes are 32 bytes each")
+        self.levels[0] += leaves
+        span = TILE_WIDTH * HASH
         k = 0
-        while len(self.levels[k]) % (TILE_WIDTH * HASH) == 0:
-            row = self.levels[k]
-            start = len(row) - TILE_WIDTH * HASH
-            h = _reduce([bytes(row[i : i + HASH]) for i in range(start, len(row), HASH)])
-            k += 1
-            if k == len(self.levels):
+        while len(self.levels[k]) >= span:
+            if k + 1 == len(self.levels):
                 self.levels.append(bytearray())
-            self.levels[k] += h
+            row, above = self.levels[k], self.levels[k + 1]
+            for start in range(len(above) // HASH * span, len(row) - span + 1, span):
+                above += _reduce(
+                    [bytes(row[i : i + HASH]) for i in range(start, start + span, HASH)]
+                )
+            k += 1
 
     def _hashes(self, k: int, start: int, count: int) -> list[bytes]:
         row = self.levels[k]
