@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 
 from pollnet.errors import UserError
 from pollnet.registry._columns import Column, Columns
-from pollnet.registry._readers import Table, read_table
+from pollnet.registry._read import read_table
+from pollnet.registry._readers import Table
 from pollnet.registry._validate import MAX_LENGTHS, Checks, Validation
 from pollnet.settings import BoundingBox
 
