@@ -169,3 +169,20 @@ def test_the_observer_is_refused(site: dict[str, Any]) -> None:
     assert "شما اجازهٔ این کار را ندارید." in page.locator("body").inner_text()
     assert load_work_orders(engine)[1][permit.id].status == "planned"
     assert {urlsplit(u).hostname for u in requests} == {"127.0.0.1"}
+
+
+def test_the_plan_map_draws_its_layers_and_the_temporary_cells(site: dict[str, Any]) -> None:
+    requests: list[str] = []
+    errors: list[str] = []
+    page = open_page(site, requests, errors)
+    base = site["base"]
+    sign_in(page, base, "observer")
+    page.goto(base + "/plan")
+    page.wait_for_selector("#plan[data-ready='1']", state="attached", timeout=30000)
+    cells = page.evaluate("fetch('/api/plan').then((r) => r.json()).then((d) => d.cells)")
+    assert errors == []
+    assert page.get_attribute("#plan", "data-cells") == str(len(cells))
+    assert page.inner_text("#count-cells") == str(len(cells)).translate(FA)
+    operators = {c["operator"] for c in cells}
+    assert page.locator("#cells li").count() == len(operators)
+    assert {urlsplit(u).hostname for u in requests} == {"127.0.0.1"}

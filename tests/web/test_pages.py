@@ -57,12 +57,40 @@ def test_plan_layers_and_reports(world: Path, tmp_path: Path) -> None:
         "open_trench", "micro_trench", "existing_duct", "aerial", "existing_fiber", "drop"
     }  # fmt: skip
     assert layers["towers"] and isinstance(layers["no_lte"], list)
+    needing = {s["code"] for s in layers["no_lte"]}
+    assert {s["code"] for c in layers["cells"] for s in c["stations"]} <= needing
     report = browser.get("/reports/weekly?lang=en")
     assert report.status_code == 200
     assert report.headers["content-security-policy"].startswith("default-src 'none'")
     assert "<svg" in report.text  # the forecast chart, as pollnet report weekly writes it
     page = browser.get("/reports").text
     assert '<iframe src="/reports/weekly"' in page
+
+
+def test_the_maps_temporary_cells_cover_the_stations_without_backup() -> None:
+    from pollnet.coverage import RadioSettings, lte_backup
+    from pollnet.coverage.cells import plan_cells
+    from pollnet.web.plans import temporary_cells
+    from tests.coverage.test_backup import station, tower
+
+    stations = [station("S0", 0.0), station("S1", 150.0), station("S2", 9000.0)]
+    towers = [tower("A", "MCI", 0.0, 200_000.0), tower("B", "Irancell", 9000.0, 300.0)]
+    radio = RadioSettings()
+    backups = lte_backup(stations, towers, radio)
+    assert [b.status for b in backups][:2] == ["none", "none"]
+    state: dict[str, object] = {}
+    cells = temporary_cells(state, stations, backups, towers, radio)
+    chosen = plan_cells(stations, backups, towers, radio)
+    assert [(c["operator"], c["code"]) for c in cells] == [
+        (p.operator, s.code) for p in chosen for s in p.sites
+    ]
+    mci = [c for c in cells if c["operator"] == "MCI"]
+    assert sorted(s["code"] for c in mci for s in c["stations"]) == ["S0", "S1"]
+    assert mci[0]["stations"][0]["lat"] == stations[0].lat
+    kept = state["cells"]
+    assert temporary_cells(state, stations, backups, towers, radio) == cells
+    assert state["cells"] is kept  # not chosen again
+    assert temporary_cells(state, stations, backups, towers[1:], radio) != cells
 
 
 def test_station_page(world: Path, tmp_path: Path) -> None:

@@ -1,18 +1,22 @@
 """The plan and coverage on the map (routes by method, stations flagged for review, stations
-without LTE backup) and the schedule's forecast with the weekly report, for every role."""
+without LTE backup and the temporary cells that would cover them) and the schedule's forecast
+with the weekly report, for every role."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from pollnet.areas import AreaKind
-from pollnet.coverage.backup import RadioSettings, lte_backup
+from pollnet.coverage.backup import Located, RadioSettings, StationBackup, lte_backup
+from pollnet.coverage.cells import CellSettings, plan_cells
 from pollnet.coverage.store import read_towers
 from pollnet.errors import UserError
+from pollnet.model import Tower
 from pollnet.plan.model import Plan
 from pollnet.plan.store import latest_plan_id, load_plan
 from pollnet.registry import list_stations
@@ -22,6 +26,9 @@ from pollnet.rollout.templates import load_config
 from pollnet.users import Account, Role
 from pollnet.web.guard import Web
 from pollnet.web.render import page
+
+CELL_SECONDS = 2.0
+"""The exact set cover's budget per operator for the map's temporary cells (then greedy)."""
 
 REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
@@ -43,8 +50,9 @@ def latest_plan(web: Web) -> Plan | None:
 
 
 def plan_layers(web: Web) -> dict[str, Any]:
-    """The latest plan's trenches by method, its stations flagged for review, and the
-    registered stations without LTE backup, as GeoJSON for the map."""
+    """The latest plan's trenches by method, its stations flagged for review, the registered
+    stations without LTE backup and the temporary cells covering them (``pollnet coverage
+    plan-cells`` with its default cell), as GeoJSON for the map."""
     plan = latest_plan(web)
     trenches = [
         {"type": "Feature", "properties": {"method": t.method, "id": t.id},
@@ -73,7 +81,47 @@ def plan_layers(web: Web) -> dict[str, Any]:
         "review": review,
         "no_lte": no_lte,
         "towers": bool(towers),
+        "cells": temporary_cells(web.state, stations, backups, towers, radio),
     }
+
+
+def temporary_cells(
+    state: MutableMapping[str, Any],
+    stations: Sequence[Located],
+    backups: Sequence[StationBackup],
+    towers: Sequence[Tower],
+    radio: RadioSettings,
+) -> list[dict[str, Any]]:
+    """Each operator's fewest temporary cell sites for the stations without backup, each with
+    the stations it covers (positions in WGS84 degrees); kept until the stations without
+    backup or the towers change (in ``state``, the web's shared state)."""
+    needing = tuple(b.station for b in backups if b.status == "none")
+    if not needing:
+        return []
+    places = {s.code: s for s in stations}
+    key = (needing, tuple(places[c] for c in needing), tuple(towers), radio)
+    kept = state.get("cells")
+    if isinstance(kept, tuple) and kept[0] == key:
+        return list(kept[1])
+    found = [
+        {
+            "operator": plan.operator,
+            "method": plan.method,
+            "code": site.code,
+            "kind": site.kind,
+            "lat": site.lat,
+            "lon": site.lon,
+            "stations": [
+                {"code": c, "lat": places[c].lat, "lon": places[c].lon} for c in site.stations
+            ],
+        }
+        for plan in plan_cells(
+            stations, backups, towers, radio, CellSettings(), seconds=CELL_SECONDS
+        )
+        for site in plan.sites
+    ]
+    state["cells"] = (key, tuple(found))
+    return found
 
 
 async def plan_page(web: Web, request: Request, account: Account) -> Response:
