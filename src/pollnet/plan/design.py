@@ -113,13 +113,142 @@ class DesignInputs:
     station_street_lonlat: tuple[FloatArray, FloatArray] | None = None
 
 
-@dataclass
-class _State:
-    """Per-station results gathered while the phases run."""
+@dataclass(eq=False)
+class DesignState:
+    """The design before assembly: what :mod:`pollnet.plan.whatif` changes and assembles again.
 
-    flags: list[list[Flag]]
+    Per exchange: its tree's street edges (``edge_sets``) and PON layout (``layouts``); per
+    station: its street node in the design (``node``, -1: left out), its exchange (``owner``,
+    -1: not served), its local node in its exchange's tree (``station_local``), the flags raised
+    before the optical budget (``flags``), its budget and the budget's flag (``failing``), and a
+    critical station's second route (``routes``) or the flag saying why it has none
+    (``route_flags``). ``capacity`` is how many stations each exchange can serve.
+    """
+
+    inputs: DesignInputs
+    costs: CostModel
+    params: PlanParameters
+    prices: EdgePrices
+    on_fiber: NDArray[np.bool_]
+    node: IntArray
     owner: IntArray
+    capacity: IntArray
+    edge_sets: list[IntArray]
+    layouts: dict[int, Layout]
+    station_local: IntArray
+    flags: list[list[Flag]]
     budgets: list[OpticalBudget | None] = field(default_factory=list)
+    failing: dict[int, Flag] = field(default_factory=dict)
+    routes: dict[int, redundancy.SecondRoute] = field(default_factory=dict)
+    route_flags: dict[int, Flag] = field(default_factory=dict)
+
+    def tree_seconds(self, stations: int) -> float:
+        """A re-solved exchange tree's share of the search budget: its share of the stations,
+        so that all the trees of one repair round together get at most the forest's budget."""
+        return self.params.steiner_seconds * stations / max(1, int((self.node >= 0).sum()))
+
+    def resolve(self, exchanges: Sequence[int]) -> None:
+        """Solve the trees of ``exchanges`` again for the stations they own, and lay them out."""
+        g = self.inputs.graph
+        for x in exchanges:
+            mine = self.node[self.owner == x]
+            self.edge_sets[x] = _forest.exchange_tree_edges(
+                g.num_nodes,
+                g.edge_u,
+                g.edge_v,
+                self.prices.weight,
+                int(self.inputs.exchange_node[x]),
+                mine,
+                (g.node_x, g.node_y),
+                self.tree_seconds(mine.size),
+            )
+        self.lay_out(exchanges)
+
+    def lay_out(self, exchanges: Sequence[int]) -> None:
+        """Lay the trees of ``exchanges`` out again (their edges as they are)."""
+        for x in exchanges:
+            self.layouts.pop(x, None)
+        _lay_out_trees(
+            self.inputs,
+            self.params,
+            self.on_fiber,
+            self.node,
+            self.owner,
+            self.edge_sets,
+            sorted(exchanges),
+            self.layouts,
+            self.station_local,
+            self.flags,
+        )
+
+    def check_budgets(
+        self, nearest: Callable[[], tuple[FloatArray, IntArray]]
+    ) -> list[tuple[int, int]]:
+        """Every served station's optical budget; returns the moves that would repair failures."""
+        self.budgets, self.failing, moves = _budgets(
+            self.inputs, self.params, self.layouts, self.station_local, self.owner, nearest
+        )
+        return moves
+
+    def move_for_budget(self, moves: Sequence[tuple[int, int]]) -> bool:
+        """Move failing stations to the exchanges that would pass (those with a free port) and
+        solve the trees involved again; False when no station moved."""
+        owner = self.owner
+        load = np.bincount(owner[owner >= 0], minlength=len(self.inputs.exchanges))
+        changed: set[int] = set()
+        for s, k in moves:
+            if k != owner[s] and load[k] < self.capacity[k]:
+                changed |= {int(owner[s]), k}
+                load[owner[s]] -= 1
+                load[k] += 1
+                owner[s] = k
+        if changed:
+            self.resolve(sorted(changed))
+        return bool(changed)
+
+    def second_routes(self, stations: Sequence[int] | None = None) -> None:
+        """Find the second routes of the critical served ``stations`` (default: all of them)."""
+        if stations is None:
+            stations = range(len(self.inputs.stations))
+        wanted = [s for s in stations if self.inputs.stations[s].critical and self.owner[s] >= 0]
+        for s in wanted:
+            self.routes.pop(s, None)
+            self.route_flags.pop(s, None)
+        found, flags = _second_routes(
+            self.inputs,
+            self.costs,
+            self.prices,
+            self.layouts,
+            self.station_local,
+            self.owner,
+            wanted,
+        )
+        self.routes.update(found)
+        self.route_flags.update(flags)
+
+    def plan(
+        self,
+        *,
+        inputs_digest: str = "",
+        created_at: dt.datetime | None = None,
+    ) -> Plan:
+        """Assemble the plan: trenches, cable runs, splices, bill of materials and totals."""
+        flags = [list(f) for f in self.flags]
+        for s, flag in self.failing.items():
+            flags[s].append(flag)
+        for s, flag in self.route_flags.items():
+            flags[s].append(flag)
+        assembler = Assembler(self.inputs, self.costs, self.params, self.prices, self.on_fiber)
+        return assembler.plan(
+            layouts=self.layouts,
+            station_local=self.station_local,
+            owner=self.owner,
+            flags=flags,
+            budgets=self.budgets,
+            routes=self.routes,
+            inputs_digest=inputs_digest,
+            created_at=created_at or dt.datetime.now(dt.UTC),
+        )
 
 
 def design(
@@ -132,12 +261,29 @@ def design(
     phase_seconds: dict[str, float] | None = None,
 ) -> Plan:
     """The cheapest network this heuristic finds that reaches every reachable station."""
+    seconds = dict(phase_seconds or {})
+    state = design_state(inputs, costs, params, clock=clock, phase_seconds=seconds)
+    mark = clock()
+    plan = state.plan(inputs_digest=inputs_digest)
+    seconds["assemble"] = clock() - mark
+    return dataclasses.replace(plan, phase_seconds=seconds)
+
+
+def design_state(
+    inputs: DesignInputs,
+    costs: CostModel,
+    params: PlanParameters,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    phase_seconds: dict[str, float] | None = None,
+) -> DesignState:
+    """Phases 1 to 6 of the design (all but the assembly); times go into ``phase_seconds``."""
     if not inputs.exchanges:
         raise UserError.of("there are no exchanges: the plan needs at least one")
     g = inputs.graph
     n = g.num_nodes
     u, v = g.edge_u, g.edge_v
-    seconds = dict(phase_seconds or {})
+    seconds = phase_seconds if phase_seconds is not None else {}
     mark = clock()
 
     def lap(phase: str) -> None:
@@ -170,12 +316,6 @@ def design(
     edges, owner = _forest.solve_forest(
         n, u, v, prices.weight, node, exchange_node, params.steiner_seconds
     )
-
-    def tree_seconds(stations: int) -> float:
-        """A re-solved exchange tree's share of the search budget: its share of the stations,
-        so that all the trees of one repair round together get at most the forest's budget."""
-        return params.steiner_seconds * stations / max(1, int((node >= 0).sum()))
-
     lap("forest")
 
     # 3. capacity
@@ -183,10 +323,23 @@ def design(
     owner, changed, unserved = _forest.repair_capacity(matrix, node, safe_exchange, owner, capacity)
     for s in np.flatnonzero(unserved).tolist():
         flags[s].append(Flag(FLAG_NO_CAPACITY, MSG_NO_CAPACITY))
-    edge_sets = list(edges)
+    state = DesignState(
+        inputs=inputs,
+        costs=costs,
+        params=params,
+        prices=prices,
+        on_fiber=on_fiber,
+        node=node,
+        owner=owner,
+        capacity=capacity,
+        edge_sets=list(edges),
+        layouts={},
+        station_local=np.full(count, -1, dtype=np.int64),
+        flags=flags,
+    )
     for x in np.flatnonzero(changed).tolist():
         mine = node[owner == x]
-        edge_sets[x] = _forest.exchange_tree_edges(
+        state.edge_sets[x] = _forest.exchange_tree_edges(
             n,
             u,
             v,
@@ -194,91 +347,30 @@ def design(
             int(exchange_node[x]),
             mine,
             (g.node_x, g.node_y),
-            tree_seconds(mine.size),
+            state.tree_seconds(mine.size),
         )
     lap("capacity")
 
     # 4. layout
-    layouts: dict[int, Layout] = {}
-    station_local = np.full(count, -1, dtype=np.int64)
-    everyone = range(len(inputs.exchanges))
-    _lay_out_trees(
-        inputs, params, on_fiber, node, owner, edge_sets, everyone, layouts, station_local, flags
-    )
+    state.lay_out(range(len(inputs.exchanges)))
     lap("layout")
-
-    found: list[tuple[FloatArray, IntArray]] = []
-
-    def nearest() -> tuple[FloatArray, IntArray]:
-        if not found:
-            found.append(_nearest_exchange(g, exchange_node))
-        return found[0]
 
     # 5. budget, and up to three rounds of repair: a failing station whose nearest exchange by
     # street (with a free port) would pass moves there, and the trees of the exchanges involved
     # are solved and laid out again.
-    budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, nearest)
+    nearest = nearest_exchange_once(g, exchange_node)
+    moves = state.check_budgets(nearest)
     for _round in range(_BUDGET_ROUNDS):
-        load = np.bincount(owner[owner >= 0], minlength=len(inputs.exchanges))
-        changed_now: set[int] = set()
-        for s, k in moves:
-            if k != owner[s] and load[k] < capacity[k]:
-                changed_now |= {int(owner[s]), k}
-                load[owner[s]] -= 1
-                load[k] += 1
-                owner[s] = k
-        if not changed_now:
+        if not state.move_for_budget(moves):
             break
-        for x in sorted(changed_now):
-            edge_sets[x] = _forest.exchange_tree_edges(
-                n,
-                u,
-                v,
-                prices.weight,
-                int(exchange_node[x]),
-                node[owner == x],
-                (g.node_x, g.node_y),
-                tree_seconds(int((owner == x).sum())),
-            )
-            layouts.pop(x, None)
-        _lay_out_trees(
-            inputs,
-            params,
-            on_fiber,
-            node,
-            owner,
-            edge_sets,
-            sorted(changed_now),
-            layouts,
-            station_local,
-            flags,
-        )
-        budgets, failing, moves = _budgets(inputs, params, layouts, station_local, owner, nearest)
-    for s, flag in failing.items():
-        flags[s].append(flag)
-    state = _State(flags, owner, budgets)
+        moves = state.check_budgets(nearest)
     lap("budget")
 
     # 6. redundancy
-    routes: dict[int, redundancy.SecondRoute] = {}
     if params.redundancy:
-        routes = _second_routes(inputs, costs, prices, layouts, station_local, state)
+        state.second_routes()
     lap("redundancy")
-
-    # 7. assemble
-    assembler = Assembler(inputs, costs, params, prices, on_fiber)
-    plan = assembler.plan(
-        layouts=layouts,
-        station_local=station_local,
-        owner=state.owner,
-        flags=state.flags,
-        budgets=state.budgets,
-        routes=routes,
-        inputs_digest=inputs_digest,
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    lap("assemble")
-    return dataclasses.replace(plan, phase_seconds=seconds)
+    return state
 
 
 def fiber_edges(
@@ -460,6 +552,20 @@ def _lay_out_trees(
         )
 
 
+def nearest_exchange_once(
+    g: StreetGraph, exchange_node: IntArray
+) -> Callable[[], tuple[FloatArray, IntArray]]:
+    """:func:`_nearest_exchange`, computed on the first call only (most plans never need it)."""
+    found: list[tuple[FloatArray, IntArray]] = []
+
+    def nearest() -> tuple[FloatArray, IntArray]:
+        if not found:
+            found.append(_nearest_exchange(g, exchange_node))
+        return found[0]
+
+    return nearest
+
+
 def _nearest_exchange(g: StreetGraph, exchange_node: IntArray) -> tuple[FloatArray, IntArray]:
     """For every street node, the street distance in metres to its nearest exchange and which."""
     attached = np.flatnonzero(exchange_node >= 0)
@@ -490,20 +596,19 @@ def _second_routes(
     prices: EdgePrices,
     layouts: dict[int, Layout],
     station_local: IntArray,
-    state: _State,
-) -> dict[int, redundancy.SecondRoute]:
+    owner: IntArray,
+    wanted: Sequence[int],
+) -> tuple[dict[int, redundancy.SecondRoute], dict[int, Flag]]:
+    """The second routes of the ``wanted`` stations, and the flags of those without one."""
     g = inputs.graph
     in_plan = np.zeros(g.num_edges, dtype=bool)
     for lay in layouts.values():
         kept = np.flatnonzero(lay.kept[1:]) + 1
         in_plan[lay.tree.edge[kept]] = True
-    wanted = [
-        s for s, station in enumerate(inputs.stations) if station.critical and state.owner[s] >= 0
-    ]
     requests = [
         (
-            int(layouts[int(state.owner[s])].tree.nodes[station_local[s]]),
-            layouts[int(state.owner[s])].path_edges(int(station_local[s])),
+            int(layouts[int(owner[s])].tree.nodes[station_local[s]]),
+            layouts[int(owner[s])].path_edges(int(station_local[s])),
         )
         for s in wanted
     ]
@@ -521,6 +626,7 @@ def _second_routes(
         inputs.exchange_node.astype(np.int64),
     )
     out: dict[int, redundancy.SecondRoute] = {}
+    flags: dict[int, Flag] = {}
     usable = np.isfinite(prices.weight)
     pairs: redundancy.DisjointPairs | None = None
     for s, (node, first), route in zip(wanted, requests, found, strict=True):
@@ -533,5 +639,5 @@ def _second_routes(
                 )
             pair = pairs.exists(node)
             message = MSG_NO_SECOND_ROUTE if pair else MSG_NO_DISJOINT_PAIR
-            state.flags[s].append(Flag(FLAG_NO_SECOND_ROUTE, message))
-    return out
+            flags[s] = Flag(FLAG_NO_SECOND_ROUTE, message)
+    return out, flags
