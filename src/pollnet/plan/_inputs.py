@@ -126,7 +126,7 @@ def prepare(
     roots = np.arange(count, lon.size)
     snaps = snap(graph, lon, lat, max_drop_m=params.max_drop_m, roots=roots)
     flags: list[list[Flag]] = [[] for _ in range(count)]
-    outside = _outside(graph, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
+    outside = outside_area(graph, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
     for s in range(count):
         bits = int(snaps.flags[s])
         if outside[s] or bits & INVALID:
@@ -190,7 +190,7 @@ def _unreachable(graph: StreetGraph, snaps: Snaps, point: int) -> Flag:
     )
 
 
-def _outside(
+def outside_area(
     graph: StreetGraph,
     x: NDArray[np.float64],
     y: NDArray[np.float64],

@@ -1,0 +1,393 @@
+"""Moving stations to other buildings, re-planned incrementally: ``pollnet plan --move``.
+
+>>> after = apply_moves(state, [Move("T-00012", "SCHOOL-123", 51.41, 35.70)])  # doctest: +SKIP
+>>> report = compare(state.plan(), after.plan(), moves, towers)                # doctest: +SKIP
+
+:func:`apply_moves` takes a :class:`~pollnet.plan.design.DesignState` (from
+:func:`pollnet.plan.whatif.baseline`) and returns a new one in which each moved station stands
+at its target (snapped to the streets as stations are). Only the trees of the exchanges
+involved are solved again (the station's old exchange, and the exchange whose tree its new
+site joins most cheaply: its own, or one with a free PON port), plus a fresh layout of any tree
+whose street edge the new site's snapping split; then the optical budgets and their repair
+rounds, and the second routes of the critical stations of the re-solved trees, as the design
+does them. Every other tree stays as it was. :func:`compare` reports the difference: trench,
+cost, each moved station's exchange, route and LTE backup class, and the work orders that
+appear, disappear or change, per agency.
+
+The result is a plan for the registry *with the moves made*; nothing is stored. To make a move
+real, change the station's site in the registry and plan again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pollnet.errors import Location, Problem, UserError
+from pollnet.plan.costs import EdgePrices
+from pollnet.plan.design import DesignState, nearest_exchange_once
+from pollnet.plan.model import Plan, PlanTotals
+from pollnet.plan.redundancy import SecondRoute
+from pollnet.plan.whatif import WhatIf, copy_state
+from pollnet.settings import BoundingBox
+from pollnet.streets import StreetGraph
+
+if TYPE_CHECKING:
+    from pollnet.coverage import RadioSettings
+    from pollnet.model import Tower
+    from pollnet.rollout.templates import RolloutConfig
+
+IntArray = NDArray[np.int64]
+
+MSG_UNKNOWN_STATION = "--move {move}: there is no station {code} in the registry"
+MSG_TWICE = "--move {move}: station {code} is moved more than once"
+MSG_OUTSIDE = "--move {move}: building {target} is outside the street network's area"
+MSG_FAR = (
+    "--move {move}: building {target} is {distance} m from the nearest street "
+    "(more than {limit} m, [plan] max_drop_m)"
+)
+MSG_UNREACHABLE = "--move {move}: no exchange reaches the streets at building {target}"
+
+_BUDGET_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Move:
+    """Station ``station`` (registry code) to building ``target`` (a candidate's code) at
+    ``lon``/``lat`` (WGS84 degrees); ``name`` is the building's name, if known."""
+
+    station: str
+    target: str
+    lon: float
+    lat: float
+    name: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.station}={self.target}"
+
+
+def apply_moves(
+    state: DesignState, moves: Sequence[Move], *, bbox: BoundingBox | None = None
+) -> DesignState:
+    """A new state with every station of ``moves`` at its target, re-planned incrementally.
+
+    Raises a :class:`UserError` with one problem per bad move (unknown station, a station moved
+    twice, a building outside the area, too far from a street, or on streets no exchange
+    reaches); ``state`` is never changed.
+    """
+    from pollnet.plan._inputs import outside_area
+    from pollnet.streets import INVALID, TOO_FAR, UNREACHABLE, snap, split_edges
+    from pollnet.streets.projection import to_lonlat
+
+    ask = WhatIf(state)
+    inputs, g = state.inputs, state.inputs.graph
+    problems: list[Problem] = []
+    seen: Counter[str] = Counter(m.station for m in moves)
+    for m in moves:
+        if m.station not in ask.by_code:
+            problems.append(_problem(MSG_UNKNOWN_STATION, m, code=m.station))
+        elif seen[m.station] > 1:
+            problems.append(_problem(MSG_TWICE, m, code=m.station))
+    count = len(moves)
+    lon = np.array([m.lon for m in moves] + [x.lon for x in inputs.exchanges], dtype=np.float64)
+    lat = np.array([m.lat for m in moves] + [x.lat for x in inputs.exchanges], dtype=np.float64)
+    snaps = snap(
+        g,
+        lon,
+        lat,
+        max_drop_m=state.params.max_drop_m,
+        roots=np.arange(count, lon.size),
+    )
+    outside = outside_area(g, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
+    for i, m in enumerate(moves):
+        bits = int(snaps.flags[i])
+        if outside[i] or bits & INVALID:
+            problems.append(_problem(MSG_OUTSIDE, m))
+        elif bits & TOO_FAR:
+            problems.append(
+                _problem(
+                    MSG_FAR,
+                    m,
+                    distance=round(float(snaps.drop_m[i])),
+                    limit=round(state.params.max_drop_m),
+                )
+            )
+        elif bits & UNREACHABLE:
+            problems.append(_problem(MSG_UNREACHABLE, m))
+    if problems:
+        raise UserError(problems)
+
+    # Where each moved station joins: the tree its new site reaches most cheaply, with the
+    # station's own branch pruned (its own exchange, or one with a free PON port).
+    stations = [ask.index(m.station) for m in moves]
+    joins: list[int] = []
+    for i, s in enumerate(stations):
+        own = int(state.owner[s])
+        pruned = ask.pruned_nodes(s) if own >= 0 else set()
+        found = ask.search(int(snaps.edge[i]), float(snaps.along_m[i]), own, pruned, np.inf)
+        joins.append(found[0] if found else own)
+
+    # The new sites on the street graph: split edges keep their id for the first piece and
+    # their other pieces are appended, so every tree and route stays valid once the pieces are
+    # added to it.
+    graph2, node = split_edges(g, snaps, points=np.arange(count))
+    pieces = _pieces(g, graph2, snaps.edge[:count])
+    out = copy_state(state)
+    on_fiber = np.concatenate(
+        [state.on_fiber, np.zeros(graph2.num_edges - g.num_edges, dtype=bool)]
+    )
+    for e, chain in pieces.items():
+        on_fiber[chain] = state.on_fiber[e]
+    changed_edges = np.array(
+        sorted({e for chain in pieces.values() for e in chain}), dtype=np.int64
+    )
+    out.on_fiber = on_fiber
+    out.prices = _extend_prices(state, graph2, on_fiber, changed_edges)
+    relaid: set[int] = set()
+    for x, edges in enumerate(out.edge_sets):
+        split_here = [e for e in pieces if np.isin(e, edges).any()]
+        if split_here:
+            extra = [p for e in split_here for p in pieces[e][1:]]
+            out.edge_sets[x] = np.concatenate([edges, np.asarray(extra, dtype=np.int64)])
+            relaid.add(x)
+    for s, route in list(out.routes.items()):
+        if any(e in pieces for e in route.edges):
+            out.routes[s] = _split_route(
+                route, pieces, graph2, int(inputs.exchange_node[route.exchange])
+            )
+
+    station_list = list(inputs.stations)
+    station_node = inputs.station_node.copy()
+    station_drop = inputs.station_drop_m.copy()
+    street_lon, street_lat = (
+        (a.copy() for a in inputs.station_street_lonlat)
+        if inputs.station_street_lonlat is not None
+        else (
+            graph2.node_lon[np.maximum(station_node, 0)],
+            graph2.node_lat[np.maximum(station_node, 0)],
+        )
+    )
+    flags = [tuple(f) for f in inputs.station_flags] or [() for _ in station_list]
+    new_lon, new_lat = to_lonlat(snaps.proj_x[:count], snaps.proj_y[:count], g.crs)
+    resolve: set[int] = set()
+    for i, (m, s) in enumerate(zip(moves, stations, strict=True)):
+        station_list[s] = dataclasses.replace(
+            station_list[s],
+            lon=m.lon,
+            lat=m.lat,
+            site=m.target,
+            name=m.name or station_list[s].name,
+            address="",
+        )
+        station_node[s] = int(node[i])
+        station_drop[s] = float(snaps.drop_m[i])
+        street_lon[s], street_lat[s] = float(new_lon[i]), float(new_lat[i])
+        flags[s] = ()
+        old = int(state.owner[s])
+        resolve |= {x for x in (old, joins[i]) if x >= 0}
+        out.node[s] = int(node[i])
+        out.owner[s] = joins[i]
+        out.flags[s] = []
+        out.failing.pop(s, None)
+        out.routes.pop(s, None)
+        out.route_flags.pop(s, None)
+    out.inputs = dataclasses.replace(
+        inputs,
+        graph=graph2,
+        stations=tuple(station_list),
+        station_node=station_node,
+        station_drop_m=station_drop,
+        station_flags=tuple(flags),
+        station_street_lonlat=(np.asarray(street_lon), np.asarray(street_lat)),
+    )
+    out.resolve(sorted(resolve))
+    out.lay_out(sorted(relaid - resolve))
+
+    nearest = nearest_exchange_once(graph2, inputs.exchange_node.astype(np.int64))
+    budget_moves = out.check_budgets(nearest)
+    for _round in range(_BUDGET_ROUNDS):
+        if not out.move_for_budget(budget_moves):
+            break
+        budget_moves = out.check_budgets(nearest)
+    if state.params.redundancy:
+        again = np.flatnonzero(np.isin(out.owner, sorted(resolve))).tolist()
+        out.second_routes(again)
+    return out
+
+
+def _problem(message: str, move: Move, **params: object) -> Problem:
+    return Problem(
+        message, {"move": move.text, "target": move.target, **params}, Location(column="--move")
+    )
+
+
+def _pieces(g: StreetGraph, graph2: StreetGraph, split: IntArray) -> dict[int, list[int]]:
+    """For each edge the new sites split, its pieces in order from its ``edge_u`` end."""
+    first_new = g.num_edges
+    if graph2.num_edges == first_new:
+        return {}
+    starts = {int(graph2.edge_u[e]): e for e in range(first_new, graph2.num_edges)}
+    out: dict[int, list[int]] = {}
+    for e in sorted({int(x) for x in split.tolist() if x >= 0}):
+        chain = [e]
+        end = int(g.edge_v[e])
+        at = int(graph2.edge_v[e])
+        while at != end and at in starts:
+            chain.append(starts[at])
+            at = int(graph2.edge_v[starts[at]])
+        if len(chain) > 1:
+            out[e] = chain
+    return out
+
+
+def _extend_prices(
+    state: DesignState, graph2: StreetGraph, on_fiber: NDArray[np.bool_], changed: IntArray
+) -> EdgePrices:
+    """The edge prices on the split graph: the split edges' pieces priced afresh."""
+    old = state.prices
+    extra = graph2.num_edges - old.weight.size
+    method = np.concatenate([old.method_index, np.full(extra, -2, dtype=old.method_index.dtype)])
+    civil = np.concatenate([old.civil_rial, np.full(extra, np.inf)])
+    weight = np.concatenate([old.weight, np.full(extra, np.inf)])
+    if changed.size:
+        fresh = state.costs.edge_prices(
+            graph2.class_names,
+            graph2.edge_class[changed],
+            graph2.edge_length_m[changed],
+            on_fiber[changed],
+        )
+        method[changed] = fresh.method_index
+        civil[changed] = fresh.civil_rial
+        weight[changed] = fresh.weight
+    return EdgePrices(method, civil, weight)
+
+
+def _split_route(
+    route: SecondRoute, pieces: dict[int, list[int]], graph2: StreetGraph, start: int
+) -> SecondRoute:
+    """``route`` on the split graph: each split edge replaced by its pieces, in route order."""
+    edges: list[int] = []
+    node = start
+    for e in route.edges:
+        chain = pieces.get(e, [e])
+        if int(graph2.edge_u[chain[0]]) != node and int(graph2.edge_v[chain[-1]]) == node:
+            chain = chain[::-1]
+        for p in chain:
+            edges.append(p)
+            node = int(graph2.edge_v[p]) if int(graph2.edge_u[p]) == node else int(graph2.edge_u[p])
+    new = [p for e in route.new_edges for p in pieces.get(e, [e])]
+    return SecondRoute(tuple(edges), route.exchange, route.length_m, tuple(new))
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StationMove:
+    """A moved station before and after: exchange, route length (metres, drops included) and
+    LTE backup class (``good``, ``usable``, ``none``; None when the registry has no towers)."""
+
+    station: str
+    target: str
+    exchange_before: str | None
+    exchange_after: str | None
+    route_m_before: float
+    route_m_after: float
+    lte_before: str | None
+    lte_after: str | None
+
+
+@dataclass(frozen=True)
+class OrderChanges:
+    """For one agency: work orders that appear, disappear, or stay with other contents."""
+
+    agency: str
+    added: int
+    removed: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    """What the moves change: totals before and after, each moved station, the work orders."""
+
+    before: PlanTotals
+    after: PlanTotals
+    stations: tuple[StationMove, ...]
+    orders: tuple[OrderChanges, ...]
+
+    @property
+    def trench_m(self) -> float:
+        """Trench after minus before (metres; negative: less digging)."""
+        return self.after.trench_m - self.before.trench_m
+
+    @property
+    def cost_rial(self) -> float:
+        """Cost after minus before (rials; negative: a saving)."""
+        return self.after.cost_rial - self.before.cost_rial
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trench_m": round(self.trench_m, 1),
+            "cost_rial": round(self.cost_rial),
+            "connected_before": self.before.connected,
+            "connected_after": self.after.connected,
+            "stations": [dataclasses.asdict(s) for s in self.stations],
+            "work_orders": [dataclasses.asdict(o) for o in self.orders],
+        }
+
+
+def compare(
+    before: Plan,
+    after: Plan,
+    moves: Sequence[Move],
+    towers: Sequence[Tower] = (),
+    radio: RadioSettings | None = None,
+    config: RolloutConfig | None = None,
+) -> MoveReport:
+    """The difference the ``moves`` make between plan ``before`` and plan ``after``."""
+    from pollnet.coverage import lte_backup
+    from pollnet.rollout.workorders import generate
+
+    old = {s.code: s for s in before.stations}
+    new = {s.code: s for s in after.stations}
+    moved = [(old[m.station], new[m.station], m) for m in moves]
+    lte: dict[str, str | None] = {}
+    if towers:
+        places = [p for a, b, _ in moved for p in (a, b)]
+        for i, backup in enumerate(lte_backup(places, towers, radio)):
+            lte[f"{i % 2}{places[i].code}"] = backup.status
+    stations = tuple(
+        StationMove(
+            station=m.station,
+            target=m.target,
+            exchange_before=a.exchange,
+            exchange_after=b.exchange,
+            route_m_before=round(a.route_length_m, 1),
+            route_m_after=round(b.route_length_m, 1),
+            lte_before=lte.get(f"0{a.code}"),
+            lte_after=lte.get(f"1{b.code}"),
+        )
+        for a, b, m in moved
+    )
+    first = {o.id: o for o in generate(before, config)}
+    second = {o.id: o for o in generate(after, config)}
+    counts: dict[str, list[int]] = {}
+    for key in first.keys() | second.keys():
+        o = second.get(key) or first[key]
+        row = counts.setdefault(o.agency, [0, 0, 0])
+        if key not in first:
+            row[0] += 1
+        elif key not in second:
+            row[1] += 1
+        elif first[key] != second[key]:
+            row[2] += 1
+    orders = tuple(OrderChanges(agency, *row) for agency, row in sorted(counts.items()) if any(row))
+    return MoveReport(before.totals, after.totals, stations, orders)
