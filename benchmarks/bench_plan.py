@@ -6,7 +6,11 @@ in the same run is the shortest-path forest (every station on its own shortest r
 nearest exchange, scipy Dijkstra, trenches shared only where routes happen to coincide): the
 plan's street trench length is printed as a ratio against it.
 
-    .venv/bin/python benchmarks/bench_plan.py [--stations 8000] [--seed 1]
+    .venv/bin/python benchmarks/bench_plan.py [--stations 8000] [--seed 1] [--moves 5]
+
+With ``--moves N`` it also times the what-if questions (issue 14): every station's marginal
+cost, ten candidate sites around each of N stations, and N single-station moves re-planned
+incrementally (target: at most 2 s each), with the ratio against the full plan of the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pollnet.streets import from_city
 
 LIMIT_S = 60.0
 LIMIT_GIB = 4.0
+MOVE_LIMIT_S = 2.0
 
 
 def shortest_path_forest_m(city: object) -> float:
@@ -55,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stations", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nodes", type=int, default=300_000, help="street nodes (about)")
+    parser.add_argument(
+        "--moves", type=int, default=0, help="also time this many what-if moves (issue 14)"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -87,7 +95,72 @@ def main(argv: list[str] | None = None) -> int:
     )
     ok = seconds <= LIMIT_S and peak_gib <= LIMIT_GIB
     print(f"target ≤ {LIMIT_S:.0f} s and ≤ {LIMIT_GIB:.0f} GiB: {'met' if ok else 'NOT met'}")
+    if args.moves:
+        ok &= what_if(city, seconds, args.moves, args.seed)
     return 0 if ok else 1
+
+
+def what_if(city: object, full_s: float, count: int, seed: int) -> bool:
+    """Issue 14: every station's marginal cost, candidate sites, and ``plan --move``.
+
+    The baseline is the full plan timed above (``full_s``, the same run): one move, re-planned
+    incrementally and assembled, must take at most MOVE_LIMIT_S. Each move sends a random
+    connected station to a point 150-400 m away (a building by the nearest street).
+    """
+    from pollnet.plan.moves import Move, apply_moves
+    from pollnet.plan.whatif import WhatIf, baseline_city
+
+    start = time.perf_counter()
+    state = baseline_city(city)
+    before = state.plan()
+    print(f"what-if: the design state again {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    ask = WhatIf(state)
+    marginal = ask.marginal
+    served = np.flatnonzero(state.owner >= 0)
+    print(
+        f"  marginal cost of all {served.size:,} served stations: "
+        f"{time.perf_counter() - start:.2f} s (median "
+        f"{np.median(marginal.total_rial[served]) / 1e6:,.0f} million rials)"
+    )
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(served, size=min(count, served.size), replace=False).tolist()
+    offsets = rng.uniform(150.0, 400.0, size=len(chosen)) / 111_000.0
+    angles = rng.uniform(0.0, 2 * np.pi, size=len(chosen))
+    stations = state.inputs.stations
+    start = time.perf_counter()
+    candidates = 0
+    for s in chosen:  # ten candidates around each station
+        st = stations[s]
+        a = rng.uniform(0.0, 2 * np.pi, 10)
+        r = rng.uniform(100.0, 500.0, 10) / 111_000.0
+        ask.candidates(s, st.lon + r * np.cos(a), st.lat + r * np.sin(a))
+        candidates += 10
+    took = time.perf_counter() - start
+    print(
+        f"  candidate sites: {candidates} in {took:.2f} s ({1000 * took / candidates:.1f} ms each)"
+    )
+    times = []
+    for s, d, a in zip(chosen, offsets, angles, strict=True):
+        st = stations[s]
+        move = Move(st.code, "CAND", st.lon + d * np.cos(a), st.lat + d * np.sin(a))
+        start = time.perf_counter()
+        after = apply_moves(state, [move]).plan()
+        times.append(time.perf_counter() - start)
+        trench = after.totals.trench_m - before.totals.trench_m
+        cost = (after.totals.cost_rial - before.totals.cost_rial) / 1e6
+        print(
+            f"  move {st.code}: {times[-1]:.2f} s; trench {trench:+,.0f} m, "
+            f"cost {cost:+,.0f} million rials"
+        )
+    worst = max(times)
+    print(
+        f"one move: median {np.median(times):.2f} s, max {worst:.2f} s; full re-plan "
+        f"{full_s:.1f} s; ratio move/full {np.median(times) / full_s:.3f}"
+    )
+    ok = worst <= MOVE_LIMIT_S
+    print(f"target one move ≤ {MOVE_LIMIT_S:.0f} s: {'met' if ok else 'NOT met'}")
+    return ok
 
 
 if __name__ == "__main__":

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from pollnet.cli import cli, main
+from pollnet.datasets._store import load_into
 from pollnet.datasets.synth import SyntheticCity, generate
 from pollnet.errors import UserError
 from pollnet.model import RadioType, Tower
-from pollnet.plan import plan_network, whatif
+from pollnet.plan import latest_plan_id, plan_network, whatif
 from pollnet.plan.design import DesignState
 from pollnet.plan.moves import Move, apply_moves, compare
 from pollnet.plan.params import PlanParameters
-from pollnet.streets import from_city
+from pollnet.store import open_store
+from pollnet.streets import from_city, save
+
+from .test_city import _load_stations
 
 pytest.importorskip("pollnet.plan.steiner")
 
@@ -110,3 +118,57 @@ def test_bad_moves_are_one_line_each_and_change_nothing(state: DesignState) -> N
     assert sum("more than once" in line for line in lines) == 2
     assert state.plan().totals == before
     assert np.array_equal(whatif.WhatIf(state).marginal.exchange, state.owner)
+
+
+def test_cli_move_reports_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    city = generate(80, 2)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    engine = open_store(url)
+    load_into(engine, city)
+    _load_stations(engine, city)
+    cache = save(from_city(city), tmp_path / "streets.npz")
+    config = tmp_path / "pollnet.toml"
+    config.write_text("[plan]\nsteiner_seconds = 0\n", encoding="utf-8")
+    st = city.stations[5]
+    schools = tmp_path / "schools.csv"
+    schools.write_text(
+        "code,name,lat,lon\n"
+        f"SCHOOL-1,School one,{st.lat + 0.001:.6f},{st.lon + 0.002:.6f}\n"
+        f"SCHOOL-2,Village school,{st.lat + 0.2:.6f},{st.lon:.6f}\n",
+        encoding="utf-8",
+    )
+    base = ["--db", url, "--config", str(config), "--lang", "en", "plan", "--streets", str(cache)]
+    move = ["--move", f"{st.code}=SCHOOL-1", "--candidates", str(schools)]
+    result = CliRunner().invoke(cli, [*base, *move, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (row,) = report["stations"]
+    assert (row["station"], row["target"]) == (st.code, "SCHOOL-1")
+    assert report["connected_before"] == report["connected_after"] == 80
+    assert isinstance(report["trench_m"], float) and report["work_orders"]
+    assert {"plan", "move", "report"} <= set(report["seconds"])
+    assert latest_plan_id(engine) is None  # nothing stored
+    text = CliRunner().invoke(cli, [*base[:4], "--lang", "fa", *base[6:], *move])
+    assert text.exit_code == 0, text.output
+    assert "جابه‌جایی‌ها" in text.output and "دستور کارها" in text.output
+
+    bad = ["--move", "T-99999=SCHOOL-1", "--move", f"{st.code}=SCHOOL-404", "--move", "oops"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, *bad, "--candidates", str(schools)])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3, err
+    assert "no station T-99999" in err[0] and "SCHOOL-404" in err[1]
+    assert "STATION=BUILDING" in err[2]
+    for args in (["--move", "T-99999=SCHOOL-1"], ["--move", f"{st.code}=SCHOOL-2"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*base, *args, "--candidates", str(schools)])
+        assert exit_.value.code == 1
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert ("no station T-99999" in line) or ("SCHOOL-2 is outside" in line), line
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, "--move", f"{st.code}=SCHOOL-1"])
+    assert "--candidates FILE" in capsys.readouterr().err
+    assert latest_plan_id(engine) is None

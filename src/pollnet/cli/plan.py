@@ -34,13 +34,36 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write the map layers, work lists and HTML report into this folder.",
 )
+@click.option(
+    "--move",
+    "moves",
+    multiple=True,
+    metavar="STATION=BUILDING",
+    help="Report what moving a station to a candidate building would change (repeatable; "
+    "nothing is stored).",
+)
+@click.option(
+    "--candidates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The candidate buildings that --move names (CSV, XLSX or GeoJSON: code, lat, lon).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @pass_app
 def plan(
-    app: App, streets: Path | None, costs: Path | None, out: Path | None, as_json: bool
+    app: App,
+    streets: Path | None,
+    costs: Path | None,
+    out: Path | None,
+    moves: tuple[str, ...],
+    candidates: Path | None,
+    as_json: bool,
 ) -> None:
     """Plan fiber routes from the exchanges to every polling station and store the plan."""
     from pollnet.plan import run
+
+    if moves:
+        _moves(app, moves, candidates, streets, costs, out, as_json)
+        return
 
     with busy(gettext("Planning the fiber network")):
         result = run(app.engine, app.settings, streets=streets, costs=costs)
@@ -78,6 +101,85 @@ def plan(
     console.print(tr("planned in {seconds} s", seconds=format_number(seconds, decimals=1)))
     for name, path in files.items():
         console.print(f"{output_label(name)}: {path}")
+
+
+def _moves(
+    app: App,
+    moves: tuple[str, ...],
+    candidates: Path | None,
+    streets: Path | None,
+    costs: Path | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """``plan --move``: the difference the moves make, reported and not stored."""
+    from pollnet.coverage.backup import STATUS_LABELS
+    from pollnet.errors import UserError
+    from pollnet.plan import moves as moving
+    from pollnet.rollout.sheets import agency_label
+
+    if out is not None:
+        raise UserError.of("--move only reports: it cannot be used with --out", column="--out")
+    with busy(gettext("Planning the fiber network")):
+        report = moving.run(
+            app.engine, app.settings, moves, candidates, streets=streets, costs=costs
+        )
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    console = stdout()
+
+    def lte(status: str | None) -> str:
+        return gettext(STATUS_LABELS[status]) if status else "-"
+
+    def km(metres: float) -> str:
+        return format_number(metres / 1000.0, decimals=2)
+
+    table = Table(title=gettext("Moves (nothing is stored)"))
+    for header in ("Station", "Building", "Exchange", "Route (km)", "LTE backup"):
+        table.add_column(gettext(header))
+    for m in report.stations:
+        table.add_row(
+            m.station,
+            m.target,
+            f"{m.exchange_before or '-'} → {m.exchange_after or '-'}",
+            f"{km(m.route_m_before)} → {km(m.route_m_after)}",
+            f"{lte(m.lte_before)} → {lte(m.lte_after)}",
+        )
+    console.print(table)
+    totals = Table(show_header=False)
+    totals.add_row(gettext("Connected"), f"{format_number(report.before.connected)} → "
+                   f"{format_number(report.after.connected)}")  # fmt: skip
+    totals.add_row(gettext("Trench (m)"), _signed(report.trench_m, 1))
+    totals.add_row(gettext("Total cost (million rials)"), _signed(report.cost_rial / 1e6, 0))
+    console.print(totals)
+    if report.orders:
+        orders = Table(title=gettext("Work orders, by agency"))
+        for header in ("Agency", "New", "Gone", "Changed"):
+            orders.add_column(gettext(header))
+        for o in report.orders:
+            orders.add_row(
+                agency_label(o.agency),
+                format_number(o.added),
+                format_number(o.removed),
+                format_number(o.changed),
+            )
+        console.print(orders)
+    seconds = report.seconds
+    console.print(
+        tr(
+            "moved in {move} s (the plan as it is: {plan} s, the comparison: {report} s)",
+            move=format_number(seconds.get("move", 0.0), decimals=2),
+            plan=format_number(seconds.get("plan", 0.0), decimals=1),
+            report=format_number(seconds.get("report", 0.0), decimals=1),
+        )
+    )
+
+
+def _signed(value: float, decimals: int) -> str:
+    """A difference with its sign (+ for more, − for less)."""
+    text = format_number(abs(value), decimals=decimals)
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
 
 
 def _write_outputs(app: App, result: Plan, streets: Path | None, out: Path) -> dict[str, str]:

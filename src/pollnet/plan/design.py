@@ -147,21 +147,25 @@ class DesignState:
         so that all the trees of one repair round together get at most the forest's budget."""
         return self.params.steiner_seconds * stations / max(1, int((self.node >= 0).sum()))
 
+    def solve_tree(self, x: int) -> IntArray:
+        """The street edges of a Steiner tree from exchange ``x`` to the stations it owns."""
+        g = self.inputs.graph
+        mine = self.node[self.owner == x]
+        return _forest.exchange_tree_edges(
+            g.num_nodes,
+            g.edge_u,
+            g.edge_v,
+            self.prices.weight,
+            int(self.inputs.exchange_node[x]),
+            mine,
+            (g.node_x, g.node_y),
+            self.tree_seconds(mine.size),
+        )
+
     def resolve(self, exchanges: Sequence[int]) -> None:
         """Solve the trees of ``exchanges`` again for the stations they own, and lay them out."""
-        g = self.inputs.graph
         for x in exchanges:
-            mine = self.node[self.owner == x]
-            self.edge_sets[x] = _forest.exchange_tree_edges(
-                g.num_nodes,
-                g.edge_u,
-                g.edge_v,
-                self.prices.weight,
-                int(self.inputs.exchange_node[x]),
-                mine,
-                (g.node_x, g.node_y),
-                self.tree_seconds(mine.size),
-            )
+            self.edge_sets[x] = self.solve_tree(x)
         self.lay_out(exchanges)
 
     def lay_out(self, exchanges: Sequence[int]) -> None:
@@ -214,6 +218,7 @@ class DesignState:
         for s in wanted:
             self.routes.pop(s, None)
             self.route_flags.pop(s, None)
+        kept = [e for route in self.routes.values() for e in route.edges]
         found, flags = _second_routes(
             self.inputs,
             self.costs,
@@ -222,6 +227,7 @@ class DesignState:
             self.station_local,
             self.owner,
             wanted,
+            np.asarray(kept, dtype=np.int64),
         )
         self.routes.update(found)
         self.route_flags.update(flags)
@@ -598,10 +604,13 @@ def _second_routes(
     station_local: IntArray,
     owner: IntArray,
     wanted: Sequence[int],
+    dug: IntArray,
 ) -> tuple[dict[int, redundancy.SecondRoute], dict[int, Flag]]:
-    """The second routes of the ``wanted`` stations, and the flags of those without one."""
+    """The second routes of the ``wanted`` stations, and the flags of those without one
+    (``dug``: street edges other second routes already dig)."""
     g = inputs.graph
     in_plan = np.zeros(g.num_edges, dtype=bool)
+    in_plan[dug] = True
     for lay in layouts.values():
         kept = np.flatnonzero(lay.kept[1:]) + 1
         in_plan[lay.tree.edge[kept]] = True

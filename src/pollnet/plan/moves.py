@@ -21,8 +21,9 @@ real, change the station's site in the registry and plan again.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,22 +40,31 @@ from pollnet.settings import BoundingBox
 from pollnet.streets import StreetGraph
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
     from pollnet.coverage import RadioSettings
     from pollnet.model import Tower
     from pollnet.rollout.templates import RolloutConfig
+    from pollnet.settings import Settings
 
 IntArray = NDArray[np.int64]
 
-MSG_UNKNOWN_STATION = "--move {move}: there is no station {code} in the registry"
-MSG_TWICE = "--move {move}: station {code} is moved more than once"
-MSG_OUTSIDE = "--move {move}: building {target} is outside the street network's area"
+MSG_UNKNOWN_STATION = "{move}: there is no station {code} in the registry"
+MSG_TWICE = "{move}: station {code} is moved more than once"
+MSG_OUTSIDE = "{move}: building {target} is outside the street network's area"
 MSG_FAR = (
-    "--move {move}: building {target} is {distance} m from the nearest street "
+    "{move}: building {target} is {distance} m from the nearest street "
     "(more than {limit} m, [plan] max_drop_m)"
 )
-MSG_UNREACHABLE = "--move {move}: no exchange reaches the streets at building {target}"
+MSG_UNREACHABLE = "{move}: no exchange reaches the streets at building {target}"
+MSG_SYNTAX = "{move}: write it as STATION=BUILDING, e.g. T-00012=SCHOOL-123"
+MSG_UNKNOWN_TARGET = "{move}: there is no building {target} in the candidates file"
+MSG_NO_CANDIDATES = "--move needs --candidates FILE: the list of buildings the moves go to"
 
 _BUDGET_ROUNDS = 3
+_RESOLVE_GAIN = 0.01  # share of a tree's price a re-solved tree must save to replace it
 
 
 @dataclass(frozen=True)
@@ -207,8 +217,30 @@ def apply_moves(
         station_flags=tuple(flags),
         station_street_lonlat=(np.asarray(street_lon), np.asarray(street_lat)),
     )
-    out.resolve(sorted(resolve))
-    out.lay_out(sorted(relaid - resolve))
+    # Each tree involved: its old tree with the moved stations' branches pruned and each new
+    # site joined by its cheapest street path, or the tree solved again when that costs
+    # clearly less (by _RESOLVE_GAIN): a tree solved alone within its share of the search
+    # budget comes out a little dearer or cheaper than the forest's by chance, and a tree
+    # changed for nothing would change the routes, second routes and work orders of stations
+    # the move does not concern.
+    patched = {x: out.edge_sets[x] for x in resolve}
+    for s in stations:
+        old = int(state.owner[s])
+        if old >= 0:
+            branch = state.layouts[old].tree.edge[ask.branch_of(s)]
+            branch = np.array([p for e in branch.tolist() for p in pieces.get(e, [e])])
+            patched[old] = patched[old][~np.isin(patched[old], branch)]
+    weight = out.prices.weight
+    for i, x in enumerate(joins):
+        if x >= 0:
+            path = _join_path(out, patched[x], x, int(node[i]))
+            patched[x] = np.unique(np.concatenate([patched[x], path]))
+    for x in sorted(resolve):
+        solved = out.solve_tree(x)
+        gain = float(weight[patched[x]].sum()) - float(weight[np.unique(solved)].sum())
+        better = gain > _RESOLVE_GAIN * float(weight[patched[x]].sum())
+        out.edge_sets[x] = solved if better else patched[x]
+    out.lay_out(sorted(relaid | resolve))
 
     nearest = nearest_exchange_once(graph2, inputs.exchange_node.astype(np.int64))
     budget_moves = out.check_budgets(nearest)
@@ -217,9 +249,56 @@ def apply_moves(
             break
         budget_moves = out.check_budgets(nearest)
     if state.params.redundancy:
-        again = np.flatnonzero(np.isin(out.owner, sorted(resolve))).tolist()
-        out.second_routes(again)
+        # Second routes again for the moved stations and for the critical stations whose first
+        # route changed; every other second route stays as it was.
+        again = set(stations)
+        for s in np.flatnonzero(np.isin(out.owner, sorted(resolve))).tolist():
+            if s in again or not inputs.stations[s].critical:
+                continue
+            x, was = int(out.owner[s]), int(state.owner[s])
+            if was < 0 or s not in state.routes:
+                again.add(s)
+                continue
+            first = [p for e in state.layouts[was].path_edges(int(state.station_local[s]))
+                     for p in pieces.get(e, [e])]  # fmt: skip
+            if x != was or out.layouts[x].path_edges(int(out.station_local[s])) != first:
+                again.add(s)
+        out.second_routes(sorted(again))
     return out
+
+
+def _join_path(state: DesignState, tree: IntArray, x: int, start: int) -> IntArray:
+    """The street edges of the cheapest path from node ``start`` to the tree of exchange ``x``
+    (its ``tree`` edges, or its street node when it has none); empty when none is reachable."""
+    g = state.inputs.graph
+    targets = set(g.edge_u[tree].tolist()) | set(g.edge_v[tree].tolist())
+    targets.add(int(state.inputs.exchange_node[x]))
+    weight = state.prices.weight
+    adjacency = g.adjacency
+    indptr, nbr, via = adjacency.indptr, adjacency.node, adjacency.edge
+    best = {start: 0.0}
+    came: dict[int, int] = {}
+    heap = [(0.0, start)]
+    while heap:
+        cost, at = heapq.heappop(heap)
+        if cost > best[at]:
+            continue
+        if at in targets:
+            path: list[int] = []
+            while at != start:
+                e = came[at]
+                path.append(e)
+                at = int(g.edge_u[e]) if int(g.edge_v[e]) == at else int(g.edge_v[e])
+            return np.asarray(path, dtype=np.int64)
+        for k in range(int(indptr[at]), int(indptr[at + 1])):
+            e = int(via[k])
+            w = float(weight[e])
+            nxt = int(nbr[k])
+            if np.isfinite(w) and cost + w < best.get(nxt, np.inf):
+                best[nxt] = cost + w
+                came[nxt] = e
+                heapq.heappush(heap, (cost + w, nxt))
+    return np.zeros(0, dtype=np.int64)
 
 
 def _problem(message: str, move: Move, **params: object) -> Problem:
@@ -322,6 +401,7 @@ class MoveReport:
     after: PlanTotals
     stations: tuple[StationMove, ...]
     orders: tuple[OrderChanges, ...]
+    seconds: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def trench_m(self) -> float:
@@ -341,6 +421,7 @@ class MoveReport:
             "connected_after": self.after.connected,
             "stations": [dataclasses.asdict(s) for s in self.stations],
             "work_orders": [dataclasses.asdict(o) for o in self.orders],
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
 
@@ -391,3 +472,80 @@ def compare(
             row[2] += 1
     orders = tuple(OrderChanges(agency, *row) for agency, row in sorted(counts.items()) if any(row))
     return MoveReport(before.totals, after.totals, stations, orders)
+
+
+def parse_moves(
+    texts: Sequence[str],
+    candidates: Path | str | None,
+    bbox: BoundingBox,
+    stations: Collection[str] | None = None,
+) -> tuple[Move, ...]:
+    """``STATION=BUILDING`` texts as moves to the buildings of the ``candidates`` file (read by
+    :func:`pollnet.coverage.candidates.read_candidates`); one problem per bad move, a station
+    not among ``stations`` (the registry's codes, when given) included."""
+    from pollnet.coverage.candidates import read_candidates
+
+    if not texts:
+        return ()
+    if candidates is None:
+        raise UserError.of(MSG_NO_CANDIDATES, column="--candidates")
+    buildings = {c.code: c for c in read_candidates(candidates, bbox)}
+    problems: list[Problem] = []
+    moves: list[Move] = []
+    for text in texts:
+        station, _, target = (part.strip() for part in text.partition("="))
+        if not station or not target:
+            problems.append(Problem(MSG_SYNTAX, {"move": text}, Location(column="--move")))
+            continue
+        move = Move(station, target, 0.0, 0.0)
+        if stations is not None and station not in stations:
+            problems.append(_problem(MSG_UNKNOWN_STATION, move, code=station))
+        building = buildings.get(target)
+        if building is None:
+            problems.append(_problem(MSG_UNKNOWN_TARGET, move))
+            continue
+        moves.append(Move(station, target, building.lon, building.lat, building.name))
+    if problems:
+        raise UserError(problems)
+    return tuple(moves)
+
+
+def run(
+    engine: Engine,
+    settings: Settings,
+    moves: Sequence[str],
+    candidates: Path | str | None,
+    *,
+    streets: Path | str | None = None,
+    costs: Path | str | None = None,
+) -> MoveReport:
+    """``pollnet plan --move``: plan the registry as ``pollnet plan`` does (nothing stored),
+    make the ``moves`` (``STATION=BUILDING``) incrementally and report the difference.
+
+    ``seconds`` in the report: ``plan`` (the design of the registry as it is), ``move`` (the
+    moves, re-planned and assembled) and ``report`` (LTE classes and work orders compared).
+    """
+    import time
+
+    from pollnet.coverage import RadioSettings, read_towers
+    from pollnet.plan._inputs import read_inputs
+    from pollnet.plan.whatif import baseline
+    from pollnet.rollout.templates import load_config
+
+    known = {s.code for s in read_inputs(engine)[0]}
+    parsed = parse_moves(moves, candidates, settings.bbox, known)
+    start = time.perf_counter()
+    state = baseline(engine, settings, streets=streets, costs=costs)
+    before = state.plan()
+    planned = time.perf_counter()
+    after = apply_moves(state, parsed, bbox=settings.bbox).plan()
+    moved = time.perf_counter()
+    radio = RadioSettings.from_mapping(settings.section("coverage"), settings.source)
+    config = load_config(settings.section("rollout"))
+    report = compare(before, after, parsed, read_towers(engine), radio, config)
+    seconds = {
+        "plan": planned - start,
+        "move": moved - planned,
+        "report": time.perf_counter() - moved,
+    }
+    return dataclasses.replace(report, seconds=seconds)

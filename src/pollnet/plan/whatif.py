@@ -209,7 +209,6 @@ class WhatIf:
             self.use[lay.tree.edge[kept[kept > 0]]] += 1
         for route in state.routes.values():
             self.use[list(route.edges)] += 1
-        self.branch: dict[int, list[int]] = {}  # station -> local nodes of its pruned branch
 
     def index(self, station: str | int) -> int:
         """The index of a station given by registry code (or already an index)."""
@@ -334,23 +333,13 @@ class WhatIf:
             if mine.size == 0:
                 continue
             locals_ = state.station_local[mine]
-            count = np.bincount(locals_, minlength=lay.tree.nodes.size)
-            below = lay.stations_below
             parent = lay.tree.parent
             edge = lay.tree.edge
             port = float(per_port) if mine.size % params.split == 1 else 0.0
             only = mine.size == 1
             for s, local in zip(mine.tolist(), locals_.tolist(), strict=True):
-                nodes: list[int] = []
-                if count[local] == 1:
-                    c = local
-                    while c > 0 and below[c] == 1:
-                        nodes.append(c)
-                        c = int(parent[c])
-                    top = c
-                else:
-                    top = local
-                self.branch[s] = nodes
+                nodes = self.branch_of(s)
+                top = int(parent[nodes[-1]]) if nodes else local
                 branch_node[s] = int(lay.tree.nodes[top])
                 edges = edge[nodes] if nodes else np.zeros(0, dtype=np.int64)
                 edges = edges[self.use[edges] == 1]
@@ -458,10 +447,19 @@ class WhatIf:
     # -- the search from a candidate ------------------------------------------------------
 
     def branch_of(self, s: int) -> list[int]:
-        """The local nodes of station ``s``'s pruned branch, bottom up (none when it shares
-        its node with another station)."""
-        self.marginal  # noqa: B018 (computes the branches)
-        return self.branch.get(s, [])
+        """The local nodes of station ``s``'s pruned branch, bottom up: the nodes with no other
+        station below them (none when it shares its node with another station)."""
+        x = int(self.state.owner[s])
+        if x < 0:
+            return []
+        lay = self.state.layouts[x]
+        below, parent = lay.stations_below, lay.tree.parent
+        nodes: list[int] = []
+        c = int(self.state.station_local[s])
+        while c > 0 and below[c] == 1:
+            nodes.append(c)
+            c = int(parent[c])
+        return nodes
 
     def pruned_nodes(self, s: int) -> set[int]:
         """The street nodes of station ``s``'s pruned branch (its own node included)."""
