@@ -148,8 +148,8 @@ def _moves(
         )
     console.print(table)
     totals = Table(show_header=False)
-    totals.add_row(gettext("Connected"), f"{format_number(report.before.connected)} → "
-                   f"{format_number(report.after.connected)}")  # fmt: skip
+    totals.add_row(gettext("Connected"), f"{format_number(report.connected_before)} → "
+                   f"{format_number(report.connected_after)}")  # fmt: skip
     totals.add_row(gettext("Trench (m)"), _signed(report.trench_m, 1))
     totals.add_row(gettext("Total cost (million rials)"), _signed(report.cost_rial / 1e6, 0))
     console.print(totals)
@@ -168,10 +168,9 @@ def _moves(
     seconds = report.seconds
     console.print(
         tr(
-            "moved in {move} s (the plan as it is: {plan} s, the comparison: {report} s)",
+            "moved in {move} s (the plan as it is: {plan} s)",
             move=format_number(seconds.get("move", 0.0), decimals=2),
             plan=format_number(seconds.get("plan", 0.0), decimals=1),
-            report=format_number(seconds.get("report", 0.0), decimals=1),
         )
     )
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,12 +186,25 @@ class DesignState:
         )
 
     def check_budgets(
-        self, nearest: Callable[[], tuple[FloatArray, IntArray]]
+        self,
+        nearest: Callable[[], tuple[FloatArray, IntArray]],
+        exchanges: Collection[int] | None = None,
     ) -> list[tuple[int, int]]:
-        """Every served station's optical budget; returns the moves that would repair failures."""
-        self.budgets, self.failing, moves = _budgets(
-            self.inputs, self.params, self.layouts, self.station_local, self.owner, nearest
+        """The optical budget of every served station (or only of the stations of
+        ``exchanges``, the others' kept); returns the moves that would repair failures."""
+        owner = self.owner
+        if exchanges is not None:
+            owner = np.where(np.isin(owner, list(exchanges)), owner, -1)
+        budgets, failing, moves = _budgets(
+            self.inputs, self.params, self.layouts, self.station_local, owner, nearest
         )
+        if exchanges is None:
+            self.budgets, self.failing = budgets, failing
+            return moves
+        for s in np.flatnonzero(owner >= 0).tolist():
+            self.budgets[s] = budgets[s]
+            self.failing.pop(s, None)
+        self.failing.update(failing)
         return moves
 
     def move_for_budget(self, moves: Sequence[tuple[int, int]]) -> bool:
@@ -215,9 +228,11 @@ class DesignState:
         if stations is None:
             stations = range(len(self.inputs.stations))
         wanted = [s for s in stations if self.inputs.stations[s].critical and self.owner[s] >= 0]
-        for s in wanted:
+        for s in stations:
             self.routes.pop(s, None)
             self.route_flags.pop(s, None)
+        if not wanted:
+            return
         kept = [e for route in self.routes.values() for e in route.edges]
         found, flags = _second_routes(
             self.inputs,
@@ -237,21 +252,33 @@ class DesignState:
         *,
         inputs_digest: str = "",
         created_at: dt.datetime | None = None,
+        exchanges: Collection[int] | None = None,
     ) -> Plan:
-        """Assemble the plan: trenches, cable runs, splices, bill of materials and totals."""
+        """Assemble the plan: trenches, cable runs, splices, bill of materials and totals.
+
+        With ``exchanges``, a part of the plan: only those exchanges' trees, stations and second
+        routes (the other stations are listed as not served). Two parts over the same
+        exchanges differ as the whole plans do, but for street permits shared with other
+        trees' trenches and second routes of other stations running in these trees' trenches.
+        """
         flags = [list(f) for f in self.flags]
         for s, flag in self.failing.items():
             flags[s].append(flag)
         for s, flag in self.route_flags.items():
             flags[s].append(flag)
+        layouts, owner, routes = self.layouts, self.owner, self.routes
+        if exchanges is not None:
+            layouts = {x: lay for x, lay in layouts.items() if x in exchanges}
+            owner = np.where(np.isin(owner, list(exchanges)), owner, -1)
+            routes = {s: r for s, r in routes.items() if owner[s] >= 0}
         assembler = Assembler(self.inputs, self.costs, self.params, self.prices, self.on_fiber)
         return assembler.plan(
-            layouts=self.layouts,
+            layouts=layouts,
             station_local=self.station_local,
-            owner=self.owner,
+            owner=owner,
             flags=flags,
             budgets=self.budgets,
-            routes=self.routes,
+            routes=routes,
             inputs_digest=inputs_digest,
             created_at=created_at or dt.datetime.now(dt.UTC),
         )

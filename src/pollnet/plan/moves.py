@@ -1,7 +1,8 @@
 """Moving stations to other buildings, re-planned incrementally: ``pollnet plan --move``.
 
->>> after = apply_moves(state, [Move("T-00012", "SCHOOL-123", 51.41, 35.70)])  # doctest: +SKIP
->>> report = compare(state.plan(), after.plan(), moves, towers)                # doctest: +SKIP
+>>> moves = [Move("T-00012", "SCHOOL-123", 51.41, 35.70)]
+>>> after = apply_moves(state, moves)                       # doctest: +SKIP
+>>> report = compare(state, after, moves, towers)           # doctest: +SKIP
 
 :func:`apply_moves` takes a :class:`~pollnet.plan.design.DesignState` (from
 :func:`pollnet.plan.whatif.baseline`) and returns a new one in which each moved station stands
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 from pollnet.errors import Location, Problem, UserError
 from pollnet.plan.costs import EdgePrices
 from pollnet.plan.design import DesignState, nearest_exchange_once
-from pollnet.plan.model import Plan, PlanTotals
+from pollnet.plan.model import WARNING_CODES
 from pollnet.plan.redundancy import SecondRoute
 from pollnet.plan.whatif import WhatIf, copy_state
 from pollnet.settings import BoundingBox
@@ -114,6 +115,7 @@ def apply_moves(
         lat,
         max_drop_m=state.params.max_drop_m,
         roots=np.arange(count, lon.size),
+        index=ask.segments,
     )
     outside = outside_area(g, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
     for i, m in enumerate(moves):
@@ -243,11 +245,13 @@ def apply_moves(
     out.lay_out(sorted(relaid | resolve))
 
     nearest = nearest_exchange_once(graph2, inputs.exchange_node.astype(np.int64))
-    budget_moves = out.check_budgets(nearest)
+    touched = set(resolve) | relaid
+    budget_moves = out.check_budgets(nearest, touched)
     for _round in range(_BUDGET_ROUNDS):
         if not out.move_for_budget(budget_moves):
             break
-        budget_moves = out.check_budgets(nearest)
+        touched |= {int(out.owner[s]) for s, _ in budget_moves} | {k for _, k in budget_moves}
+        budget_moves = out.check_budgets(nearest, touched)
     if state.params.redundancy:
         # Second routes again for the moved stations and for the critical stations whose first
         # route changed; every other second route stays as it was.
@@ -395,30 +399,23 @@ class OrderChanges:
 
 @dataclass(frozen=True)
 class MoveReport:
-    """What the moves change: totals before and after, each moved station, the work orders."""
+    """What the moves change: trench (metres) and cost (rials), after minus before (negative:
+    less), the stations connected before and after, each moved station, the work orders."""
 
-    before: PlanTotals
-    after: PlanTotals
+    trench_m: float
+    cost_rial: float
+    connected_before: int
+    connected_after: int
     stations: tuple[StationMove, ...]
     orders: tuple[OrderChanges, ...]
     seconds: Mapping[str, float] = dataclasses.field(default_factory=dict)
-
-    @property
-    def trench_m(self) -> float:
-        """Trench after minus before (metres; negative: less digging)."""
-        return self.after.trench_m - self.before.trench_m
-
-    @property
-    def cost_rial(self) -> float:
-        """Cost after minus before (rials; negative: a saving)."""
-        return self.after.cost_rial - self.before.cost_rial
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "trench_m": round(self.trench_m, 1),
             "cost_rial": round(self.cost_rial),
-            "connected_before": self.before.connected,
-            "connected_after": self.after.connected,
+            "connected_before": self.connected_before,
+            "connected_after": self.connected_after,
             "stations": [dataclasses.asdict(s) for s in self.stations],
             "work_orders": [dataclasses.asdict(o) for o in self.orders],
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -426,19 +423,34 @@ class MoveReport:
 
 
 def compare(
-    before: Plan,
-    after: Plan,
+    before_state: DesignState,
+    after_state: DesignState,
     moves: Sequence[Move],
     towers: Sequence[Tower] = (),
     radio: RadioSettings | None = None,
     config: RolloutConfig | None = None,
 ) -> MoveReport:
-    """The difference the ``moves`` make between plan ``before`` and plan ``after``."""
+    """The difference the ``moves`` make between the design ``before`` and ``after`` them.
+
+    Only the part of the plan the moves changed is assembled (the trees of the exchanges
+    involved, their stations and second routes), before and after; the difference of the two
+    parts is the difference of the whole plans but for street permits shared with other trees'
+    trenches and other stations' second routes that run in the changed trenches.
+    """
     from pollnet.coverage import lte_backup
     from pollnet.rollout.workorders import generate
 
-    old = {s.code: s for s in before.stations}
-    new = {s.code: s for s in after.stations}
+    before, after = before_state.layouts, after_state.layouts
+    changed = {x for x in before.keys() | after.keys() if before.get(x) is not after.get(x)}
+    index = {st.code: s for s, st in enumerate(after_state.inputs.stations)}
+    for m in moves:
+        s = index[m.station]
+        was, now = int(before_state.owner[s]), int(after_state.owner[s])
+        changed |= {x for x in (was, now) if x >= 0}
+    part_before = before_state.plan(exchanges=changed)
+    part_after = after_state.plan(exchanges=changed)
+    old = {s.code: s for s in part_before.stations}
+    new = {s.code: s for s in part_after.stations}
     moved = [(old[m.station], new[m.station], m) for m in moves]
     lte: dict[str, str | None] = {}
     if towers:
@@ -458,8 +470,8 @@ def compare(
         )
         for a, b, m in moved
     )
-    first = {o.id: o for o in generate(before, config)}
-    second = {o.id: o for o in generate(after, config)}
+    first = {o.id: o for o in generate(part_before, config)}
+    second = {o.id: o for o in generate(part_after, config)}
     counts: dict[str, list[int]] = {}
     for key in first.keys() | second.keys():
         o = second.get(key) or first[key]
@@ -471,7 +483,23 @@ def compare(
         elif first[key] != second[key]:
             row[2] += 1
     orders = tuple(OrderChanges(agency, *row) for agency, row in sorted(counts.items()) if any(row))
-    return MoveReport(before.totals, after.totals, stations, orders)
+    return MoveReport(
+        trench_m=part_after.totals.trench_m - part_before.totals.trench_m,
+        cost_rial=part_after.totals.cost_rial - part_before.totals.cost_rial,
+        connected_before=_connected(before_state),
+        connected_after=_connected(after_state),
+        stations=stations,
+        orders=orders,
+    )
+
+
+def _connected(state: DesignState) -> int:
+    """How many stations the plan of ``state`` connects (served, no flag but warnings)."""
+    count = 0
+    for s in np.flatnonzero(state.owner >= 0).tolist():
+        flags = [*state.flags[s], *([state.failing[s]] if s in state.failing else [])]
+        count += all(f.code in WARNING_CODES for f in flags)
+    return count
 
 
 def parse_moves(
@@ -522,8 +550,9 @@ def run(
     """``pollnet plan --move``: plan the registry as ``pollnet plan`` does (nothing stored),
     make the ``moves`` (``STATION=BUILDING``) incrementally and report the difference.
 
-    ``seconds`` in the report: ``plan`` (the design of the registry as it is), ``move`` (the
-    moves, re-planned and assembled) and ``report`` (LTE classes and work orders compared).
+    ``seconds`` in the report: ``plan`` (the design of the registry as it is) and ``move``
+    (the moves re-planned, and the changed part of the plan assembled and compared: LTE
+    classes and work orders included).
     """
     import time
 
@@ -536,16 +565,10 @@ def run(
     parsed = parse_moves(moves, candidates, settings.bbox, known)
     start = time.perf_counter()
     state = baseline(engine, settings, streets=streets, costs=costs)
-    before = state.plan()
     planned = time.perf_counter()
-    after = apply_moves(state, parsed, bbox=settings.bbox).plan()
-    moved = time.perf_counter()
+    after = apply_moves(state, parsed, bbox=settings.bbox)
     radio = RadioSettings.from_mapping(settings.section("coverage"), settings.source)
     config = load_config(settings.section("rollout"))
-    report = compare(before, after, parsed, read_towers(engine), radio, config)
-    seconds = {
-        "plan": planned - start,
-        "move": moved - planned,
-        "report": time.perf_counter() - moved,
-    }
+    report = compare(state, after, parsed, read_towers(engine), radio, config)
+    seconds = {"plan": planned - start, "move": time.perf_counter() - planned}
     return dataclasses.replace(report, seconds=seconds)

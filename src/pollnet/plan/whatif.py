@@ -50,6 +50,7 @@ from pollnet.plan.budget import optical_budget
 from pollnet.plan.costs import BUILD_METHODS, PERMIT_METHODS
 from pollnet.plan.design import DesignState, design_state
 from pollnet.plan.model import cores_for
+from pollnet.streets.snap import SegmentIndex
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -254,6 +255,7 @@ class WhatIf:
             np.concatenate([lat_a, [x.lat for x in exchanges]]),
             max_drop_m=state.params.max_drop_m,
             roots=np.arange(lon_a.size, lon_a.size + len(exchanges)),
+            index=self.segments,
         )
         pruned = ix.pruned_nodes(s)
         own = int(state.owner[s])
@@ -291,6 +293,11 @@ class WhatIf:
                 )
             )
         return tuple(out)
+
+    @cached_property
+    def segments(self) -> SegmentIndex:
+        """The street graph's segment index, for snapping candidates (built once)."""
+        return SegmentIndex(self.g)
 
     # -- marginal costs -------------------------------------------------------------------
 

@@ -103,6 +103,7 @@ def snap(
     *,
     max_drop_m: float = DEFAULT_MAX_DROP_M,
     roots: ArrayLike | None = None,
+    index: SegmentIndex | None = None,
 ) -> Snaps:
     """Attach each point (WGS84 degrees) to the nearest point of the nearest street edge.
 
@@ -112,7 +113,8 @@ def snap(
     nearest street of the roots' components, if that is within ``max_drop_m``; otherwise it is
     flagged :data:`UNREACHABLE` (with no root at all, every point is) and ``fed_edge`` names
     that nearest street. Ties between edges at the same distance go to the lowest edge id, so
-    the result is deterministic.
+    the result is deterministic. ``index`` is a :class:`SegmentIndex` of ``graph`` built
+    before, for callers that snap many times on one graph (building it takes a while on a city).
     """
     lon_a = np.asarray(lon, dtype=np.float64).ravel()
     lat_a = np.asarray(lat, dtype=np.float64).ravel()
@@ -135,7 +137,7 @@ def snap(
     drop = np.full(n, np.nan)
     idx = np.flatnonzero(valid)
     if idx.size:
-        index = _SegmentIndex(graph)
+        index = index or SegmentIndex(graph)
         seg, t, d = index.nearest(x[idx], y[idx])
         edge[idx] = index.edge[seg]
         along[idx] = index.along[seg] + t * index.length[seg]
@@ -159,7 +161,7 @@ def snap(
         stranded = np.flatnonzero(valid & ~is_root & ~np.isin(component, fed))
         fed_edges = np.isin(labels[graph.edge_u], fed)
         if stranded.size and fed_edges.any():
-            index = _SegmentIndex(graph, fed_edges)
+            index = SegmentIndex(graph, fed_edges)
             seg, t, d = index.nearest(x[stranded], y[stranded])
             fed_edge[stranded] = index.edge[seg]
             fed_drop[stranded] = d
@@ -183,7 +185,7 @@ def snap(
     )  # fmt: skip
 
 
-class _SegmentIndex:
+class SegmentIndex:
     """Every shape segment of a graph, with a k-d tree over short pieces of them.
 
     A segment of length ``L`` is cut into pieces of at most ``_PIECE_M`` metres; the tree holds
