@@ -508,10 +508,10 @@ def parse_moves(
     bbox: BoundingBox,
     stations: Collection[str] | None = None,
 ) -> tuple[Move, ...]:
-    """``STATION=BUILDING`` texts as moves to the buildings of the ``candidates`` file (read by
-    :func:`pollnet.coverage.candidates.read_candidates`); one problem per bad move, a station
-    not among ``stations`` (the registry's codes, when given) included."""
-    from pollnet.coverage.candidates import read_candidates
+    """``STATION=BUILDING`` texts as moves to the buildings of the ``candidates`` file (read
+    and checked by :func:`pollnet.registry.read_candidates`); one problem per bad move, a
+    station not among ``stations`` (the registry's codes, when given) included."""
+    from pollnet.registry import read_candidates
 
     if not texts:
         return ()
