@@ -44,7 +44,7 @@ from tests.pgserver import free_port
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 FIXED_PORTS = ("8443", "8080")
-CHECKED_DOCS = ("docs/plan.md", "docs/rollout.md", "docs/coverage.md")
+CHECKED_DOCS = ("docs/plan.md", "docs/rollout.md", "docs/coverage.md", "docs/sites.md")
 
 
 def sh_blocks(text: str) -> list[list[str]]:

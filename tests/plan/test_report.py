@@ -121,6 +121,7 @@ def open_report(html_path: Path, screenshot: Path, width: int = 1400, height: in
             found["drawn"] = int(canvas.get_attribute("data-drawn-stations") or -1)
             found["trenches"] = int(canvas.get_attribute("data-drawn-trenches") or -1)
             found["streets"] = int(canvas.get_attribute("data-drawn-streets") or -1)
+            found["cheaper"] = int(canvas.get_attribute("data-drawn-cheaper") or -1)
             found["count"] = page.evaluate("window.pollnetMap.stationCount")
             page.evaluate("document.getElementById('map-section').scrollIntoView()")
             box = canvas.bounding_box()

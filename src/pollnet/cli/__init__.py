@@ -45,6 +45,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "schedule": "schedule:schedule_cmd",
     "serve": "serve:serve",
     "simulate": "simulate:simulate_command",
+    "sites": "sites:sites",
     "stations": "stations:stations",
     "status": "status:status",
     "streets": "streets:streets",

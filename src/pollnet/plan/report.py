@@ -11,7 +11,8 @@ simplified (Douglas-Peucker, about 2 m) and joined into long strokes to keep the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from pollnet.plan.worklists import METHOD_LABELS
 from pollnet.streets import StreetGraph
 from pollnet.streets.classes import MAJOR_CLASSES
 
-__all__ = ["map_data", "render_report", "write_report"]
+__all__ = ["SiteLayer", "map_data", "render_report", "write_report"]
 
 SCALE = 1e5
 """Map coordinates are integer multiples of 1/SCALE degrees."""
@@ -39,6 +40,21 @@ SIMPLIFY_DEG = 2e-5
 """Douglas-Peucker tolerance for streets, degrees (about 2 m)."""
 
 STATE_CONNECTED, STATE_WARNING, STATE_FLAGGED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SiteLayer:
+    """An extra layer of the map: the site review (:mod:`pollnet.sites`).
+
+    ``cost_class`` colours each reviewed station by its marginal cost (0 lowest to 3 highest
+    quartile; stations not reviewed are drawn grey), ``marginal_rial`` is shown with a station's
+    details, and each of ``cheaper`` (station code, building code, lon, lat, saving in rials)
+    is drawn with a line to its station and its saving.
+    """
+
+    cost_class: Mapping[str, int]
+    marginal_rial: Mapping[str, float]
+    cheaper: Sequence[tuple[str, str, float, float, float]]
 
 
 def _state(s: StationPlan) -> int:
@@ -200,8 +216,11 @@ def _strokes(
     return lon[take], lat[take], lengths
 
 
-def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
-    """Everything the report's map script draws, JSON-ready (see the module docstring)."""
+def map_data(
+    plan: Plan, graph: StreetGraph | None, lang: str, layer: SiteLayer | None = None
+) -> dict[str, Any]:
+    """Everything the report's map script draws, JSON-ready (see the module docstring), with
+    the site review's ``layer`` when given."""
     extent = _extent(plan)
     grid = _Grid(extent[0], extent[1])
     trenches: dict[str, list[list[int]]] = {}
@@ -212,7 +231,7 @@ def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
             trenches[method] = grid.lines(lon, lat, which, len(lines))
     stations = plan.stations
     xy = [grid.q(s.lon, s.lat) if math.isfinite(s.lon + s.lat) else (0, 0) for s in stations]
-    return {
+    data = {
         "lon0": extent[0],
         "lat0": extent[1],
         "extent": [
@@ -257,6 +276,29 @@ def map_data(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
             for x in plan.exchanges
         ],
     }
+    if layer is not None:
+        data["review"] = _site_layer(plan, grid, layer)
+    return data
+
+
+def _site_layer(plan: Plan, grid: _Grid, layer: SiteLayer) -> dict[str, Any]:
+    index = {s.code: i for i, s in enumerate(plan.stations)}
+    cheaper = [c for c in layer.cheaper if c[0] in index]
+    at = [grid.q(c[2], c[3]) for c in cheaper]
+    return {
+        "cls": [layer.cost_class.get(s.code, -1) for s in plan.stations],
+        "cost": [
+            None if s.code not in layer.marginal_rial else round(layer.marginal_rial[s.code])
+            for s in plan.stations
+        ],
+        "cheaper": {
+            "x": [p[0] for p in at],
+            "y": [p[1] for p in at],
+            "station": [index[c[0]] for c in cheaper],
+            "code": [c[1] for c in cheaper],
+            "saving": [round(c[4]) for c in cheaper],
+        },
+    }
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -282,6 +324,13 @@ def _labels(lang: str) -> dict[str, str]:
         "hint": "drag to pan, wheel or buttons to zoom, click a station for details",
         "m": "m",
         "km": "km",
+        "cost_0": "marginal cost: lowest quarter",
+        "cost_1": "marginal cost: second quarter",
+        "cost_2": "marginal cost: third quarter",
+        "cost_3": "marginal cost: highest quarter",
+        "not_reviewed": "not reviewed",
+        "marginal": "marginal cost (million rials)",
+        "cheaper": "cheaper building (saving, million rials)",
     }
     out = {k: gettext(v, lang) for k, v in keys.items()}
     for m in METHODS:
@@ -289,7 +338,9 @@ def _labels(lang: str) -> dict[str, str]:
     return out
 
 
-def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]:
+def _context(
+    plan: Plan, graph: StreetGraph | None, lang: str, layer: SiteLayer | None = None
+) -> dict[str, Any]:
     t = plan.totals
     usd = t.usd_rate or 0.0
 
@@ -381,22 +432,29 @@ def _context(plan: Plan, graph: StreetGraph | None, lang: str) -> dict[str, Any]
         "flagged_count": n(len(review)),
         "exchanges": exchanges,
         "attribution": attribution,
-        "data_json": _html.script_json(map_data(plan, graph, lang)),
+        "data_json": _html.script_json(map_data(plan, graph, lang, layer)),
         "labels_json": _html.script_json({**_labels(lang), "lang": lang}),
         "t": lambda msgid, **params: tr(msgid, lang, **params),
     }
 
 
-def render_report(plan: Plan, graph: StreetGraph | None = None, lang: str = "fa") -> str:
-    """The report as one HTML document (inline CSS and script, no external resources)."""
+def render_report(
+    plan: Plan, graph: StreetGraph | None = None, lang: str = "fa", layer: SiteLayer | None = None
+) -> str:
+    """The report as one HTML document (inline CSS and script, no external resources); with
+    ``layer``, the site review drawn on its map."""
     template = _html.template("pollnet.plan", "report.html.j2")
-    return template.render(**_context(plan, graph, lang))
+    return template.render(**_context(plan, graph, lang, layer))
 
 
 def write_report(
-    plan: Plan, path: Path, graph: StreetGraph | None = None, lang: str = "fa"
+    plan: Plan,
+    path: Path,
+    graph: StreetGraph | None = None,
+    lang: str = "fa",
+    layer: SiteLayer | None = None,
 ) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(plan, graph, lang), encoding="utf-8")
+    path.write_text(render_report(plan, graph, lang, layer), encoding="utf-8")
     return path

@@ -1,0 +1,123 @@
+"""``pollnet sites review`` on the demo: priced on the plan with plan.whatif, an XLSX per
+education district, the map, JSON; bad input (an unknown district, bad candidate rows, no plan)
+is one line per problem, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pollnet.cli import cli
+from pollnet.errors import UserError
+from pollnet.streets.projection import geodesic_m
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A planned demo whose stations carry education districts 1 (municipal districts up to
+    10) and 2 (the others)."""
+    folder = tmp_path_factory.mktemp("sites") / "demo"
+    runner = CliRunner()
+    made = runner.invoke(cli, ["--lang", "en", "demo", "--out", str(folder), "--stations", "300"])
+    assert made.exit_code == 0, made.output
+    with (folder / "data" / "stations.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["education_district"] = "1" if int(row["district"]) <= 10 else "2"
+    with (folder / "stations-ed.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    url = f"sqlite:///{folder / 'pollnet.db'}"
+    done = runner.invoke(cli, ["--db", url, "stations", "import", str(folder / "stations-ed.csv")])
+    assert done.exit_code == 0, done.output
+    # Candidates: other stations' schools 20 to 400 m from a station (already on the network).
+    places = {(r["lat"], r["lon"]): r for r in rows}
+    with (folder / "schools.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["code", "name", "lat", "lon", "capacity"])
+        for i, (lat, lon) in enumerate(places):
+            writer.writerow([f"SCH-{i}", places[lat, lon]["site"], lat, lon, 400 + 10 * i])
+    return folder
+
+
+def run(demo: Path, *args: str) -> tuple[int, str, BaseException | None]:
+    url = f"sqlite:///{demo / 'pollnet.db'}"
+    done = CliRunner().invoke(cli, ["--db", url, "--lang", "en", "sites", "review", *args])
+    return done.exit_code, done.output, done.exception
+
+
+def test_review_prices_cheaper_buildings_and_writes_books_and_map(demo: Path) -> None:
+    out, page = demo / "review", demo / "review" / "map.html"
+    code, output, _ = run(
+        demo, "--candidates", str(demo / "schools.csv"), "--radius", "400", "--out", str(out),
+        "--map", str(page), "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    found = json.loads(output)
+    stations = found["stations"]
+    assert len(stations) == 300 and found["radius_m"] == 400
+    assert {s["education_district"] for s in stations} == {1, 2}
+    assert all(s["marginal_rial"] > 0 for s in stations if s["marginal_rial"] is not None)
+    assert {s["backup"] for s in stations} <= {"good", "usable", "none"}
+    assert all(s["fibre_m"] >= 0 for s in stations)
+    cheaper = [(s, c) for s in stations for c in s["cheaper"]]
+    assert cheaper, "a school already on the network is cheaper for some station"
+    for s, c in cheaper:
+        assert c["saving_rial"] > 0
+        # the saving is the first route's marginal cost minus the cost to connect
+        assert c["saving_rial"] + c["connect_rial"] <= s["marginal_rial"] + 1
+        distance = float(geodesic_m(s["lon"], s["lat"], c["lon"], c["lat"]))
+        assert 10 <= c["distance_m"] <= 400 and math.isclose(c["distance_m"], distance, abs_tol=2)
+        assert c["holds_voters"] == (c["capacity"] >= s["voters"])
+    assert sorted(found["files"]) == ["map", "xlsx:1", "xlsx:2"]
+    assert (out / "sites-review-1-en.xlsx").is_file() and (out / "sites-review-2-en.xlsx").is_file()
+    html = page.read_text(encoding="utf-8")
+    assert '"review":{"cls":' in html and cheaper[0][1]["code"] in html
+
+
+def test_one_education_district_in_persian(demo: Path) -> None:
+    url = f"sqlite:///{demo / 'pollnet.db'}"
+    done = CliRunner().invoke(
+        cli,
+        ["--db", url, "--lang", "fa", "sites", "review", "--education-district", "2",
+         "--candidates", str(demo / "schools.csv")],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0].startswith("بررسی محل ") and "شعاع ۵۰۰ متر" in lines[0]
+    assert lines[1].startswith("ناحیه آموزش و پرورش ۲: ")
+    assert "ناحیه آموزش و پرورش ۱" not in done.output
+
+
+def test_bad_input_is_one_line_per_problem_and_nothing_is_written(demo: Path) -> None:
+    out = demo / "not-written"
+    code, _, error = run(demo, "--education-district", "9", "--out", str(out))
+    assert code == 1 and isinstance(error, UserError)
+    assert error.render("en") == ["no station of the registry is in education district 9"]
+    bad = demo / "bad-schools.csv"
+    bad.write_text("code,lat,lon,capacity\nA,35.7,51.4,many\nA,35.7,,\n", "utf-8")
+    code, _, error = run(demo, "--candidates", str(bad), "--out", str(out))
+    assert code == 1 and isinstance(error, UserError)
+    assert error.render("en") == [
+        f"{bad}, row 1, column capacity: not a whole number: many",
+        f"{bad}, row 1, column code: duplicate code A, also in row 2",
+        f"{bad}, row 2, column lon: a value is required",
+        f"{bad}, row 2, column code: duplicate code A, also in row 1",
+    ]
+    assert not out.exists()
+
+
+def test_no_plan_yet(tmp_path: Path, demo: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--db", url, "stations", "import", str(demo / "stations-ed.csv")])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(cli, ["--db", url, "--lang", "en", "sites", "review"])
+    assert done.exit_code == 1 and isinstance(done.exception, UserError)
+    assert done.exception.render("en") == ["no plan yet: run pollnet plan first"]
