@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pollnet.i18n import gettext
-from pollnet.plan._xlsx import Style, XlsxBook
+from pollnet.plan._xlsx import Style, XlsxBook, XlsxSheet
 from pollnet.sites.review import SiteReview, StationReview
 
 __all__ = ["BACKUP_LABELS", "district_file", "write_district_books"]
@@ -54,16 +54,29 @@ def _yes(value: bool | None, lang: str) -> str:
     return "" if value is None else gettext("yes" if value else "no", lang)
 
 
+def _sheet(
+    book: XlsxBook,
+    title: str,
+    headers: tuple[str, ...],
+    widths: tuple[int, ...],
+    lang: str,
+    style: int,
+) -> XlsxSheet:
+    """A sheet titled and headed in ``lang`` (right to left in Persian), its header row
+    frozen and filtered."""
+    sheet = book.add_sheet(
+        gettext(title, lang)[:31], widths, right_to_left=lang == "fa", freeze_first_row=True,
+        autofilter=True,
+    )  # fmt: skip
+    sheet.row([gettext(h, lang) for h in headers], [style] * len(headers))
+    return sheet
+
+
 def _write_book(path: Path, stations: tuple[StationReview, ...], lang: str) -> None:
     book = XlsxBook(path)
     header = book.style(Style(bold=True, wrap=True))
     rials = book.style(Style(_RIALS))
-    rtl = lang == "fa"
-    sheet = book.add_sheet(
-        gettext("stations", lang)[:31], _STATION_WIDTHS, right_to_left=rtl,
-        freeze_first_row=True, autofilter=True,
-    )  # fmt: skip
-    sheet.row([gettext(h, lang) for h in _STATION_HEADERS], [header] * len(_STATION_HEADERS))
+    sheet = _sheet(book, "stations", _STATION_HEADERS, _STATION_WIDTHS, lang, header)
     for s in stations:
         sheet.row(
             [
@@ -76,11 +89,7 @@ def _write_book(path: Path, stations: tuple[StationReview, ...], lang: str) -> N
             ],
             [0, 0, 0, 0, 0, rials, 0, 0, 0, rials],
         )  # fmt: skip
-    sheet = book.add_sheet(
-        gettext("cheaper buildings", lang)[:31], _BUILDING_WIDTHS, right_to_left=rtl,
-        freeze_first_row=True, autofilter=True,
-    )  # fmt: skip
-    sheet.row([gettext(h, lang) for h in _BUILDING_HEADERS], [header] * len(_BUILDING_HEADERS))
+    sheet = _sheet(book, "cheaper buildings", _BUILDING_HEADERS, _BUILDING_WIDTHS, lang, header)
     for s in stations:
         for c in s.cheaper:
             sheet.row(
