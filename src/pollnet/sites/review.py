@@ -56,7 +56,8 @@ class Pricing(Protocol):
         ...
 
     def price(self, station: str, lon: FloatArray, lat: FloatArray) -> Sequence[PricedSite]:
-        """Connecting each point (WGS84 degrees) instead of ``station``, in the order given."""
+        """Connecting each point (WGS84 degrees) instead of ``station``, in the order given;
+        nothing when no point could be cheaper than the station."""
         ...
 
 
@@ -194,7 +195,8 @@ def review_sites(
         if cost is not None and found:
             lon = np.array([candidates[c].lon for c in found], dtype=np.float64)
             lat = np.array([candidates[c].lat for c in found], dtype=np.float64)
-            for c, d, priced in zip(found, distance, pricing.price(s.code, lon, lat), strict=True):
+            answers = pricing.price(s.code, lon, lat)
+            for c, d, priced in zip(found, distance, answers, strict=bool(answers)):
                 if priced.saving_rial > 0 and math.isfinite(priced.connect_rial):
                     b = candidates[c]
                     cheaper.append(

@@ -51,6 +51,13 @@ class PlanPricing:
         return {found.codes[i]: float(total[i]) for i in served}
 
     def price(self, station: str, lon: FloatArray, lat: FloatArray) -> Sequence[PricedSite]:
+        found = self.ask.marginal
+        i = self.ask.index(station)
+        # No building can cost less than a drop and the station's equipment: a station whose
+        # own route costs no more than that (it shares its branch) is not searched from.
+        floor = float(found.equipment_rial[i]) + self.ask.drop_rial(0.0)
+        if float(found.first_route_rial[i]) <= floor:
+            return ()
         return self.ask.candidates(station, lon, lat)
 
 
