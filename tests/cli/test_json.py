@@ -72,6 +72,7 @@ def test_every_json_option_prints_one_document(
         "towers import": ["towers", "import", str(data / "towers.csv")],
         "coverage": ["coverage"],
         "coverage plan-cells": ["coverage", "plan-cells"],
+        "sites review": ["sites", "review", "--streets", str(city / "streets.npz")],
         "synth": ["synth", "--stations", "5", "--out", str(tmp_path / "synth")],
         "work generate": ["work", "generate", "--today", "2026-11-01"],
         "work list": ["work", "list"],
