@@ -13,7 +13,7 @@ from pollnet.i18n import format_number, tr
 from pollnet.link.service import link_settings
 from pollnet.tlog import store
 from pollnet.tlog.config import default_origin, tlog_settings
-from pollnet.tlog.http import start_public
+from pollnet.tlog.http import LogSource, StaticLog, start_public
 from pollnet.tlog.publisher import LogTampered, Publisher
 from pollnet.tlog.service import export as export_log
 from pollnet.tlog.tiles import TileError
@@ -94,20 +94,28 @@ def receipt(app: App, index: int, out: Path | None) -> None:
 @log.command("serve")
 @click.option("--host", help="Address to listen on (default: settings [tlog] public_host).")
 @click.option("--port", type=int, help="Port to listen on (0: a free one; default 8444).")
+@click.option(
+    "--static",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Serve the static export in this folder (pollnet log export) instead of the database.",
+)
 @pass_app
-def serve(app: App, host: str | None, port: int | None) -> None:
+def serve(app: App, host: str | None, port: int | None, folder: Path | None) -> None:
     """Serve the log's public API read-only from the database (a mirror; it never signs)."""
     config = tlog_settings(app.settings)
-    publisher = _loaded(app)
+    source: LogSource = StaticLog(folder) if folder is not None else _loaded(app)
     public = start_public(
-        publisher, host or config.public_host, config.public_port if port is None else port
+        source, host or config.public_host, config.public_port if port is None else port
     )
     click.echo(tr("transparency log on {url}", url=Verbatim(public.url)), err=True)
     try:
         while True:
             time.sleep(1.0)
+            if not isinstance(source, Publisher):
+                continue  # a static export changes when it is written again
             try:
-                publisher.follow()
+                source.follow()
             except LogTampered as exc:
                 raise UserError.of(
                     "the log does not match its signed checkpoints: {reason}", reason=str(exc)

@@ -1,8 +1,11 @@
 """The log's public read API (C2SP tlog-tiles), plain HTTP without client certificates.
 
 ``GET /checkpoint``, ``GET /tile/<L>/<N>[.p/<W>]``, ``GET /tile/entries/<N>[.p/<W>]``, and
-``GET /proof/<index>`` (a tlog-proof receipt for one entry, for devices). Everything it serves
-is public by design: entries carry no national code and no ledger voter hash.
+``GET /proof/<index>`` (a tlog-proof receipt for one entry, for devices), from the log's
+:class:`~pollnet.tlog.publisher.Publisher` or from a static export (:class:`StaticLog`, a mirror
+of ``pollnet log export``). Everything it serves is public by design: entries carry no national
+code and no ledger voter hash. Tiles and bundles never change once served (a partial one has its
+width in its path), hence ``Cache-Control: immutable``.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import uvicorn
 
 from pollnet.link.service import bind
-from pollnet.tlog.publisher import LogTampered, Publisher
-from pollnet.tlog.tiles import TileError, parse_tile_path
+from pollnet.tlog.publisher import LogTampered
+from pollnet.tlog.tiles import TileError, parse_tile_path, tile_path
 
 Scope = dict[str, Any]
 
@@ -25,10 +29,54 @@ _BINARY = b"application/octet-stream"
 _IMMUTABLE = b"public, max-age=31536000, immutable"
 
 
-class PublicApp:
-    """The ASGI app over a :class:`Publisher`."""
+class LogSource(Protocol):
+    """What the public API serves: a :class:`Publisher` is one, :class:`StaticLog` another."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def checkpoint(self) -> str | None: ...
+
+    def tile(self, level: int, n: int, width: int) -> bytes: ...
+
+    def entry_bundle(self, n: int, width: int) -> bytes: ...
+
+    def receipt(self, index: int) -> str: ...
+
+
+class StaticLog:
+    """A static export (``pollnet log export``) in ``folder``, served as it is on disk.
+
+    The export writes its checkpoint last, so a checkpoint served never names a missing tile;
+    there are no receipts (they need the tree: ask the log itself).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def checkpoint(self) -> str | None:
+        try:
+            return (self.folder / "checkpoint").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def tile(self, level: int, n: int, width: int) -> bytes:
+        return self._read(tile_path(level, n, width))
+
+    def entry_bundle(self, n: int, width: int) -> bytes:
+        return self._read(tile_path("entries", n, width))
+
+    def receipt(self, index: int) -> str:
+        raise TileError(f"a static export has no receipt for entry {index}")
+
+    def _read(self, path: str) -> bytes:
+        try:
+            return (self.folder / path).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            raise TileError(path) from None
+
+
+class PublicApp:
+    """The ASGI app over a :class:`LogSource` (a :class:`Publisher` or a :class:`StaticLog`)."""
+
+    def __init__(self, publisher: LogSource) -> None:
         self.publisher = publisher
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -84,8 +132,9 @@ class RunningPublic:
         self.thread.join(timeout=30)
 
 
-def start_public(publisher: Publisher, host: str = "127.0.0.1", port: int = 0) -> RunningPublic:
-    """Serve ``publisher`` on ``host:port`` (0: a free port) from a thread of its own."""
+def start_public(publisher: LogSource, host: str = "127.0.0.1", port: int = 0) -> RunningPublic:
+    """Serve ``publisher`` (or a static export) on ``host:port`` (0: a free port) from a thread
+    of its own."""
     config = uvicorn.Config(
         PublicApp(publisher),
         lifespan="on",

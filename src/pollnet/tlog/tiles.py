@@ -8,6 +8,7 @@ level is at most 128 hashes away.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 from pollnet.tlog import merkle
@@ -176,3 +177,84 @@ def tree_from_tiles(size: int, fetch: Callable[[int, int, int], bytes]) -> Tiled
         for i in range(width):
             tree.append(data[i * HASH : (i + 1) * HASH])
     return tree
+
+
+def split_bundle(bundle: bytes, width: int) -> list[bytes]:
+    """The ``width`` entries of an entry bundle (each with a big-endian uint16 length first);
+    raises :class:`TileError` when the bundle holds fewer entries or more bytes."""
+    out = []
+    pos = 0
+    size = len(bundle)
+    for _ in range(width):
+        if pos + 2 > size:
+            raise TileError("short")
+        end = pos + 2 + ((bundle[pos] << 8) | bundle[pos + 1])
+        out.append(bundle[pos + 2 : end])
+        pos = end
+    if pos != size:
+        raise TileError("trailing bytes or short")
+    return out
+
+
+def leaf_hashes(items: Sequence[bytes]) -> list[bytes]:
+    """The leaf hash of each entry (RFC 9162: SHA-256 of 0x00 and the entry)."""
+    sha = hashlib.sha256
+    return [sha(b"\x00" + d).digest() for d in items]
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect tree over ``hashes`` (a power of two of them, at least one)."""
+    sha = hashlib.sha256
+    row = list(hashes)
+    while len(row) > 1:
+        row = [sha(b"\x01" + a + b).digest() for a, b in zip(row[::2], row[1::2], strict=True)]
+    return row[0]
+
+
+class TileHashes:
+    """The hashes an observer computed from entries, per tile level (``levels[k]`` at tree
+    level ``8 * k``, ``k`` >= 1), to check the log's hash tiles against.
+
+    Full entry bundles are added in order from bundle ``first``; each level keeps the run of
+    hashes it knows completely (a hash of level ``k + 1`` once all 256 hashes under it at level
+    ``k`` were computed here).
+    """
+
+    def __init__(self, first: int) -> None:
+        self.starts: list[int] = [first]
+        self.levels: list[list[bytes]] = [[]]
+
+    def add(self, root: bytes) -> None:
+        """Add the root of the next full entry bundle (the next hash of level 1)."""
+        k = 0
+        h = root
+        while True:
+            row = self.levels[k]
+            row.append(h)
+            end = self.starts[k] + len(row)
+            if end % TILE_WIDTH or end - TILE_WIDTH < self.starts[k]:
+                return
+            h = perfect_root(row[-TILE_WIDTH:])
+            k += 1
+            if k == len(self.levels):
+                self.levels.append([])
+                self.starts.append(end // TILE_WIDTH - 1)
+
+    def checkable(self, size: int) -> list[tuple[int, int, int]]:
+        """The hash tiles ``(level, N, width)`` above level 0 of a tree of ``size`` leaves whose
+        every hash was computed here."""
+        out = []
+        for level, n, width in tiles_for(size):
+            k = level - 1
+            if k < 0 or k >= len(self.levels):
+                continue
+            lo = n * TILE_WIDTH
+            if self.starts[k] <= lo and lo + width <= self.starts[k] + len(self.levels[k]):
+                out.append((level, n, width))
+        return out
+
+    def tile(self, level: int, n: int, width: int) -> bytes:
+        """The bytes the tile ``(level, n)`` of ``width`` hashes must hold (it is checkable)."""
+        k = level - 1
+        lo = n * TILE_WIDTH - self.starts[k]
+        return b"".join(self.levels[k][lo : lo + width])
