@@ -156,8 +156,10 @@ def audit(app: App, url: str, policy_file: Path) -> None:
     report = observer.audit(observer.http_fetch(url), read_policy(policy_file))
     click.echo(
         tr(
-            "audit passed: the {entries} entries of {origin} hash to its signed root",
+            "audit passed: the {entries} entries of {origin} hash to its signed root, and its"
+            " {tiles} hash tiles above level 0 hold their hashes",
             entries=format_number(report.entries),
+            tiles=format_number(report.tiles),
             origin=Verbatim(report.origin),
         )
     )

@@ -253,14 +253,18 @@ def verify(fetch: Fetch, policy: Policy, state_dir: Path) -> Report:
         raise _fail("the observer's state is damaged; delete {folder}", folder=str(folder))
     previous = state.size
     compact = CompactRange(state.compact.size, state.compact.hashes)
-    known = TileHashes(-(-previous // TILE_WIDTH))
+    known = TileHashes(previous // TILE_WIDTH)
     tally = _Tally(state.counts)
     for n, width, bundle in _bundles(fetch, previous, checkpoint.size):
         items = _split_bundle(bundle, width, n)
         first = n * TILE_WIDTH
-        if first < previous:
+        if first < previous:  # a bundle begun before: its whole root still checks the tiles
+            if width == TILE_WIDTH:
+                known.add(perfect_root(leaf_hashes(items)))
             items, first = items[previous - first :], previous
-        _extend(compact, items, known)
+            _extend(compact, items, None)
+        else:
+            _extend(compact, items, known)
         tally.add(first, items)
     if compact.root() != checkpoint.root:
         raise _fail(
