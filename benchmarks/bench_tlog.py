@@ -9,13 +9,20 @@
 2. ``observer``: a log of ``--entries`` entries (default 1.6 million, a Tehran election) written
    straight to SQLite, published on 127.0.0.1 with three HTTP witnesses: the wall time of an
    incremental ``observe.verify`` (1,000 new entries, quorum 2 of 3, consistency) plus fetching
-   and verifying one receipt; a receipt verified offline (mean of 1,000); ``observe.audit`` of
-   the whole log (every entry fetched over HTTP and re-hashed); baseline = SHA-256 of the same
-   entries in one loop (the hashing alone).
-3. ``proofs``: inclusion and consistency proof sizes at 61 million entries, computed.
+   and verifying one receipt; a receipt verified offline (mean of 1,000). Then the first full
+   ``observe.verify`` and ``observe.audit`` of the whole log (every entry bundle fetched over
+   HTTP and re-hashed, every hash tile above level 0 checked) from two mirrors, each a process of
+   its own: ``pollnet log serve`` reading the database, and ``pollnet log serve --static`` serving
+   the export ``pollnet log export`` writes. Baselines: SHA-256 of the same entries in one loop
+   (the hashing alone) and the figures before this change (from ``pollnet log serve``: audit
+   14.2 s and first verify 37.4 s on the nearly quiet machine, 15.6 s and 61.7 s loaded).
+3. ``big``: a log of ``--big-entries`` entries (default 25 million) written straight as a static
+   export (entries, level-0 and higher tiles, a signed checkpoint; no database), served by
+   ``pollnet log serve --static``, and ``observe.audit`` of it; baseline: the 1.6 M audit's rate.
+4. ``proofs``: inclusion and consistency proof sizes at 61 million entries, computed.
 
     .venv/bin/python benchmarks/bench_tlog.py [--seconds 10] [--rounds 3] [--entries 1600000]
-        [--skip-service] [--skip-observer]
+        [--big-entries 25000000] [--skip-service] [--skip-observer]
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,9 +52,10 @@ from pollnet.link.service import bind
 from pollnet.store import open_store
 from pollnet.store.bulk import insert_many
 from pollnet.tlog import entry as entries
-from pollnet.tlog import merkle, note, observe, store
-from pollnet.tlog.policy import parse_policy
+from pollnet.tlog import merkle, note, observe, store, tiles
+from pollnet.tlog.policy import Policy, parse_policy
 from pollnet.tlog.publisher import Publisher
+from pollnet.tlog.service import export
 from pollnet.tlog.witness import Witness, WitnessApp, http_cosigner
 
 
@@ -210,8 +219,9 @@ def observer(total: int) -> None:
             t0 = time.perf_counter()
             observe.verify(fetch, policy, state)
             print(
-                f"observer: first verify of {publisher.size:,} entries "
-                f"{time.perf_counter() - t0:.1f} s"
+                f"observer: first full verify of {publisher.size:,} entries from log serve "
+                f"(database), quorum 2 of 3: {time.perf_counter() - t0:.1f} s (before: 37.4 s "
+                "quiet, 61.7 s loaded)"
             )
             build_more(engine, total - 1000, 1000)
             publisher.step(force=True)
@@ -236,18 +246,21 @@ def observer(total: int) -> None:
                 "3 cosignatures; target < 5 ms)"
             )
             t0 = time.perf_counter()
-            audited = observe.audit(fetch, policy)
-            audit_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
             for d in data:
                 hashlib.sha256(b"\x00" + d).digest()
             hash_s = time.perf_counter() - t0
-            print(
-                f"observer: audit of {audited.entries:,} entries over HTTP {audit_s:.1f} s "
-                f"({audited.entries / audit_s:,.0f}/s; target 1.6 M < 10 s); baseline: leaf "
-                f"hashes alone {hash_s:.1f} s; ratio {audit_s / hash_s:.1f}; 25 M extrapolated "
-                f"linearly: {audit_s * 25e6 / audited.entries:.0f} s (target < 180 s)"
-            )
+            print(f"observer: baseline: leaf hashes alone {hash_s:.1f} s")
+            full_checks(fetch, policy, None, "log serve (database)", hash_s)
+        finally:
+            mirror.terminate()
+            mirror.wait(30)
+        t0 = time.perf_counter()
+        files = export(publisher, folder / "export")
+        print(f"observer: log export wrote {files:,} files in {time.perf_counter() - t0:.1f} s")
+        mirror, url = start_mirror(folder, folder / "export")
+        try:
+            fetch = observe.http_fetch(url)
+            full_checks(fetch, policy, folder / "first-static", "log serve --static", hash_s)
         finally:
             mirror.terminate()
             mirror.wait(30)
@@ -258,12 +271,140 @@ def observer(total: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_mirror(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``pollnet log serve`` on the benchmark's database; returns the process and its URL."""
+def full_checks(
+    fetch: observe.Fetch, policy: Policy, state: Path | None, mirror: str, hash_s: float
+) -> float:
+    """A first full verify (with a ``state`` folder) and an audit of the whole log from one
+    mirror; returns the audit's rate."""
+    print(f"observer: load average {os.getloadavg()[0]:.1f}")
+    if state is not None:
+        t0 = time.perf_counter()
+        report = observe.verify(fetch, policy, state)
+        verify_s = time.perf_counter() - t0
+        print(
+            f"observer: first full verify of {report.size:,} entries from {mirror}: "
+            f"{verify_s:.1f} s (before: 37.4 s quiet, 61.7 s loaded)"
+        )
+    t0 = time.perf_counter()
+    audited = observe.audit(fetch, policy)
+    audit_s = time.perf_counter() - t0
+    print(
+        f"observer: audit of {audited.entries:,} entries and {audited.tiles} hash tiles from "
+        f"{mirror}: {audit_s:.1f} s ({audited.entries / audit_s:,.0f}/s; target 1.6 M < 10 s; "
+        f"before: 14.2 s quiet, 15.6 s loaded; leaf hashes alone {hash_s:.1f} s, ratio "
+        f"{audit_s / hash_s:.1f})"
+    )
+    return audited.entries / audit_s
+
+
+def big(total: int) -> None:
+    """A static export of ``total`` synthetic entries, served by ``log serve --static``, audited."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-tlog-big-"))
+    try:
+        signer = note.Signer.generate("bench.example/big")
+        print(f"big: load average {os.getloadavg()[0]:.1f}")
+        t0 = time.perf_counter()
+        write_static_log(folder / "export", total, signer)
+        print(f"big: wrote a static log of {total:,} entries in {time.perf_counter() - t0:.0f} s")
+        policy = parse_policy(f"log {signer.verifier.vkey}\nquorum none\n")
+        mirror, url = start_mirror(folder, folder / "export")
+        try:
+            print(f"big: load average {os.getloadavg()[0]:.1f}")
+            t0 = time.perf_counter()
+            audited = observe.audit(observe.http_fetch(url), policy)
+            audit_s = time.perf_counter() - t0
+            print(
+                f"big: audit of {audited.entries:,} entries and {audited.tiles} hash tiles from "
+                f"log serve --static: {audit_s:.0f} s ({audited.entries / audit_s:,.0f}/s; target "
+                f"< 180 s; before: 222 s extrapolated from 14.2 s at 1.6 M, ratio "
+                f"{audit_s / 222:.2f}); load average after {os.getloadavg()[0]:.1f}"
+            )
+        finally:
+            mirror.terminate()
+            mirror.wait(30)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_static_log(folder: Path, count: int, signer: note.Signer) -> None:
+    """``count`` synthetic entries as ``pollnet log export`` lays them out: entry bundles, hash
+    tiles of every level, the signed checkpoint last. No database; the bundles are written by
+    one process per core (:func:`_write_bundles`), the tiles above from their roots."""
+    per_job = 2048
+    bundles = -(-count // tiles.TILE_WIDTH)
+    jobs = [(folder, n, min(n + per_job, bundles), count) for n in range(0, bundles, per_job)]
+    known = tiles.TileHashes(0)
+    compact = merkle.CompactRange()
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        for roots, partial in pool.map(_write_bundles, jobs):
+            for root in roots:
+                known.add(root)
+                compact.append_subtree(root, tiles.TILE_HEIGHT)
+            for leaf in partial:
+                compact.append(leaf)
+    for level, n, width in tiles.tiles_for(count):
+        if level > 0:
+            path = folder / tiles.tile_path(level, n, width)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(known.tile(level, n, width))
+    checkpoint = note.Checkpoint(signer.name, count, compact.root())
+    (folder / "checkpoint").write_text(note.sign_note(checkpoint.text, [signer]))
+
+
+def _write_bundles(job: tuple[Path, int, int, int]) -> tuple[list[bytes], list[bytes]]:
+    """Write entry bundles ``[first, end)`` of a ``count``-entry log and their level-0 tiles;
+    returns the roots of the full bundles and the leaf hashes of a partial last one. An entry
+    is built from precomputed parts (checked against ``entries.encode``); its voter hash is its
+    index (distinct, and nothing here counts voters)."""
+    folder, first, end, count = job
+    start_ms = 1_835_000_000_000
+    head = bytes([entries.VERSION, 1])  # version, "accepted"
+    tails = []
+    for k in range(12_000):
+        names = [b"1406-12-06", f"T-{k % 6000:05d}".encode(), f"DV-{k:05d}".encode()]
+        tails.append(b"".join(bytes([len(x)]) + x for x in names))
+
+    def entry(i: int) -> bytes:
+        return (
+            head
+            + (start_ms + 20 * i).to_bytes(8, "big")
+            + i.to_bytes(32, "big")
+            + tails[i % 12_000]
+        )
+
+    check = entries.decode(entry(first + 7))
+    assert entries.encode(check) == entry(first + 7)
+    roots: list[bytes] = []
+    partial: list[bytes] = []
+    made: set[Path] = set()
+    for n in range(first, end):
+        lo = n * tiles.TILE_WIDTH
+        items = [entry(i) for i in range(lo, min(lo + tiles.TILE_WIDTH, count))]
+        leaves = tiles.leaf_hashes(items)
+        for level, data in (
+            ("entries", b"".join(len(d).to_bytes(2, "big") + d for d in items)),
+            (0, b"".join(leaves)),
+        ):
+            path = folder / tiles.tile_path(level, n, len(items))
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            path.write_bytes(data)
+        if len(items) == tiles.TILE_WIDTH:
+            roots.append(tiles.perfect_root(leaves))
+        else:
+            partial = leaves
+    return roots, partial
+
+
+def start_mirror(folder: Path, static: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """``pollnet log serve`` on the benchmark's database (or ``--static``: an export); returns
+    the process and its URL."""
     env = {**os.environ, "POLLNET_DB": f"sqlite:///{folder / 'log.db'}", "POLLNET_LANG": "en"}
     err = (folder / "mirror.log").open("wb")
+    extra = ["--static", str(static)] if static is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pollnet", "log", "serve", "--port", "0"],
+        [sys.executable, "-m", "pollnet", "log", "serve", "--port", "0", *extra],
         stdout=subprocess.DEVNULL,
         stderr=err,
         env=env,
@@ -328,6 +469,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-observer", action="store_true")
     parser.add_argument("--entries", type=int, default=1_600_000)
+    parser.add_argument("--big-entries", type=int, default=25_000_000, help="0: skip")
     parser.add_argument("--skip-service", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
@@ -336,6 +478,8 @@ def main() -> None:
         service(args.seconds, args.connections, args.rounds)
     if not args.skip_observer:
         observer(args.entries)
+    if args.big_entries:
+        big(args.big_entries)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from pollnet.tlog.tiles import (
 
 SIZE = 2 * TILE_WIDTH + 37
 """Two full entry bundles and a partial one: level-1 tile ``tile/1/000.p/2``."""
+TWICE = {300: 3, 310: 305}
+"""Entries that accept the voter of an earlier entry again."""
 
 
 def _entry(i: int, outcome: str = "accepted") -> bytes:
@@ -39,7 +41,7 @@ def _entry(i: int, outcome: str = "accepted") -> bytes:
             f"D-{i % 3}",
             dt.datetime(2028, 2, 25, 8, tzinfo=dt.UTC) + dt.timedelta(seconds=i),
             outcome,
-            hashlib.sha256(i.to_bytes(8, "big")).digest(),
+            hashlib.sha256(TWICE.get(i, i).to_bytes(8, "big")).digest(),
         )
     )
 
@@ -82,7 +84,8 @@ def test_a_static_export_served_by_a_mirror_audits_and_verifies(tmp_path: Path) 
         assert (audited.entries, audited.tiles) == (SIZE, 1)
         report = observe.verify(fetch, log.policy, tmp_path / "observer")
         assert sum(report.counts.stations.values()) == SIZE - 1
-        assert report.counts.duplicates == 1 and report.counts.accepted_twice == []
+        assert report.counts.duplicates == 1
+        assert [t["index"] for t in report.counts.accepted_twice] == [300, 310]
         with pytest.raises(ObserveError, match="answered 404 for proof/3"):
             fetch("proof/3")
     finally:
@@ -118,6 +121,8 @@ def test_an_incremental_verify_checks_the_tiles_over_its_new_entries(tmp_path: P
         export(log.publisher, log.folder)  # the mirror serves the right tile again
         report = observe.verify(fetch, log.policy, tmp_path / "observer")
         assert (report.previous_size, report.size) == (100, SIZE)
+        # 300 repeats a voter of the first run (by the kept prefixes), 310 one of this run
+        assert [t["index"] for t in report.counts.accepted_twice] == [300, 310]
     finally:
         public.stop()
 
