@@ -380,7 +380,7 @@ def _write_bundles(job: tuple[Path, int, int, int]) -> tuple[list[bytes], list[b
     for n in range(first, end):
         lo = n * tiles.TILE_WIDTH
         items = [entry(i) for i in range(lo, min(lo + tiles.TILE_WIDTH, count))]
-        leaves = tiles.leaf_hashes(items)
+        leaves = merkle.leaf_hashes(items)
         for level, data in (
             ("entries", b"".join(len(d).to_bytes(2, "big") + d for d in items)),
             (0, b"".join(leaves)),
@@ -391,7 +391,7 @@ def _write_bundles(job: tuple[Path, int, int, int]) -> tuple[list[bytes], list[b
                 made.add(path.parent)
             path.write_bytes(data)
         if len(items) == tiles.TILE_WIDTH:
-            roots.append(tiles.perfect_root(leaves))
+            roots.append(merkle.perfect_root(leaves))
         else:
             partial = leaves
     return roots, partial

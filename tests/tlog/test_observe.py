@@ -13,6 +13,7 @@ from pollnet.store.bulk import insert_many
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle, note, observe
 from pollnet.tlog.http import StaticLog, start_public
+from pollnet.tlog.merkle import leaf_hashes, perfect_root
 from pollnet.tlog.observe import ObserveError
 from pollnet.tlog.policy import parse_policy
 from pollnet.tlog.publisher import Publisher
@@ -21,8 +22,6 @@ from pollnet.tlog.tiles import (
     TILE_WIDTH,
     TiledTree,
     TileHashes,
-    leaf_hashes,
-    perfect_root,
     split_bundle,
     tiles_for,
 )

@@ -56,6 +56,21 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return h.digest()
 
 
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect tree over ``hashes`` (a power of two of them, at least one): an
+    entry bundle's root from its leaf hashes, a tile's subtree from its hashes."""
+    start = _NODE
+    row = list(hashes)
+    while len(row) > 1:
+        out = []
+        for left, right in zip(row[::2], row[1::2], strict=True):
+            h = start.copy()
+            h.update(left + right)
+            out.append(h.digest())
+        row = out
+    return row[0]
+
+
 def _split(n: int) -> int:
     """The largest power of two smaller than ``n`` (``n`` > 1)."""
     return 1 << ((n - 1).bit_length() - 1)

@@ -31,7 +31,7 @@ import numpy as np
 from pollnet.errors import Problem, UserError
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle
-from pollnet.tlog.merkle import CompactRange
+from pollnet.tlog.merkle import CompactRange, leaf_hashes, perfect_root
 from pollnet.tlog.note import (
     NoteError,
     SignedCheckpoint,
@@ -45,8 +45,6 @@ from pollnet.tlog.tiles import (
     TILE_WIDTH,
     TileError,
     TileHashes,
-    leaf_hashes,
-    perfect_root,
     split_bundle,
     tile_path,
 )

@@ -8,8 +8,7 @@ level is at most 128 hashes away.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from pollnet.tlog import merkle
 
@@ -118,7 +117,7 @@ class TiledTree:
                 self.levels.append(bytearray())
             row, above = self.levels[k], self.levels[k + 1]
             for start in range(len(above) // HASH * span, len(row) - span + 1, span):
-                above += _reduce(
+                above += merkle.perfect_root(
                     [bytes(row[i : i + HASH]) for i in range(start, start + span, HASH)]
                 )
             k += 1
@@ -134,7 +133,7 @@ class TiledTree:
         hashes = self._hashes(k, n * width, width)
         if len(hashes[-1]) != HASH:
             raise merkle.ProofError("that subtree is not complete")
-        return _reduce(hashes)
+        return merkle.perfect_root(hashes)
 
     def root(self, size: int | None = None) -> bytes:
         return merkle.tree_hash(self.hash_at, self.size if size is None else size)
@@ -152,14 +151,6 @@ class TiledTree:
             raise TileError(tile_path(level, n, width))
         start = n * TILE_WIDTH * HASH
         return bytes(self.levels[level][start : start + width * HASH])
-
-
-def _reduce(hashes: Sequence[bytes]) -> bytes:
-    """The root of a perfect tree over ``hashes`` (a power of two of them)."""
-    row = list(hashes)
-    while len(row) > 1:
-        row = [merkle.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-    return row[0]
 
 
 def tree_from_tiles(size: int, fetch: Callable[[int, int, int], bytes]) -> TiledTree:
@@ -196,21 +187,6 @@ def split_bundle(bundle: bytes, width: int) -> list[bytes]:
     return out
 
 
-def leaf_hashes(items: Sequence[bytes]) -> list[bytes]:
-    """The leaf hash of each entry (RFC 9162: SHA-256 of 0x00 and the entry)."""
-    sha = hashlib.sha256
-    return [sha(b"\x00" + d).digest() for d in items]
-
-
-def perfect_root(hashes: Sequence[bytes]) -> bytes:
-    """The root of a perfect tree over ``hashes`` (a power of two of them, at least one)."""
-    sha = hashlib.sha256
-    row = list(hashes)
-    while len(row) > 1:
-        row = [sha(b"\x01" + a + b).digest() for a, b in zip(row[::2], row[1::2], strict=True)]
-    return row[0]
-
-
 class TileHashes:
     """The hashes an observer computed from entries, per tile level (``levels[k]`` at tree
     level ``8 * k``, ``k`` >= 1), to check the log's hash tiles against.
@@ -234,7 +210,7 @@ class TileHashes:
             end = self.starts[k] + len(row)
             if end % TILE_WIDTH or end - TILE_WIDTH < self.starts[k]:
                 return
-            h = perfect_root(row[-TILE_WIDTH:])
+            h = merkle.perfect_root(row[-TILE_WIDTH:])
             k += 1
             if k == len(self.levels):
                 self.levels.append([])
