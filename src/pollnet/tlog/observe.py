@@ -4,7 +4,9 @@
 reads the entries added since the last checkpoint it verified (state in a local folder: the
 compact range of the tree, the counts, the accepted voters), checks that they lead to the new
 root from the old one (consistency), and counts per station and district, listing any voter
-accepted twice. :func:`audit` re-hashes the whole log. :func:`verify_receipt` checks a
+accepted twice. :func:`audit` re-hashes the whole log. Both also fetch every hash tile above
+level 0 whose hashes they computed from the entries and compare (:func:`check_tiles`): a mirror
+serving tiles of another tree is caught, the tile named. :func:`verify_receipt` checks a
 tlog-proof offline.
 """
 

@@ -3,7 +3,8 @@
 A tile at level ``L`` holds up to 256 hashes of level ``8 * L`` of the Merkle tree (at level 0,
 leaf hashes); tile ``N`` starts at hash ``256 * N``. :class:`TiledTree` keeps the leaf hashes and
 the hashes of every full tile's subtree, which is all any proof needs: a subtree hash at another
-level is at most 128 hashes away.
+level is at most 128 hashes away. :class:`TileHashes` keeps what an observer computed from the
+entries, to check the tiles a mirror serves.
 """
 
 from __future__ import annotations
