@@ -8,9 +8,11 @@ c2sp.org/signed-note specifies); the checkpoint text of c2sp.org/tlog-checkpoint
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import hypothesis.strategies as st
 import pytest
+from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA44PublicKey
 from hypothesis import given, settings
 
 from pollnet.tlog import note
@@ -129,3 +131,63 @@ def test_any_text_signs_and_verifies(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
     signed = note.sign_note(text, [signer])
     assert note.open_note(signed, [signer.verifier]).note.text == text
+
+
+ORIGIN = "example.com/behind-the-sofa"
+ROOT = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="  # tlog-cosignature's example checkpoint
+
+
+def test_mldsa44_cosignatures_follow_tlog_cosignature() -> None:
+    """Type 0x06: the key ID and vkey of tlog-cosignature's Format section, a signature of 8 +
+    2420 bytes over the ``subtree/v1`` struct, built here byte by byte from the spec's text."""
+    signer = note.Signer(ORIGIN, bytes(range(32)), note.MLDSA44)
+    verifier = signer.verifier
+    assert len(verifier.public) == 1312
+    by_spec = hashlib.sha256(ORIGIN.encode() + b"\n" + b"\x06" + verifier.public).digest()[:4]
+    assert verifier.key_id == int.from_bytes(by_spec, "big")
+    assert note.parse_vkey(verifier.vkey) == verifier
+    assert note.parse_skey(signer.skey) == signer
+    name_text, hex_id, blob = verifier.vkey.split("+", 2)
+    assert (name_text, hex_id) == (ORIGIN, by_spec.hex())
+    assert base64.b64decode(blob) == b"\x06" + verifier.public
+
+    checkpoint = note.Checkpoint(ORIGIN, 20852163, base64.b64decode(ROOT))
+    line = signer.signature(checkpoint.text, 1679315147)
+    raw = base64.b64decode(line.split(" ")[-1])
+    assert raw[:4] == by_spec and len(raw) == 4 + 8 + 2420
+    assert raw[4:12] == (1679315147).to_bytes(8, "big")
+    name = ORIGIN.encode()
+    message = (
+        b"subtree/v1\n\x00"
+        + bytes([len(name)])
+        + name
+        + (1679315147).to_bytes(8, "big")
+        + bytes([len(name)])  # the origin: here the log signs its own checkpoint
+        + name
+        + (0).to_bytes(8, "big")
+        + (20852163).to_bytes(8, "big")
+        + base64.b64decode(ROOT)
+    )
+    MLDSA44PublicKey.from_public_bytes(verifier.public).verify(raw[12:], message)
+    assert verifier.verify(checkpoint.text.encode(), raw[4:]) == 1679315147
+    other = note.Checkpoint(ORIGIN, 20852164, base64.b64decode(ROOT))
+    with pytest.raises(NoteError, match="invalid signature"):
+        verifier.verify(other.text.encode(), raw[4:])
+
+
+def test_a_checkpoint_signed_with_both_log_keys_needs_both() -> None:
+    ed25519 = note.Signer.generate(ORIGIN)
+    mldsa = note.Signer.generate(ORIGIN, note.MLDSA44)
+    text = note.Checkpoint(ORIGIN, 5, bytes(32)).text
+    both = note.sign_note(text, [ed25519, mldsa], 1700000000)
+    keys = [ed25519.verifier, mldsa.verifier]
+    opened = note.open_checkpoint(both, keys)
+    assert opened.checkpoint.size == 5
+    assert note.open_checkpoint(both, ed25519.verifier).checkpoint.size == 5
+    assert note.open_checkpoint(both, mldsa.verifier).signers == {ORIGIN: 1700000000}
+    ed25519_only = note.sign_note(text, [ed25519])
+    with pytest.raises(NoteError, match="not signed by the log's key"):
+        note.open_checkpoint(ed25519_only, keys)
+    forged = both.replace(text, note.Checkpoint(ORIGIN, 6, bytes(32)).text)
+    with pytest.raises(NoteError, match="invalid signature"):
+        note.open_checkpoint(forged, mldsa.verifier)

@@ -78,7 +78,7 @@ def test_log_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     code, out, err = run("--lang", "en", "log", "destroy-publication-key")
     assert code == 0 and "there is no publication key" in out
     code, out, _ = run("--lang", "en", "log", "init", "--origin", "pollnet.test/cli")
-    assert code == 0 and "pollnet.test/cli+" in out
+    assert code == 0 and "pollnet.test/cli+" in out and "log-mldsa44.pub" in out
     code, out, err = run("--lang", "en", "log", "export", "out")
     assert code == 1 and "no signed checkpoint" in out + err
     engine = open_store(f"sqlite:///{tmp_path / 'cli.db'}")
@@ -89,13 +89,16 @@ def test_log_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     ) as ledger:
         for n in range(5):
             ledger.record(_checkin(n))
-    Publisher(engine, keys.signer).step()
+    assert keys.mldsa is not None
+    Publisher(engine, keys.signer, mldsa=keys.mldsa).step()
     code, out, _ = run("--lang", "en", "log", "export", "out")
     assert code == 0 and "5 entries" in out
     assert note.open_checkpoint((tmp_path / "out" / "checkpoint").read_text(), keys.verifier)
     code, out, _ = run("--lang", "en", "log", "receipt", "4", "--out", "r.tlog-proof")
     assert code == 0 and "receipt written" in out
-    (tmp_path / "policy").write_text(f"log {keys.verifier.vkey}\nquorum none\n")
+    (tmp_path / "policy").write_text(
+        f"log {keys.verifier.vkey}\nlog {keys.mldsa.verifier.vkey}\nquorum none\n"
+    )
     code, out, _ = run("--lang", "en", "observe", "receipt", "r.tlog-proof", "--policy", "policy")
     assert code == 0 and "receipt verified: entry 4 of 5, accepted at station ST-1" in out
     (tmp_path / "r.tlog-proof").write_text(

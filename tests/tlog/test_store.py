@@ -13,7 +13,7 @@ from pollnet.link.checkin import Checkin, voter_hash
 from pollnet.link.ledger import Ledger
 from pollnet.store import open_store
 from pollnet.tlog import entry as entries
-from pollnet.tlog import merkle, store
+from pollnet.tlog import merkle, note, store
 from tests.link.service_helpers import national_code
 
 KEY = b"k" * 32
@@ -97,9 +97,20 @@ def test_keys_are_made_once_and_the_publication_key_can_be_destroyed(tmp_path: P
     keys = store.init_keys(tmp_path / "tlog", "vote.example/e1")
     again = store.init_keys(tmp_path / "tlog", "vote.example/e1")
     assert again.signer.skey == keys.signer.skey
+    assert keys.mldsa is not None and again.mldsa == keys.mldsa
+    assert keys.mldsa.sig_type == note.MLDSA44 and keys.mldsa.name == "vote.example/e1"
     assert keys.publication_key is not None and len(keys.publication_key) == 32
-    assert (tmp_path / "tlog" / store.LOG_KEY).stat().st_mode & 0o777 == 0o600
-    assert store.read_verifier(tmp_path / "tlog") == keys.verifier
+    for secret in (store.LOG_KEY, store.LOG_MLDSA_KEY):
+        assert (tmp_path / "tlog" / secret).stat().st_mode & 0o777 == 0o600
+    assert store.read_verifiers(tmp_path / "tlog") == [keys.verifier, keys.mldsa.verifier]
+    # A log made before ML-DSA-44 keeps its Ed25519 key and gets the second one.
+    (tmp_path / "tlog" / store.LOG_MLDSA_KEY).unlink()
+    (tmp_path / "tlog" / store.LOG_MLDSA_PUB).unlink()
+    assert store.read_keys(tmp_path / "tlog").mldsa is None
+    assert store.read_verifiers(tmp_path / "tlog") == [keys.verifier]
+    upgraded = store.init_keys(tmp_path / "tlog", "other.example/ignored")
+    assert upgraded.signer == keys.signer and upgraded.mldsa is not None
+    assert upgraded.mldsa.name == "vote.example/e1"
     assert store.destroy_publication_key(tmp_path / "tlog")
     assert store.read_keys(tmp_path / "tlog").publication_key is None
     assert not store.destroy_publication_key(tmp_path / "tlog")

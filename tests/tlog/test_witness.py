@@ -319,3 +319,37 @@ def test_observe_and_witness_commands(run, tmp_path: Path) -> None:  # type: ign
         assert code == 1 and "bad-policy, row 1, column quorum" in out + err
     finally:
         public.stop()
+
+
+def test_ml_dsa_44_log_and_witness_signatures_satisfy_a_policy_that_names_them(
+    tmp_path: Path,
+) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'log.db'}")
+    keys = store.init_keys(tmp_path / "tlog", ORIGIN)  # both log keys
+    assert keys.mldsa is not None and keys.mldsa.name == keys.signer.name == ORIGIN
+    assert store.read_verifiers(tmp_path / "tlog") == [keys.verifier, keys.mldsa.verifier]
+    log_keys = [keys.verifier, keys.mldsa.verifier]
+    pq_witness = Witness(
+        note.Signer.generate("witness.test/pq", note.MLDSA44), log_keys, tmp_path / "pq"
+    )
+    ed_witness = _witnesses(tmp_path, keys.verifier, 1)[0]
+    _record(engine, [_checkin(n) for n in range(5)])
+    publisher = Publisher(engine, keys.signer, mldsa=keys.mldsa)
+    publisher.cosigners = {"PQ": _direct(pq_witness), "ED": _direct(ed_witness)}
+    publisher.step()
+    policy = parse_policy(
+        f"log {keys.verifier.vkey}\nlog {keys.mldsa.verifier.vkey}\n"
+        f"witness PQ {pq_witness.signer.verifier.vkey}\n"
+        f"witness ED {ed_witness.signer.verifier.vkey}\ngroup both all PQ ED\nquorum both\n"
+    )
+    assert policy.log_for(ORIGIN) is not None
+    assert policy.log_for(ORIGIN).verifiers == tuple(log_keys)  # type: ignore[union-attr]
+    quorum = observe.check_checkpoint(publisher.checkpoint() or "", policy)
+    assert quorum.met and quorum.witnesses == ("ED", "PQ")
+    receipt = observe.verify_receipt(publisher.receipt(3), policy)
+    assert receipt.index == 3
+
+    # A checkpoint without the ML-DSA-44 signature fails a policy that names that key.
+    text = note.Checkpoint(ORIGIN, 5, publisher.tree.root(5)).text
+    with pytest.raises(ObserveError, match="not signed by the log's key"):
+        observe.check_checkpoint(note.sign_note(text, [keys.signer]), policy)

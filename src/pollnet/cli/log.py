@@ -30,7 +30,7 @@ def log() -> None:
 )
 @pass_app
 def init(app: App, origin: str | None) -> None:
-    """Make the log's signing key and its publication key."""
+    """Make the log's signing keys (Ed25519, ML-DSA-44) and its publication key."""
     config = tlog_settings(app.settings)
     election = link_settings(app.settings).policy.election
     keys = store.init_keys(config.key_dir, origin or config.origin or default_origin(election))
@@ -38,6 +38,13 @@ def init(app: App, origin: str | None) -> None:
     click.echo(
         tr("the log's public key (give it to observers): {vkey}", vkey=Verbatim(keys.verifier.vkey))
     )
+    if keys.mldsa is not None:
+        click.echo(
+            tr(
+                "its ML-DSA-44 public key, for policies that require it too: {file}",
+                file=Verbatim(config.key_dir / store.LOG_MLDSA_PUB),
+            )
+        )
 
 
 @log.command("destroy-publication-key")

@@ -1,9 +1,17 @@
-"""C2SP signed notes (c2sp.org/signed-note), checkpoints (tlog-checkpoint) and witness
-cosignatures (tlog-cosignature), signed and verified with ``cryptography``'s Ed25519.
+"""C2SP signed notes (c2sp.org/signed-note), checkpoints (tlog-checkpoint) and cosignatures
+(tlog-cosignature), signed and verified with ``cryptography``'s Ed25519 and ML-DSA-44.
+
+Three signature types: plain Ed25519 note signatures (0x01), timestamped Ed25519 cosignatures
+(0x04, ``cosignature/v1``) and timestamped ML-DSA-44 cosignatures (0x06, the ``subtree/v1``
+message of tlog-cosignature, which commits to the signer's name, the origin, the size and the
+root). The log signs its checkpoints with an Ed25519 key and, beside it, an ML-DSA-44 key of the
+same name in the 0x06 construction: signed-note assigns no type to a plain ML-DSA-44 signature
+over a note's text, so the one ML-DSA-44 format the specs define is used for the log too.
 
 Keys are written the way the signed-note ecosystem writes them: a *verifier key* (vkey) is
 ``<name>+<key ID, 8 hex digits>+<base64(signature type || public key)>``, a *signer key*
-``PRIVATE+KEY+<name>+<key ID>+<base64(signature type || Ed25519 seed)>``.
+``PRIVATE+KEY+<name>+<key ID>+<base64(signature type || 32-byte seed)>`` (the Ed25519 seed, or
+the ML-DSA-44 key-generation seed of FIPS 204).
 """
 
 from __future__ import annotations
@@ -21,11 +29,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA44PrivateKey, MLDSA44PublicKey
 
 ED25519 = 0x01
 """Signature type of a plain Ed25519 note signature."""
 COSIGNATURE_V1 = 0x04
 """Signature type of a timestamped Ed25519 witness cosignature (tlog-cosignature)."""
+MLDSA44 = 0x06
+"""Signature type of a timestamped ML-DSA-44 (sub)tree cosignature (tlog-cosignature)."""
+_PUBLIC_SIZE = {ED25519: 32, COSIGNATURE_V1: 32, MLDSA44: 1312}
+_SIGNATURE_SIZE = {ED25519: 64, COSIGNATURE_V1: 8 + 64, MLDSA44: 8 + 2420}
 MAX_SIGNATURES = 100
 """A note with more signature lines than this is refused (the spec asks for at least 16)."""
 
@@ -49,7 +62,7 @@ def key_id(name: str, sig_type: int, public: bytes) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
+def _raw_public(key: Ed25519PublicKey | MLDSA44PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -84,18 +97,21 @@ class Verifier:
         Returns the cosignature's timestamp (0 for a plain Ed25519 signature); raises
         :class:`NoteError` when it does not verify.
         """
-        key = Ed25519PublicKey.from_public_bytes(self.public)
+        invalid = f"invalid signature for key {self.name}+{self.key_id:08x}"
+        if len(signature) != _SIGNATURE_SIZE[self.sig_type]:
+            raise NoteError(invalid)
         timestamp = 0
-        if self.sig_type == COSIGNATURE_V1:
-            if len(signature) != 72:
-                raise NoteError(f"invalid signature for key {self.name}+{self.key_id:08x}")
+        if self.sig_type != ED25519:
             (timestamp,) = struct.unpack(">Q", signature[:8])
-            message = cosigned_message(message, timestamp)
+            message = _signed_message(self.sig_type, self.name, message, timestamp)
             signature = signature[8:]
         try:
-            key.verify(signature, message)
+            if self.sig_type == MLDSA44:
+                MLDSA44PublicKey.from_public_bytes(self.public).verify(signature, message)
+            else:
+                Ed25519PublicKey.from_public_bytes(self.public).verify(signature, message)
         except InvalidSignature as exc:
-            raise NoteError(f"invalid signature for key {self.name}+{self.key_id:08x}") from exc
+            raise NoteError(invalid) from exc
         return timestamp
 
 
@@ -109,7 +125,7 @@ def parse_vkey(vkey: str) -> Verifier:
     if len(hex_id) != 8 or not all(c in "0123456789abcdef" for c in hex_id):
         raise NoteError("malformed verifier key")
     raw = _b64decode(blob)
-    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE_V1):
+    if not raw or len(raw) != 1 + _PUBLIC_SIZE.get(raw[0], -1):
         raise NoteError("unsupported verifier key")
     verifier = Verifier(name, raw[0], raw[1:])
     if verifier.key_id != int(hex_id, 16):
@@ -119,21 +135,31 @@ def parse_vkey(vkey: str) -> Verifier:
 
 @dataclass(frozen=True)
 class Signer:
-    """A private Ed25519 key that signs notes (type 0x01) or cosigns checkpoints (type 0x04)."""
+    """A private key that signs notes: Ed25519 (type 0x01), or cosigns checkpoints: Ed25519
+    (type 0x04) or ML-DSA-44 (type 0x06)."""
 
     name: str
     seed: bytes
     sig_type: int = ED25519
-    _key: Ed25519PrivateKey = field(init=False, repr=False, compare=False)
+    _key: Ed25519PrivateKey | MLDSA44PrivateKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_key_name(self.name)
+        if self.sig_type not in _PUBLIC_SIZE:
+            raise NoteError(f"unsupported signature type {self.sig_type:#04x}")
         if len(self.seed) != 32:
-            raise NoteError("an Ed25519 seed is 32 bytes")
-        object.__setattr__(self, "_key", Ed25519PrivateKey.from_private_bytes(self.seed))
+            raise NoteError("a signer's seed is 32 bytes")
+        key: Ed25519PrivateKey | MLDSA44PrivateKey
+        if self.sig_type == MLDSA44:
+            key = MLDSA44PrivateKey.from_seed_bytes(self.seed)
+        else:
+            key = Ed25519PrivateKey.from_private_bytes(self.seed)
+        object.__setattr__(self, "_key", key)
 
     @classmethod
     def generate(cls, name: str, sig_type: int = ED25519) -> Signer:
+        if sig_type == MLDSA44:
+            return cls(name, MLDSA44PrivateKey.generate().private_bytes_raw(), sig_type)
         key = Ed25519PrivateKey.generate()
         seed = key.private_bytes(
             serialization.Encoding.Raw,
@@ -161,9 +187,9 @@ class Signer:
         (seconds since the epoch) in the signed message and the signature."""
         message = text.encode()
         prefix = b""
-        if self.sig_type == COSIGNATURE_V1:
+        if self.sig_type != ED25519:
             prefix = struct.pack(">Q", timestamp)
-            message = cosigned_message(message, timestamp)
+            message = _signed_message(self.sig_type, self.name, message, timestamp)
         raw = struct.pack(">I", self.key_id) + prefix + self._key.sign(message)
         return f"{_DASH}{self.name} {base64.b64encode(raw).decode()}\n"
 
@@ -175,7 +201,7 @@ def parse_skey(skey: str) -> Signer:
         raise NoteError("malformed signer key")
     _, _, name, hex_id, blob = parts
     raw = _b64decode(blob)
-    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE_V1):
+    if len(raw) != 33 or raw[0] not in _PUBLIC_SIZE:
         raise NoteError("unsupported signer key")
     signer = Signer(name, raw[1:], raw[0])
     if f"{signer.key_id:08x}" != hex_id:
@@ -186,6 +212,38 @@ def parse_skey(skey: str) -> Signer:
 def cosigned_message(text: bytes, timestamp: int) -> bytes:
     """What a v1 cosignature signs: a header line, a time line, then the checkpoint's text."""
     return b"cosignature/v1\ntime %d\n" % timestamp + text
+
+
+def subtree_message(name: str, timestamp: int, checkpoint: Checkpoint) -> bytes:
+    """What an ML-DSA-44 cosignature of a checkpoint signs: tlog-cosignature's
+    ``cosigned_message`` with label ``subtree/v1\\n\\0``, the signer's name, the time, the
+    origin, start 0, end = the tree size, and the root hash (extension lines are not signed)."""
+    signer, origin = name.encode(), checkpoint.origin.encode()
+    if not 1 <= len(signer) <= 255 or not 1 <= len(origin) <= 255:
+        raise NoteError("a name or origin longer than 255 bytes")
+    return b"".join(
+        (
+            b"subtree/v1\n\x00",
+            bytes([len(signer)]) + signer,
+            struct.pack(">Q", timestamp),
+            bytes([len(origin)]) + origin,
+            struct.pack(">QQ", 0, checkpoint.size),
+            checkpoint.root,
+        )
+    )
+
+
+def _signed_message(sig_type: int, name: str, text: bytes, timestamp: int) -> bytes:
+    """What a cosignature of type ``sig_type`` by ``name`` signs over the checkpoint ``text``."""
+    if timestamp >= 2**63:
+        raise NoteError("a cosignature's timestamp is below 2**63")
+    if sig_type == COSIGNATURE_V1:
+        return cosigned_message(text, timestamp)
+    try:
+        checkpoint = parse_checkpoint(text.decode())
+    except UnicodeDecodeError as exc:
+        raise NoteError("a note must be UTF-8") from exc
+    return subtree_message(name, timestamp, checkpoint)
 
 
 @dataclass(frozen=True)
@@ -249,6 +307,8 @@ class Verified:
     note: Note
     signers: dict[str, int]
     """Each trusted key (by name) that signed, with its cosignature time (0 for plain)."""
+    keys: frozenset[tuple[str, int]] = frozenset()
+    """``(name, key ID)`` of each trusted key whose signature verified."""
 
 
 def open_note(data: bytes | str, verifiers: Iterable[Verifier]) -> Verified:
@@ -261,14 +321,16 @@ def open_note(data: bytes | str, verifiers: Iterable[Verifier]) -> Verified:
     known = {(v.name, v.key_id): v for v in verifiers}
     message = note.text.encode()
     signers: dict[str, int] = {}
+    keys: set[tuple[str, int]] = set()
     for sig in note.signatures:
         verifier = known.get((sig.name, sig.key_id))
         if verifier is None:
             continue
         signers[sig.name] = verifier.verify(message, sig.signature) or 0
+        keys.add((sig.name, sig.key_id))
     if not signers:
         raise NoteError("the note has no signature from a trusted key")
-    return Verified(note, signers)
+    return Verified(note, signers, frozenset(keys))
 
 
 def sign_note(text: str, signers: Sequence[Signer], timestamp: int = 0) -> str:
@@ -323,13 +385,23 @@ class SignedCheckpoint:
 
 
 def open_checkpoint(
-    data: bytes | str, log: Verifier, witnesses: Iterable[Verifier] = ()
+    data: bytes | str, log: Verifier | Sequence[Verifier], witnesses: Iterable[Verifier] = ()
 ) -> SignedCheckpoint:
-    """Verify a checkpoint signed by ``log`` (its key name is the origin) and any witnesses."""
-    verified = open_note(data, [log, *witnesses])
-    if log.name not in verified.signers:
-        raise NoteError("the checkpoint is not signed by the log's key")
+    """Verify a checkpoint signed by ``log`` and any witnesses.
+
+    ``log`` is the log's key, or its keys (an Ed25519 and an ML-DSA-44 key of one name, the
+    origin): every one of them must have signed.
+    """
+    keys = [log] if isinstance(log, Verifier) else list(log)
+    if not keys or any(key.name != keys[0].name for key in keys):
+        raise NoteError("a log's keys share one name, its origin")
+    verified = open_note(data, [*keys, *witnesses])
+    for key in keys:
+        if (key.name, key.key_id) not in verified.keys:
+            raise NoteError(
+                f"the checkpoint is not signed by the log's key {key.name}+{key.key_id:08x}"
+            )
     checkpoint = parse_checkpoint(verified.note.text)
-    if checkpoint.origin != log.name:
+    if checkpoint.origin != keys[0].name:
         raise NoteError(f"the checkpoint's origin {checkpoint.origin!r} is not the log's")
     return SignedCheckpoint(checkpoint, verified.note, verified.signers)

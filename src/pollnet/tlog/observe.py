@@ -203,7 +203,7 @@ def check_checkpoint(note_text: bytes | str, policy: Policy) -> Quorum:
         raise _fail("the policy names no log {origin}", origin=origin)
     witnesses = [w.verifier for w in policy.witnesses.values()]
     try:
-        signed = open_checkpoint(note_text, log.verifier, witnesses)
+        signed = open_checkpoint(note_text, log.verifiers, witnesses)
     except NoteError as exc:
         raise _fail("the checkpoint does not verify: {reason}", reason=str(exc)) from None
     names = policy.by_key_name()

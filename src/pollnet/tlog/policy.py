@@ -3,6 +3,10 @@
 A policy lists ``log <vkey> [<url>]`` lines, ``witness <name> <vkey> [<url>]`` lines, groups
 (``group <name> all|any|<k> <member>...``) and exactly one ``quorum <name>`` (``none``: no
 cosignature needed). Names must be defined before they are used.
+
+A log key is Ed25519 (signature type 0x01) or ML-DSA-44 (0x06); a log that signs with both is
+listed twice, once per key, and then both signatures are required. A witness key is an Ed25519
+(0x04) or ML-DSA-44 (0x06) cosignature key.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pollnet.errors import Location, Problem, UserError
-from pollnet.tlog.note import COSIGNATURE_V1, ED25519, NoteError, Verifier, parse_vkey
+from pollnet.tlog.note import COSIGNATURE_V1, ED25519, MLDSA44, NoteError, Verifier, parse_vkey
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,14 @@ class Witness:
 
 @dataclass(frozen=True)
 class Log:
-    verifier: Verifier
+    verifiers: tuple[Verifier, ...]
+    """The log's keys (one name, the origin): every one must sign a checkpoint."""
     url: str | None = None
+
+    @property
+    def verifier(self) -> Verifier:
+        """The log's first key in the policy."""
+        return self.verifiers[0]
 
 
 @dataclass(frozen=True)
@@ -85,20 +95,27 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
         try:
             if kind == "log" and len(args) in (1, 2):
                 verifier = parse_vkey(args[0])
-                if verifier.sig_type != ED25519:
-                    raise NoteError("a log key must be Ed25519 (type 0x01)")
+                if verifier.sig_type not in (ED25519, MLDSA44):
+                    raise NoteError("a log key must be Ed25519 (type 0x01) or ML-DSA-44 (0x06)")
                 if verifier.public in keys:
                     raise NoteError("a duplicate key")
                 keys.add(verifier.public)
-                logs.append(Log(verifier, args[1] if len(args) == 2 else None))
+                url = args[1] if len(args) == 2 else None
+                same = next(
+                    (n for n, log in enumerate(logs) if log.verifier.name == verifier.name), None
+                )
+                if same is None:
+                    logs.append(Log((verifier,), url))
+                else:  # the same log's second key
+                    logs[same] = Log((*logs[same].verifiers, verifier), logs[same].url or url)
             elif kind == "witness" and len(args) in (2, 3):
                 name = args[0]
                 if name in witnesses or name in groups or name == "none":
                     bad(row, "name", "the name {name} is already defined", name=name)
                     continue
                 verifier = parse_vkey(args[1])
-                if verifier.sig_type != COSIGNATURE_V1:
-                    raise NoteError("a witness key must be a cosignature key (type 0x04)")
+                if verifier.sig_type not in (COSIGNATURE_V1, MLDSA44):
+                    raise NoteError("a witness key must be a cosignature key (type 0x04 or 0x06)")
                 if verifier.public in keys:
                     raise NoteError("a duplicate key")
                 keys.add(verifier.public)

@@ -51,11 +51,14 @@ class Publisher:
         interval_s: float = 5.0,
         poll_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        mldsa: Signer | None = None,
     ) -> None:
         if not 0 < interval_s <= MAX_INTERVAL_S:
             raise ValueError(f"interval_s must be in (0, {MAX_INTERVAL_S}]")
         self.engine = engine
         self.signer = signer
+        self.mldsa = mldsa
+        """The log's ML-DSA-44 key: it signs every checkpoint beside ``signer`` when given."""
         self.interval_s = interval_s
         self.poll_s = poll_s
         self.clock = clock
@@ -135,8 +138,9 @@ class Publisher:
         with self._lock:
             root = self.tree.root(size)
         checkpoint = Checkpoint(self.signer.name, size, root)
-        note = sign_note(checkpoint.text, [self.signer])
         now = dt.datetime.now(dt.UTC)
+        signers = [self.signer] if self.mldsa is None else [self.signer, self.mldsa]
+        note = sign_note(checkpoint.text, signers, int(now.timestamp()))
         row = store.StoredCheckpoint(size, root, now, note, None)
         store.save_checkpoint(self.engine, row)  # persisted before it is served
         with self._lock:

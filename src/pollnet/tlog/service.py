@@ -60,7 +60,7 @@ def open_transparency(engine: Engine, config: TlogSettings, election: str) -> Tr
             file=str(config.key_dir),
             folder=str(config.key_dir),
         )
-    publisher = Publisher(engine, keys.signer, interval_s=config.interval_s)
+    publisher = Publisher(engine, keys.signer, interval_s=config.interval_s, mldsa=keys.mldsa)
     if config.policy is not None:
         policy = read_policy(config.policy)
         publisher.cosigners = {

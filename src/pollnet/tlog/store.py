@@ -23,29 +23,40 @@ from pollnet.store.bulk import insert_many
 from pollnet.store.schema.tlog import tlog_checkpoints
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle
-from pollnet.tlog.note import Signer, Verifier, parse_skey, parse_vkey
+from pollnet.tlog.note import MLDSA44, Signer, Verifier, parse_skey, parse_vkey
 
 LOG_KEY = "log.key"
 LOG_PUB = "log.pub"
+LOG_MLDSA_KEY = "log-mldsa44.key"
+LOG_MLDSA_PUB = "log-mldsa44.pub"
 PUBLICATION_KEY = "publication.key"
 
 
 @dataclass(frozen=True)
 class LogKeys:
-    """The log's signing key and, until it is destroyed, the publication key."""
+    """The log's signing keys and, until it is destroyed, the publication key."""
 
     signer: Signer
+    """The Ed25519 key (signature type 0x01) every checkpoint is signed with."""
     publication_key: bytes | None
+    mldsa: Signer | None = None
+    """The ML-DSA-44 key (type 0x06, the same name) that signs every checkpoint beside it."""
 
     @property
     def verifier(self) -> Verifier:
         return self.signer.verifier
 
+    @property
+    def signers(self) -> tuple[Signer, ...]:
+        return (self.signer,) if self.mldsa is None else (self.signer, self.mldsa)
+
 
 def init_keys(folder: Path, origin: str) -> LogKeys:
-    """Make the log's Ed25519 key (named ``origin``) and a fresh publication key in ``folder``.
+    """Make the log's Ed25519 and ML-DSA-44 keys (named ``origin``) and a fresh publication key
+    in ``folder``.
 
-    Existing keys are kept (running it twice changes nothing); returns the keys.
+    Existing keys are kept (running it twice changes nothing; a log made before ML-DSA-44 gets
+    that key, named like its Ed25519 key); returns the keys.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / LOG_KEY).is_file():
@@ -53,6 +64,11 @@ def init_keys(folder: Path, origin: str) -> LogKeys:
         _write_secret(folder / LOG_KEY, signer.skey.encode() + b"\n")
         _write_public(folder / LOG_PUB, signer.verifier.vkey.encode() + b"\n")
         _write_secret(folder / PUBLICATION_KEY, secrets.token_hex(32).encode() + b"\n")
+    if not (folder / LOG_MLDSA_KEY).is_file():
+        name = read_keys(folder).signer.name
+        mldsa = Signer.generate(name, MLDSA44)
+        _write_secret(folder / LOG_MLDSA_KEY, mldsa.skey.encode() + b"\n")
+        _write_public(folder / LOG_MLDSA_PUB, mldsa.verifier.vkey.encode() + b"\n")
     return read_keys(folder)
 
 
@@ -68,12 +84,19 @@ def read_keys(folder: Path) -> LogKeys:
     signer = parse_skey(path.read_text().strip())
     pub = folder / PUBLICATION_KEY
     publication = bytes.fromhex(pub.read_text().strip()) if pub.is_file() else None
-    return LogKeys(signer, publication)
+    mldsa_path = folder / LOG_MLDSA_KEY
+    mldsa = parse_skey(mldsa_path.read_text().strip()) if mldsa_path.is_file() else None
+    return LogKeys(signer, publication, mldsa)
 
 
-def read_verifier(folder: Path) -> Verifier:
-    """The log's public key (``log.pub``), what observers are given."""
-    return parse_vkey((folder / LOG_PUB).read_text().strip())
+def read_verifiers(folder: Path) -> list[Verifier]:
+    """The log's public keys (``log.pub``, and ``log-mldsa44.pub`` when there is one): what
+    observers are given."""
+    return [
+        parse_vkey((folder / name).read_text().strip())
+        for name in (LOG_PUB, LOG_MLDSA_PUB)
+        if name == LOG_PUB or (folder / name).is_file()
+    ]
 
 
 def destroy_publication_key(folder: Path) -> bool:

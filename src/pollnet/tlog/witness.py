@@ -31,6 +31,7 @@ from pollnet.link.pki import _write_public, _write_secret
 from pollnet.tlog import merkle
 from pollnet.tlog.note import (
     COSIGNATURE_V1,
+    MLDSA44,
     NoteError,
     Signer,
     Verifier,
@@ -67,10 +68,13 @@ class Witness:
         state_dir: Path,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if signer.sig_type != COSIGNATURE_V1:
-            raise ValueError("a witness signs with a cosignature key (type 0x04)")
+        if signer.sig_type not in (COSIGNATURE_V1, MLDSA44):
+            raise ValueError("a witness signs with a cosignature key (type 0x04 or 0x06)")
         self.signer = signer
-        self.logs = {v.name: v for v in logs}
+        self.logs: dict[str, list[Verifier]] = {}
+        """Each trusted log's keys by origin (a log with two keys must sign with both)."""
+        for key in logs:
+            self.logs.setdefault(key.name, []).append(key)
         self.state_dir = state_dir
         self.clock = clock
         self._lock = threading.Lock()
@@ -110,11 +114,11 @@ class Witness:
             origin = parse_checkpoint(parse_note(note_text).text).origin
         except NoteError:
             return _text(400, "malformed checkpoint")
-        log_key = self.logs.get(origin)
-        if log_key is None:
+        log_keys = self.logs.get(origin)
+        if log_keys is None:
             return _text(404, "unknown log")
         try:
-            signed = open_checkpoint(note_text, log_key)
+            signed = open_checkpoint(note_text, log_keys)
         except NoteError:
             return _text(403, "no signature from a trusted log key")
         checkpoint = signed.checkpoint
