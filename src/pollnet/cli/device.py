@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pollnet.cli._common import App, echo_error, echo_json, pass_app
+from pollnet.cli._common import App, Verbatim, echo_error, echo_json, pass_app
 from pollnet.errors import UserError
 from pollnet.i18n import current_language, format_date, format_number, gettext, localise_text, tr
-from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, run_device
+from pollnet.link.client import POLICIES, CheckinResult, DeviceClient, Receipt, run_device
 from pollnet.link.pki import queue_key
 from pollnet.link.queue import DurableQueue
 
@@ -200,6 +200,83 @@ def close_note(
         import segno
 
         segno.make(signed, error="m").save(str(qr_path), scale=4)
+
+
+@device.command("receipt")
+@bundle_option("The device bundle folder.")
+@click.argument("indices", nargs=-1, type=click.IntRange(min=0))
+@click.option(
+    "--queue",
+    "queue_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The device's queue file (default: <bundle>/queue.db).",
+)
+@click.option(
+    "--qr",
+    "qr_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the receipt as a QR code (PNG or SVG; one log index).",
+)
+@pass_app
+def receipt(
+    app: App,
+    bundle_dir: Path,
+    indices: tuple[int, ...],
+    queue_path: Path | None,
+    qr_path: Path | None,
+) -> None:
+    """Fetch and keep the transparency log's receipts of this device's check-ins.
+
+    Without INDICES, every accepted check-in of the device's queue whose receipt is not kept
+    yet. Receipts go to <bundle>/receipts/<log index>.tlog-proof; observers check them with
+    pollnet observe receipt.
+    """
+    from pollnet.link.client import RECEIPTS_DIR, Bundle, keep_receipt, logged_indices
+
+    bundle = Bundle.load(bundle_dir)
+    if not indices:
+        path = queue_path or bundle_dir / "queue.db"
+        if not path.is_file():
+            raise UserError.of("no queue file: the device took no check-in", file=str(path))
+        with DurableQueue(path, queue_key(bundle_dir)) as queue:
+            logged = logged_indices(queue.items())
+        kept = bundle_dir / RECEIPTS_DIR
+        indices = tuple(i for i in logged if not (kept / f"{i}.tlog-proof").is_file())
+    if qr_path is not None and len(indices) != 1:
+        raise UserError.of("--qr takes exactly one log index")
+
+    async def fetch() -> list[Receipt]:
+        async with DeviceClient(bundle, queue=queue_path) as client:
+            return [await client.receipt(i) for i in indices]
+
+    missing = 0
+    for got in asyncio.run(fetch()) if indices else []:
+        index = format_number(got.log_index)
+        if got.status != "ok":
+            missing += 1
+            if got.status == "pending":
+                echo_error(
+                    tr(
+                        "log entry {index} is not in a signed checkpoint yet;"
+                        " ask again in a few seconds",
+                        index=index,
+                    )
+                )
+            elif got.status == "no_log":
+                echo_error(tr("the service keeps no transparency log"))
+            else:
+                echo_error(tr("no link answers; log entry {index} was not fetched", index=index))
+            continue
+        kept_at = keep_receipt(bundle, got)
+        click.echo(
+            tr("receipt of log entry {index} kept in {file}", index=index, file=Verbatim(kept_at))
+        )
+        if qr_path is not None:
+            import segno
+
+            segno.make(got.for_qr(), error="l").save(str(qr_path), scale=2)
+    if missing:
+        sys.exit(1)
 
 
 def _as_json(row: int, result: CheckinResult) -> dict[str, Any]:

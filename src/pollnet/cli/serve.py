@@ -64,6 +64,7 @@ def serve(
             lang=app.settings.lang,
             ready=ready,
             outcome_log=transparency.outcome_log,
+            receipts=transparency.publisher.receipt,
         )
     finally:
         transparency.stop()

@@ -41,7 +41,7 @@ import logging
 import ssl
 import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from pollnet.errors import UserError
 from pollnet.link.national_code import normalise_national_code
 from pollnet.link.pki import device_ssl_context, queue_key
 from pollnet.link.queue import DurableQueue, QueuedCheckin, outcome_of
+from pollnet.tlog.note import shed_signatures
 
 LINKS = ("fiber", "lte")
 POLICIES = ("refuse", "provisional")
@@ -178,6 +179,55 @@ class CheckinResult:
     def admitted(self) -> bool:
         """Whether the voter may vote now (accepted online or provisionally)."""
         return self.outcome in ("accepted", "provisional")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The transparency log's receipt (C2SP tlog-proof) of one of the device's outcomes.
+
+    ``status``: ``ok`` (``text`` is the receipt), ``pending`` (no signed checkpoint holds the
+    entry yet: ask again a few seconds later), ``no_log`` (the service keeps no log) or
+    ``unreachable`` (no link answered).
+    """
+
+    log_index: int
+    status: str
+    text: str | None = None
+
+    def for_qr(self) -> str:
+        """The receipt without its checkpoint's post-quantum signature lines (a QR code holds
+        under 3 KB; an ML-DSA-44 line alone is 3.3 KB): it verifies against a policy of the
+        log's Ed25519 key; the kept file has every signature."""
+        if self.text is None:
+            raise ValueError("no receipt")
+        head, _, note_text = self.text.partition("\n\n")
+        return head + "\n\n" + shed_signatures(note_text)
+
+
+RECEIPTS_DIR = "receipts"
+"""The folder of the bundle where a device keeps its receipts, ``<log index>.tlog-proof``."""
+
+
+def logged_indices(items: Iterable[QueuedCheckin]) -> list[int]:
+    """The log indices of the accepted check-ins among ``items`` (their answers carry them)."""
+    return [
+        int(item.answer["log_index"])
+        for item in items
+        if item.outcome == "accepted" and item.answer and "log_index" in item.answer
+    ]
+
+
+def keep_receipt(bundle: Bundle, receipt: Receipt) -> Path:
+    """Write a fetched receipt into the bundle's receipts folder; returns the file."""
+    if receipt.text is None:
+        raise ValueError("only a fetched receipt is kept")
+    folder = bundle.folder / RECEIPTS_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{receipt.log_index}.tlog-proof"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(receipt.text, encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 @dataclass(frozen=True)
@@ -355,6 +405,18 @@ class DeviceClient:
                 if result is not None:
                     return result
             return self._offline(item, code, voter, started)
+
+    async def receipt(self, log_index: int) -> Receipt:
+        """Fetch the log's receipt of entry ``log_index`` (an accepted answer's ``log_index``)."""
+        sent = await self._request("GET", f"/v1/receipts/{log_index}", None)
+        if isinstance(sent, _Lost):
+            return Receipt(log_index, "unreachable")
+        text = sent.body.get("receipt")
+        if sent.status_code == 200 and isinstance(text, str):
+            return Receipt(log_index, "ok", text)
+        if sent.body.get("reason") == "not_in_checkpoint":
+            return Receipt(log_index, "pending")
+        return Receipt(log_index, "no_log")
 
     async def replay(self) -> list[CheckinResult]:
         """Send every queued check-in, oldest first, until the queue is empty or no link answers."""

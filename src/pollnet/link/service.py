@@ -4,6 +4,8 @@ Routes (all behind the client certificate; see ``docs/link.md`` for the wire con
 
 - ``POST /v1/checkins``   record a voter once per election (201, 409, 200 conflict, 422, 400...)
 - ``GET /v1/checkins/{key}`` what became of the caller's check-in ``key`` (a lost answer)
+- ``GET /v1/receipts/{index}`` the transparency log's receipt (C2SP tlog-proof) of log entry
+  ``index`` once a signed checkpoint holds it (404 ``not_in_checkpoint`` until then)
 - ``POST /v1/heartbeats`` a device's link, queue depth, clock, version, battery
 - ``GET /v1/health``      the service is up, knows the caller and can commit (503 when it
   reaches no primary, or the primary lacks its synchronous quorum: devices move on)
@@ -72,6 +74,9 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Receipts = Callable[[int], str]
+"""``receipt(log index)`` -> the transparency log's tlog-proof receipt of that entry (raises a
+``ValueError`` while no signed checkpoint holds it): ``pollnet.tlog.publisher.Publisher``'s."""
 
 MAX_BODY = 16 * 1024
 _CONTENT_TYPES = {"application/json": b"application/json"}
@@ -174,9 +179,11 @@ class LinkService:
         conflict_alert: int = 10,
         head_file: Path | None = None,
         outcome_log: OutcomeLog | None = None,
+        receipts: Receipts | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
+        self.receipts = receipts
         self.lang = lang
         self.ledger = Ledger(engine, policy.election, lang=lang, outcome_log=outcome_log)
         self.board = HeartbeatBoard(engine, interval_s=heartbeat_seconds)
@@ -234,6 +241,8 @@ class LinkService:
             await self._checkin(scope, receive, send, identity, now)
         elif route[0] == "GET" and route[1].startswith(_LOOKUP):
             await self._lookup(send, identity, route[1][len(_LOOKUP) :], now)
+        elif route[0] == "GET" and route[1].startswith(_RECEIPT):
+            await self._receipt(send, route[1][len(_RECEIPT) :])
         elif route == ("POST", "/v1/heartbeats"):
             await self._heartbeat(scope, receive, send, identity, now)
         elif route == ("GET", "/v1/health"):
@@ -362,6 +371,22 @@ class LinkService:
             "answer": body,
         }
         await _json(send, 200, found)
+
+    async def _receipt(self, send: Send, index_text: str) -> None:
+        """Answer the log's receipt of entry ``index_text`` (public data: any device may ask)."""
+        if not index_text.isdigit() or len(index_text) > 18:
+            await _json(send, 400, {"status": "refused", "reason": "malformed"})
+            return
+        if self.receipts is None:
+            await _json(send, 404, {"status": "refused", "reason": "no_transparency_log"})
+            return
+        index = int(index_text)
+        try:  # it reads the entry from the database: not on the event loop
+            receipt = await asyncio.to_thread(self.receipts, index)
+        except ValueError:
+            await _json(send, 404, {"status": "pending", "reason": "not_in_checkpoint"})
+            return
+        await _json(send, 200, {"status": "ok", "log_index": index, "receipt": receipt})
 
     async def _heartbeat(
         self, scope: Scope, receive: Receive, send: Send, identity: DeviceIdentity, now: dt.datetime
@@ -589,10 +614,12 @@ def serve(
     lang: str = "en",
     ready: Callable[[str], None] | None = None,
     outcome_log: OutcomeLog | None = None,
+    receipts: Receipts | None = None,
 ) -> None:
     """Run the service in the foreground until interrupted; ``ready`` gets the URL once bound.
 
-    With ``outcome_log`` every outcome also goes to the transparency log (``pollnet.tlog``).
+    With ``outcome_log`` every outcome also goes to the transparency log (``pollnet.tlog``),
+    whose receipts ``receipts`` gives to devices.
     """
     app = LinkService(
         engine,
@@ -603,6 +630,7 @@ def serve(
         conflict_alert=config.conflict_alert,
         head_file=config.head_file,
         outcome_log=outcome_log,
+        receipts=receipts,
     )
     sock = bind(config.host, config.port, silent_s=config.limits.handshake_timeout_s)
     server = build_server(
@@ -645,6 +673,7 @@ def start_in_thread(
     head_file: Path | None = None,
     limits: ListenerLimits | None = None,
     outcome_log: OutcomeLog | None = None,
+    receipts: Receipts | None = None,
 ) -> RunningService:
     """Start the service on a thread (tests, the simulator); returns once it accepts requests."""
     app = LinkService(
@@ -655,6 +684,7 @@ def start_in_thread(
         conflict_alert=conflict_alert,
         head_file=head_file,
         outcome_log=outcome_log,
+        receipts=receipts,
     )
     limits = limits or ListenerLimits()
     sock = bind(host, port, silent_s=limits.handshake_timeout_s)
@@ -677,6 +707,7 @@ def _now() -> dt.datetime:
 
 
 _LOOKUP = "/v1/checkins/"
+_RECEIPT = "/v1/receipts/"
 NOT_RECORDED = Refusal(
     "not_recorded", "no check-in was recorded with this idempotency key; none ever will be"
 )

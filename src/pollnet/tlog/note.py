@@ -271,6 +271,17 @@ class Note:
         return self.text + "\n" + "".join(s.line for s in self.signatures)
 
 
+def shed_signatures(data: str, max_bytes: int = 256) -> str:
+    """The note ``data`` without the signature lines whose signature is over ``max_bytes``
+    (the 2.4 KB ML-DSA-44 ones): short enough for a QR code, and still verified by anybody who
+    trusts the Ed25519 keys that signed it."""
+    parsed = parse_note(data)
+    kept = tuple(s for s in parsed.signatures if len(s.signature) <= max_bytes)
+    if not kept:
+        raise NoteError("no signature would be left")
+    return str(Note(parsed.text, kept))
+
+
 def parse_note(data: bytes | str) -> Note:
     """Split a signed note into its text and signature lines (no verification)."""
     if isinstance(data, bytes):
