@@ -261,7 +261,12 @@ class Publisher:
             self.step(force=True)
 
     def _run(self) -> None:
+        # The committed entries are read only when a checkpoint is due (every interval_s while
+        # entries arrive), not at every poll: one read and one tree update per checkpoint keep
+        # the publisher off the ledger writer's CPU (they share the GIL) between checkpoints.
         while not self._stop.wait(self.poll_s):
+            if self.clock() - self._signed_clock < self.interval_s:
+                continue
             try:
                 self.step()
             except LogTampered:

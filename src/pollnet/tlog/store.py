@@ -156,19 +156,24 @@ def leaf_blocks(engine: Engine, start: int, chunk: int = 50_000) -> Iterator[byt
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
     sql = f"SELECT idx, leaf_hash FROM tlog_entries WHERE idx >= {mark} ORDER BY idx LIMIT {mark}"
     with engine.connect() as conn:
-        while True:
-            rows = conn.exec_driver_sql(sql, (start, chunk)).all()
-            if not rows:
-                return
-            if rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
-                raise LogGap(f"entry {start + _first_gap(rows, start)} is missing from the log")
-            block = b"".join(h for _, h in rows)
-            if len(block) != merkle.HASH_SIZE * len(rows):
-                raise LogGap(f"a leaf hash from entry {start} on is not {merkle.HASH_SIZE} bytes")
-            yield block
-            if len(rows) < chunk:
-                return
-            start += len(rows)
+        cursor = conn.connection.cursor()  # the driver's plain tuples: no row objects per leaf
+        try:
+            while True:
+                cursor.execute(sql, (start, chunk))
+                rows = cursor.fetchall()
+                if not rows:
+                    return
+                if rows[0][0] != start or rows[-1][0] != start + len(rows) - 1:
+                    raise LogGap(f"entry {start + _first_gap(rows, start)} is missing from the log")
+                block = b"".join(h for _, h in rows)
+                if len(block) != merkle.HASH_SIZE * len(rows):
+                    raise LogGap(f"a leaf hash from entry {start} on is not 32 bytes")
+                yield block
+                if len(rows) < chunk:
+                    return
+                start += len(rows)
+        finally:
+            cursor.close()
 
 
 class LogGap(ValueError):
