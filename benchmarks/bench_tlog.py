@@ -20,9 +20,12 @@
    export (entries, level-0 and higher tiles, a signed checkpoint; no database), served by
    ``pollnet log serve --static``, and ``observe.audit`` of it; baseline: the 1.6 M audit's rate.
 4. ``proofs``: inclusion and consistency proof sizes at 61 million entries, computed.
+5. ``writer``: the ledger writer thread's own CPU per check-in with the log on against off, in
+   one process (alternate batches of 32 to two ledgers): what the log adds to the transaction,
+   free of the service's scheduling noise on a shared machine.
 
     .venv/bin/python benchmarks/bench_tlog.py [--seconds 10] [--rounds 3] [--entries 1600000]
-        [--big-entries 25000000] [--skip-service] [--skip-observer]
+        [--big-entries 25000000] [--skip-service] [--skip-observer] [--skip-writer]
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_checkins as checkins
 from pollnet.link import pki
+from pollnet.link.checkin import Checkin
+from pollnet.link.ledger import Ledger
 from pollnet.link.service import bind
 from pollnet.store import open_store
 from pollnet.store.bulk import insert_many
@@ -448,6 +453,76 @@ def build_more(engine: sa.Engine, start: int, count: int) -> None:
         insert_many(conn, "tlog_entries", ("idx", "entry", "leaf_hash"), rows)
 
 
+def writer(count: int, batch: int) -> None:
+    """The ledger writer thread's own CPU per check-in, log off and on, in one process.
+
+    Two ledgers on two SQLite files (WAL, synchronous=FULL) take alternate batches of ``batch``
+    check-ins, so whatever else runs on the machine falls on both alike; each writer thread's
+    CPU time comes from ``/proc/self/task/<tid>/schedstat`` (nanoseconds).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bench-tlog-writer-"))
+    ledgers: dict[str, tuple[Ledger, int]] = {}
+    try:
+        for name in ("log off", "log on"):
+            engine = open_store(f"sqlite:///{folder / name.replace(' ', '-')}.db")
+            outcome_log = store.LedgerLog("e1", b"p" * 32) if name == "log on" else None
+            ledger = Ledger(engine, "e1", outcome_log=outcome_log)
+            before = {t.native_id for t in threading.enumerate()}
+            ledger.start()
+            thread = next(
+                t
+                for t in threading.enumerate()
+                if t.name == "ledger-writer" and t.native_id not in before
+            )
+            assert thread.native_id is not None
+            ledgers[name] = (ledger, thread.native_id)
+        now = dt.datetime.now(dt.UTC)
+        items = {
+            name: [
+                Checkin(
+                    f"D-{i % 64}",
+                    f"ST-{i % 16}",
+                    f"{name}-{i}",
+                    hashlib.sha256(f"{name}-{i}".encode()).hexdigest(),
+                    now,
+                    None,
+                    True,
+                    0.9,
+                )
+                for i in range(count + 1)
+            ]
+            for name in ledgers
+        }
+        for name, (ledger, _) in ledgers.items():
+            ledger.record(items[name][0])  # the first connection and statements
+        used = {name: 0 for name in ledgers}
+        answered = threading.Semaphore(0)
+        for n, start in enumerate(range(1, count + 1, batch)):
+            for name in ("log off", "log on") if n % 2 == 0 else ("log on", "log off"):
+                ledger, tid = ledgers[name]
+                chunk = items[name][start : start + batch]
+                cpu0 = _thread_cpu_ns(tid)
+                for item in chunk:
+                    ledger.submit(item, lambda _answer: answered.release())
+                for _ in chunk:
+                    answered.acquire()
+                used[name] += _thread_cpu_ns(tid) - cpu0
+        off, on = (used[name] / count / 1000 for name in ("log off", "log on"))
+        print(
+            f"writer: the ledger writer's CPU per check-in (batches of {batch}, {count:,} each, "
+            f"interleaved): log on {on:.1f} µs vs log off {off:.1f} µs: +{on - off:.1f} µs, ratio "
+            f"{on / off:.2f}; load average now {os.getloadavg()[0]:.1f}"
+        )
+    finally:
+        for ledger, _ in ledgers.values():
+            ledger.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _thread_cpu_ns(tid: int) -> int:
+    return int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
+
+
 def proofs() -> None:
     size = 61_000_000
     probes = [0, 1, size // 3, size // 2, 2**25 - 1, 2**25, size - 2, size - 1]
@@ -468,12 +543,15 @@ def main() -> None:
         "--rounds", type=int, default=3, help="service runs with the log off and on, interleaved"
     )
     parser.add_argument("--skip-observer", action="store_true")
+    parser.add_argument("--skip-writer", action="store_true")
     parser.add_argument("--entries", type=int, default=1_600_000)
     parser.add_argument("--big-entries", type=int, default=25_000_000, help="0: skip")
     parser.add_argument("--skip-service", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     proofs()
+    if not args.skip_writer:
+        writer(10_000, 32)
     if not args.skip_service:
         service(args.seconds, args.connections, args.rounds)
     if not args.skip_observer:
