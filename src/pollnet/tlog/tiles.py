@@ -104,7 +104,11 @@ class TiledTree:
         return len(self.levels[0]) // HASH
 
     def append(self, leaf: bytes) -> None:
-        self.extend(leaf)
+        row = self.levels[0]
+        if len(leaf) == HASH and (len(row) + HASH) % (TILE_WIDTH * HASH):
+            row += leaf  # no tile completes: the common case, kept cheap
+        else:
+            self.extend(leaf)
 
     def extend(self, leaves: bytes) -> None:
         """Append a run of 32-byte leaf hashes (one ``bytes``), completing the tiles they fill."""
