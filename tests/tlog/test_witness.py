@@ -149,6 +149,17 @@ def test_the_witness_speaks_the_protocol(tmp_path: Path) -> None:
     assert witness.latest(ORIGIN) == (6, tree.root(6))
 
 
+def test_the_station_list_may_be_the_offices_persian_export(tmp_path: Path) -> None:
+    """``pollnet stations export`` writes Persian headers by default; observers get that file."""
+    (tmp_path / "fa.csv").write_text(
+        "\ufeffکد شعبه,نام شعبه,منطقه,حساس\nST-0,شعبه ۱,۶,خیر\nST-1,شعبه ۲,7,بله\n", "utf-8"
+    )
+    assert observe.read_districts(tmp_path / "fa.csv") == {"ST-0": "6", "ST-1": "7"}
+    (tmp_path / "bad.csv").write_text("code,name\nST-0,x\n", "utf-8")
+    with pytest.raises(UserError, match="needs code and district columns"):
+        observe.read_districts(tmp_path / "bad.csv")
+
+
 def test_observers_verify_count_and_catch_a_split_view(tmp_path: Path) -> None:
     engine = open_store(f"sqlite:///{tmp_path / 'log.db'}")
     signer = note.Signer.generate(ORIGIN)

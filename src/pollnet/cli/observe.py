@@ -40,7 +40,10 @@ def observe() -> None:
     "--stations",
     "stations_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A CSV of station code and district, for counts per district.",
+    help=(
+        "A station list with code and district columns (CSV, XLSX or GeoJSON, English or "
+        "Persian headers, e.g. `stations export`), for counts per district."
+    ),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
 @pass_app

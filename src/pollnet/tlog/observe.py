@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import hashlib
 import http.client
 import json
@@ -475,9 +474,18 @@ def by_district(stations: Counter[str], districts: dict[str, str]) -> Counter[st
 
 
 def read_districts(path: Path) -> dict[str, str]:
-    """Station code -> district from a CSV with ``code`` and ``district`` columns."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"code", "district"} <= set(reader.fieldnames):
-            raise UserError.of("the station file needs code and district columns", file=str(path))
-        return {row["code"]: row["district"] for row in reader}
+    """Station code -> district from a station list (CSV, XLSX or GeoJSON) with code and
+    district columns, headed in English or Persian as ``pollnet stations export`` writes them."""
+    from pollnet.i18n import normalise
+    from pollnet.registry import STATION_COLUMNS, read_table
+
+    table = read_table(path)
+    where = {STATION_COLUMNS.field_of(header): i for i, header in enumerate(table.headers)}
+    if "code" not in where or "district" not in where:
+        raise UserError.of("the station file needs code and district columns", file=str(path))
+    code, district = where["code"], where["district"]
+    return {
+        normalise(cells[code]): normalise(cells[district])
+        for _, cells in table.rows
+        if len(cells) > max(code, district)
+    }
