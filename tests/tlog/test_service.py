@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -112,6 +113,9 @@ def test_log_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     )
     code, out, _ = run("--lang", "en", "observe", "receipt", "r.tlog-proof", "--policy", "policy")
     assert code == 0 and "receipt verified: entry 4 of 5, accepted at station ST-1" in out
+    code, out, _ = run("--lang", "fa", "observe", "receipt", "r.tlog-proof", "--policy", "policy")
+    assert code == 0 and "ورودی ۴ از ۵، پذیرفته‌شده در شعبهٔ ST-1" in out  # Jalali, Persian digits
+    assert re.search(r"، ۱۴[۰-۹]{2}/[۰-۹]{2}/[۰-۹]{2} [۰-۹]{2}:[۰-۹]{2}:[۰-۹]{2}$", out.strip())
     (tmp_path / "r.tlog-proof").write_text(
         (tmp_path / "r.tlog-proof").read_text().replace("index 4", "index 3")
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, Verbatim, pass_app
-from pollnet.i18n import format_number, tr
+from pollnet.i18n import current_language, format_moment, format_number, gettext, tr
 from pollnet.tlog import observe as observer
 from pollnet.tlog.config import tlog_settings
 from pollnet.tlog.policy import read_policy
@@ -88,7 +88,7 @@ def verify(
             origin=Verbatim(report.origin),
             size=format_number(report.size),
             old=format_number(report.previous_size),
-            witnesses=Verbatim(", ".join(report.witnesses) or "-"),
+            witnesses=Verbatim(_listed(report.witnesses)),
         )
     )
     for station, count in sorted(counts.stations.items()):
@@ -103,7 +103,7 @@ def verify(
         click.echo(
             tr(
                 "district {district}: {count} check-ins",
-                district=Verbatim(district),
+                district=format_number(int(district)) if district.isdigit() else Verbatim(district),
                 count=format_number(count),
             )
         )
@@ -142,10 +142,10 @@ def receipt(app: App, receipt_file: Path, policy_file: Path) -> None:
             " {device}, {at}",
             index=format_number(report.index),
             size=format_number(report.quorum.signed.checkpoint.size),
-            outcome=Verbatim(entry.outcome),
+            outcome=_outcome(entry.outcome),
             station=Verbatim(entry.station),
             device=Verbatim(entry.device),
-            at=Verbatim(entry.at.isoformat()),
+            at=format_moment(entry.at, current_language(), seconds=True),
         )
     )
 
@@ -264,3 +264,19 @@ def station_note(
 
 
 COMMANDS = [observe]
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """Names one after the other, with the Persian comma in Persian; ``-`` for none."""
+    return ("، " if current_language() == "fa" else ", ").join(names) or "-"
+
+
+def _outcome(outcome: str) -> str:
+    """A log entry's outcome as people read it."""
+    labels = {
+        "accepted": gettext("accepted"),
+        "accepted_offline": gettext("accepted offline"),
+        "duplicate": gettext("refused as a duplicate"),
+        "conflict": gettext("conflict"),
+    }
+    return labels.get(outcome, outcome)
