@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollnet.i18n import current_language, format_number, tr
+from pollnet.i18n import format_number, join_list, tr
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,7 @@ class Location:
             parts.append(tr("option {option}", lang, option=self.column))
         elif self.column:
             parts.append(tr("column {column}", lang, column=self.column))
-        persian = (lang or current_language()) == "fa"
-        return ("، " if persian else ", ").join(parts)
+        return join_list(parts, lang)
 
 
 class PollnetError(Exception):

@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 
 from pollnet import areas as ar
 from pollnet.cli._common import App, echo_json, echo_warning, pass_app, stdout
-from pollnet.i18n import current_language, format_number, gettext, localise_text, tr
+from pollnet.i18n import current_language, format_number, gettext, join_list, localise_text, tr
 from pollnet.streets.config import StreetsConfig
 
 _KINDS = [k.value for k in ar.AreaKind]
@@ -43,7 +43,7 @@ def import_(app: App, file: Path, kind: str | None, as_json: bool) -> None:
         echo_json(report.to_dict())
         return
     every = ar.load_areas(app.engine)
-    counts = _comma().join(f"{gettext(k)} {format_number(n)}" for k, n in report.by_kind.items())
+    counts = join_list(f"{gettext(k)} {format_number(n)}" for k, n in report.by_kind.items())
     click.echo(tr("Read {file}: {count} areas", file=str(file), count=len(found)) + f" ({counts})")
     click.echo(
         tr(
@@ -68,7 +68,7 @@ def echo_points(
     named by ``rows[code]``, ``file, row N (code)``, when given, else by its code)."""
     total = len(found.links)
     for kind, per in found.counts().items():
-        parts = _comma().join(
+        parts = join_list(
             f"{_name(every, kind, code)}: {format_number(n)}" for code, n in per.items()
         )
         click.echo(
@@ -100,7 +100,7 @@ def echo_points(
 def echo_streets(report: ar.StreetAreas, every: ar.AreaSet, cache: str) -> None:
     """How many streets each area got, and the streets outside every area."""
     for kind, per in report.edges.items():
-        parts = _comma().join(
+        parts = join_list(
             tr(
                 "{area}: {edges} streets ({km} km)",
                 area=_name(every, kind, code),
@@ -128,11 +128,6 @@ def _name(every: ar.AreaSet, kind: str, code: str) -> str:
     if area is not None and (area.name_fa or area.name_en):
         return area.label(current_language())
     return localise_text(code) if code.isdigit() else code
-
-
-def _comma() -> str:
-    """The list separator of the output language."""
-    return "، " if current_language() == "fa" else ", "
 
 
 @areas.command("list")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, Verbatim, pass_app
-from pollnet.i18n import current_language, format_moment, format_number, gettext, tr
+from pollnet.i18n import current_language, format_moment, format_number, gettext, join_list, tr
 from pollnet.tlog import observe as observer
 from pollnet.tlog.config import tlog_settings
 from pollnet.tlog.policy import read_policy
@@ -88,7 +88,7 @@ def verify(
             origin=Verbatim(report.origin),
             size=format_number(report.size),
             old=format_number(report.previous_size),
-            witnesses=Verbatim(_listed(report.witnesses)),
+            witnesses=Verbatim(join_list(report.witnesses) or "-"),
         )
     )
     for station, count in sorted(counts.stations.items()):
@@ -264,11 +264,6 @@ def station_note(
 
 
 COMMANDS = [observe]
-
-
-def _listed(names: tuple[str, ...]) -> str:
-    """Names one after the other, with the Persian comma in Persian; ``-`` for none."""
-    return ("، " if current_language() == "fa" else ", ").join(names) or "-"
 
 
 def _outcome(outcome: str) -> str:

@@ -7,7 +7,7 @@ import click
 
 from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
 from pollnet.cli.work import resolve_today, rollout_config, today_option
-from pollnet.i18n import format_date, gettext, tr
+from pollnet.i18n import format_date, gettext, join_list, tr
 from pollnet.rollout import store as rollout_store
 from pollnet.rollout.schedule import (
     PRIORITIES,
@@ -183,14 +183,17 @@ def _suggestion_line(suggestion: CrewSuggestion, lang: str) -> str:
             "late.",
             lang,
         )
-    crews = ("، " if lang == "fa" else ", ").join(
-        tr(
-            "{count} more crews of {agency}",
-            lang,
-            count=c.delta,
-            agency=agency_label(c.agency, lang),
-        )
-        for c in suggestion.changes
+    crews = join_list(
+        (
+            tr(
+                "{count} more crews of {agency}",
+                lang,
+                count=c.delta,
+                agency=agency_label(c.agency, lang),
+            )
+            for c in suggestion.changes
+        ),
+        lang,
     )
     return tr(
         "To meet the deadline: {crews} in every district (--crews {option}); last station "

@@ -28,6 +28,7 @@ __all__ = [
     "format_moment",
     "format_number",
     "gettext",
+    "join_list",
     "localise_text",
     "localise_value",
     "normalise",
@@ -99,6 +100,11 @@ def tr(message: str, lang: str | None = None, **params: Any) -> str:
     return gettext(message, lang).format(
         **{key: localise_value(value, lang) for key, value in params.items()}
     )
+
+
+def join_list(items: Iterable[str], lang: str | None = None) -> str:
+    """``items`` one after the other, separated by the Persian comma in Persian, ``, `` else."""
+    return ("، " if (lang or current_language()) == "fa" else ", ").join(items)
 
 
 def format_number(value: float, lang: str | None = None, decimals: int | None = None) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pollnet._cells import append_row
 from pollnet.errors import Location, Problem, UserError
-from pollnet.i18n import format_date, gettext, normalise, normalise_key, tr
+from pollnet.i18n import format_date, gettext, join_list, normalise, normalise_key, tr
 from pollnet.model import Agency
 from pollnet.registry import parse_decimal, read_table
 from pollnet.rollout.status import STATUSES, OrderState, StatusUpdate
@@ -113,8 +113,7 @@ def _subject(order: WorkOrder, sites: Mapping[str, tuple[str, str]], lang: str) 
     site = sites.get(order.station or "")
     if site is None:
         return order.subject
-    comma = "، " if lang == "fa" else ", "
-    return f"{order.subject} — {site[0]}{comma}{site[1]}"
+    return f"{order.subject} — {join_list(site, lang)}"
 
 
 def export_sheet(
