@@ -44,6 +44,25 @@ def bundle_option(help: str) -> Callable[[click.decorators.FC], click.decorators
     )
 
 
+def queue_option(*, exists: bool) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """``--queue``: the device's queue file instead of ``<bundle>/queue.db``; ``exists`` for the
+    commands that only read one."""
+    return click.option(
+        "--queue",
+        "queue_path",
+        type=click.Path(dir_okay=False, exists=exists, path_type=Path),
+        help="The device's queue file (default: <bundle>/queue.db).",
+    )
+
+
+def _queue_file(bundle_dir: Path, queue_path: Path | None) -> Path:
+    """The queue file a command reads: ``--queue`` or the bundle's own, which must exist."""
+    path = queue_path or bundle_dir / "queue.db"
+    if not path.is_file():
+        raise UserError.of("no queue file: the device took no check-in", file=str(path))
+    return path
+
+
 @click.group("device")
 def device() -> None:
     """Run an identity-verification device (the client of the check-in service)."""
@@ -59,12 +78,7 @@ def device() -> None:
     help="JSON lines of voters (default: standard input).",
 )
 @click.option("--policy", type=click.Choice(POLICIES), help="When no link answers.")
-@click.option(
-    "--queue",
-    "queue_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The device's queue file (default: <bundle>/queue.db).",
-)
+@queue_option(exists=False)
 @click.option(
     "--drain-timeout",
     type=float,
@@ -129,21 +143,14 @@ def run(
 
 @device.command("close-day")
 @bundle_option("The device bundle folder.")
-@click.option(
-    "--queue",
-    "queue_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The device's queue file (default: <bundle>/queue.db).",
-)
+@queue_option(exists=True)
 @pass_app
 def close_day(app: App, bundle_dir: Path, queue_path: Path | None) -> None:
     """End the day on a device: drop the voter hashes of its local duplicate check.
 
     Check-ins still waiting to be sent keep theirs until they are sent.
     """
-    path = queue_path or bundle_dir / "queue.db"
-    if not path.is_file():
-        raise UserError.of("no queue file: the device took no check-in", file=str(path))
+    path = _queue_file(bundle_dir, queue_path)
     with DurableQueue(path, queue_key(bundle_dir)) as queue:
         dropped = queue.close_day()
         waiting = queue.depth()
@@ -163,12 +170,7 @@ def close_day(app: App, bundle_dir: Path, queue_path: Path | None) -> None:
 @click.option(
     "--voters", type=click.IntRange(min=0), required=True, help="The station's eligible voters."
 )
-@click.option(
-    "--queue",
-    "queue_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The device's queue file (default: <bundle>/queue.db).",
-)
+@queue_option(exists=True)
 @click.option(
     "--qr",
     "qr_path",
@@ -187,9 +189,7 @@ def close_note(
     from pollnet.tlog import closing
 
     bundle = Bundle.load(bundle_dir)
-    path = queue_path or bundle_dir / "queue.db"
-    if not path.is_file():
-        raise UserError.of("no queue file: the device took no check-in", file=str(path))
+    path = _queue_file(bundle_dir, queue_path)
     with DurableQueue(path, queue_key(bundle_dir)) as queue:
         note = closing.from_queue(queue.items(), bundle.station, bundle.serial, voters)
     key = serialization.load_pem_private_key((bundle_dir / "device.key").read_bytes(), None)
@@ -205,12 +205,7 @@ def close_note(
 @device.command("receipt")
 @bundle_option("The device bundle folder.")
 @click.argument("indices", nargs=-1, type=click.IntRange(min=0))
-@click.option(
-    "--queue",
-    "queue_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The device's queue file (default: <bundle>/queue.db).",
-)
+@queue_option(exists=True)
 @click.option(
     "--qr",
     "qr_path",
@@ -235,9 +230,7 @@ def receipt(
 
     bundle = Bundle.load(bundle_dir)
     if not indices:
-        path = queue_path or bundle_dir / "queue.db"
-        if not path.is_file():
-            raise UserError.of("no queue file: the device took no check-in", file=str(path))
+        path = _queue_file(bundle_dir, queue_path)
         with DurableQueue(path, queue_key(bundle_dir)) as queue:
             logged = logged_indices(queue.items())
         kept = bundle_dir / RECEIPTS_DIR
