@@ -17,18 +17,21 @@ if TYPE_CHECKING:
     from pollnet.plan.model import Plan
 
 
-@click.command()
-@click.option(
+streets_option = click.option(
     "--streets",
-    "streets",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Street cache written by 'pollnet streets import --out'.",
 )
-@click.option(
+costs_option = click.option(
     "--costs",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Cost model (TOML) merged over the defaults.",
 )
+
+
+@click.command()
+@streets_option
+@costs_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
+from pollnet.cli.plan import costs_option, streets_option
 from pollnet.i18n import format_number, gettext, tr
 from pollnet.sites import DEFAULT_RADIUS_M, SiteReview, StationReview
 
@@ -38,16 +39,8 @@ def sites() -> None:
     show_default=True,
     help="Price the candidate buildings within this many metres of a station.",
 )
-@click.option(
-    "--streets",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Street cache written by 'pollnet streets import --out'.",
-)
-@click.option(
-    "--costs",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Cost model (TOML) merged over the defaults.",
-)
+@streets_option
+@costs_option
 @click.option(
     "--out",
     "out_dir",
