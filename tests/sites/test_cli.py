@@ -86,13 +86,15 @@ def test_one_education_district_in_persian(demo: Path) -> None:
     done = CliRunner().invoke(
         cli,
         ["--db", url, "--lang", "fa", "sites", "review", "--education-district", "2",
-         "--candidates", str(demo / "schools.csv")],
+         "--candidates", str(demo / "schools.csv"), "--out", str(demo / "review-fa")],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert lines[0].startswith("بررسی محل ") and "شعاع ۵۰۰ متر" in lines[0]
     assert lines[1].startswith("ناحیه آموزش و پرورش ۲: ")
     assert "ناحیه آموزش و پرورش ۱" not in done.output
+    book = demo / "review-fa" / "sites-review-2-fa.xlsx"
+    assert lines[-1] == f"کارپوشهٔ ناحیه آموزش و پرورش ۲: {book}"
 
 
 def test_bad_input_is_one_line_per_problem_and_nothing_is_written(demo: Path) -> None:

@@ -168,7 +168,10 @@ def _print(found: SiteReview, files: dict[str, str]) -> None:
         elif number == "none":
             label = gettext("workbook of the stations without an education district")
         else:
-            label = tr("workbook of education district {number}", number=number)
+            label = tr(
+                "workbook of education district {number}",
+                number=int(number) if number.isdigit() else number,
+            )
         console.print(f"{label}: {path}")
 
 
