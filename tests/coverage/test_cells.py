@@ -148,6 +148,36 @@ def test_cli_lists_writes_and_refuses_bad_candidates(tmp_path: Path) -> None:
     persian = runner.invoke(cli, ["--db", url, "--lang", "fa", "coverage", "plan-cells"])
     assert "سلول‌های موقت LTE" in persian.output
 
+    # The cell of the settings' [cells] table; --height overrides it.
+    config = tmp_path / "pollnet.toml"
+    config.write_text("[cells]\nheight_m = 40\ntx_power_dbm = 49\n", "utf-8")
+    command = ["--db", url, "--config", str(config), "--lang", "en", "coverage", "plan-cells"]
+    configured = runner.invoke(cli, command)
+    assert "(cells 40.0 m high, 49.0 dBm)" in configured.output, configured.output
+    higher = json.loads(runner.invoke(cli, [*command, "--json"]).output)
+    assert sum(p["sites"] for p in higher["operators"]) <= sum(
+        p["sites"] for p in as_json["operators"]
+    )
+    overridden = runner.invoke(cli, [*command, "--height", "20"])
+    assert "(cells 20.0 m high, 49.0 dBm)" in overridden.output, overridden.output
+    config.write_text("[cells]\nheight_m = 90\nwidth = 3\n", "utf-8")
+    refused = runner.invoke(cli, command)
+    assert isinstance(refused.exception, ConfigError)
+    assert refused.exception.render("en") == [
+        f"{config}: unknown settings in [cells]: width (valid: height_m, tx_power_dbm)"
+    ]
+    config.write_text("[cells]\nheight_m = 90\n", "utf-8")
+    refused = runner.invoke(cli, command)
+    assert isinstance(refused.exception, ConfigError)
+    assert refused.exception.render("en") == [
+        f"{config}, column cells.height_m: a temporary cell's height must be 3 to 60 m, not 90.0"
+    ]
+    refused = runner.invoke(cli, [*command[:2], *command[4:], "--power", "50"])
+    assert isinstance(refused.exception, ConfigError)
+    assert refused.exception.render("en") == [
+        "option --power: a temporary cell's power must be 20 to 49 dBm, not 50.0"
+    ]
+
     bad = tmp_path / "bad.csv"
     bad.write_text("code,lat,lon\nX,35.7,\n", "utf-8")
     refused = runner.invoke(

@@ -69,7 +69,7 @@ def test_plan_layers_and_reports(world: Path, tmp_path: Path) -> None:
 
 def test_the_maps_temporary_cells_cover_the_stations_without_backup() -> None:
     from pollnet.coverage import RadioSettings, lte_backup
-    from pollnet.coverage.cells import plan_cells
+    from pollnet.coverage.cells import CellSettings, plan_cells
     from pollnet.web.plans import temporary_cells
     from tests.coverage.test_backup import station, tower
 
@@ -79,8 +79,9 @@ def test_the_maps_temporary_cells_cover_the_stations_without_backup() -> None:
     backups = lte_backup(stations, towers, radio)
     assert [b.status for b in backups][:2] == ["none", "none"]
     state: dict[str, object] = {}
-    cells = temporary_cells(state, stations, backups, towers, radio)
-    chosen = plan_cells(stations, backups, towers, radio)
+    cell = CellSettings()
+    cells = temporary_cells(state, stations, backups, towers, radio, cell)
+    chosen = plan_cells(stations, backups, towers, radio, cell)
     assert [(c["operator"], c["code"]) for c in cells] == [
         (p.operator, s.code) for p in chosen for s in p.sites
     ]
@@ -88,9 +89,13 @@ def test_the_maps_temporary_cells_cover_the_stations_without_backup() -> None:
     assert sorted(s["code"] for c in mci for s in c["stations"]) == ["S0", "S1"]
     assert mci[0]["stations"][0]["lat"] == stations[0].lat
     kept = state["cells"]
-    assert temporary_cells(state, stations, backups, towers, radio) == cells
+    assert temporary_cells(state, stations, backups, towers, radio, cell) == cells
     assert state["cells"] is kept  # not chosen again
-    assert temporary_cells(state, stations, backups, towers[1:], radio) != cells
+    assert temporary_cells(state, stations, backups, towers[1:], radio, cell) != cells
+    # A taller, stronger cell (the [cells] settings) is a new choice, not the kept one.
+    taller = CellSettings(height_m=40.0, tx_power_dbm=49.0)
+    temporary_cells(state, stations, backups, towers, radio, taller)
+    assert state["cells"] is not kept
 
 
 def test_station_page(world: Path, tmp_path: Path) -> None:

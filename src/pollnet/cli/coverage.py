@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -108,8 +108,10 @@ def coverage(
     help="More candidate sites (CSV/XLSX/GeoJSON: code, lat, lon).",
 )
 @click.option("--operator", "operators", multiple=True, help="Only this operator (repeatable).")
-@click.option("--height", type=float, default=15.0, show_default=True, help="Cell height (m).")
-@click.option("--power", type=float, default=40.0, show_default=True, help="Cell power (dBm).")
+@click.option("--height", type=float, help="Cell height (m); default [cells] height_m, else 15.")
+@click.option(
+    "--power", type=float, help="Cell power (dBm); default [cells] tx_power_dbm, else 40."
+)
 @click.option(
     "--seconds",
     type=float,
@@ -129,15 +131,20 @@ def plan_cells_command(
     app: App,
     candidates: Path | None,
     operators: tuple[str, ...],
-    height: float,
-    power: float,
+    height: float | None,
+    power: float | None,
     seconds: float,
     out: Path | None,
     as_json: bool,
 ) -> None:
     """The fewest temporary LTE cell sites per operator for the stations without backup."""
     radio = RadioSettings.from_mapping(app.settings.section("coverage"), app.settings.source)
-    cell = CellSettings(height, power).check()
+    configured = CellSettings.from_mapping(app.settings.section("cells"), app.settings.source)
+    cell = replace(
+        configured,
+        height_m=configured.height_m if height is None else height,
+        tx_power_dbm=configured.tx_power_dbm if power is None else power,
+    ).check()
     extra = read_candidates(candidates, app.settings.bbox) if candidates else ()
     with busy(gettext("Choosing temporary cell sites")):
         stations = list_stations(app.engine)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +37,7 @@ from pollnet.coverage.backup import Located, RadioSettings, StationBackup, _plan
 from pollnet.coverage.pathloss import uma_nlos_db
 from pollnet.errors import ConfigError
 from pollnet.model import RadioType, Tower
+from pollnet.settings import reject_unknown
 
 SiteKind = Literal["station", "tower", "candidate"]
 Method = Literal["exact", "greedy"]
@@ -100,17 +101,37 @@ class CellSettings:
     height_m: float = 15.0
     tx_power_dbm: float = 40.0
 
-    def check(self) -> CellSettings:
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], source: str | None = None) -> CellSettings:
+        """The cell of the ``[cells]`` settings table (of the settings file ``source``), each
+        key defaulting to the class's; unknown keys or bad values are an error."""
+        reject_unknown(values, (f.name for f in dataclasses.fields(cls)), "cells", source)
+        try:
+            cell = cls(**{k: float(v) for k, v in values.items()})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError.of(
+                "bad cells settings: {reason}", file=source, column="cells", reason=str(exc)
+            ) from None
+        return cell.check(source or "defaults")
+
+    def check(self, source: str | None = None) -> CellSettings:
+        """This cell, refused when its height or power is out of range; the error names the
+        settings file ``source`` and key when it came from one, else the command's option."""
+        height, power = (
+            ("cells.height_m", "cells.tx_power_dbm") if source else ("--height", "--power")
+        )
         if not 3.0 <= self.height_m <= 60.0:
             raise ConfigError.of(
                 "a temporary cell's height must be 3 to 60 m, not {value}",
-                column="height",
+                file=source,
+                column=height,
                 value=self.height_m,
             )
         if not 20.0 <= self.tx_power_dbm <= 49.0:
             raise ConfigError.of(
                 "a temporary cell's power must be 20 to 49 dBm, not {value}",
-                column="power",
+                file=source,
+                column=power,
                 value=self.tx_power_dbm,
             )
         return self

@@ -67,6 +67,7 @@ def plan_layers(web: Web) -> dict[str, Any]:
     stations = list_stations(web.engine)
     towers = read_towers(web.engine)
     radio = RadioSettings.from_mapping(web.settings.base.section("coverage"))
+    cell = CellSettings.from_mapping(web.settings.base.section("cells"))
     backups = lte_backup(stations, towers, radio) if towers else ()
     places = {s.code: s for s in stations}
     no_lte = [
@@ -81,7 +82,7 @@ def plan_layers(web: Web) -> dict[str, Any]:
         "review": review,
         "no_lte": no_lte,
         "towers": bool(towers),
-        "cells": temporary_cells(web.state, stations, backups, towers, radio),
+        "cells": temporary_cells(web.state, stations, backups, towers, radio, cell),
     }
 
 
@@ -91,15 +92,17 @@ def temporary_cells(
     backups: Sequence[StationBackup],
     towers: Sequence[Tower],
     radio: RadioSettings,
+    cell: CellSettings,
 ) -> list[dict[str, Any]]:
-    """Each operator's fewest temporary cell sites for the stations without backup, each with
-    the stations it covers (positions in WGS84 degrees); kept until the stations without
-    backup or the towers change (in ``state``, the web's shared state)."""
+    """Each operator's fewest temporary cell sites (of the ``cell`` configured in ``[cells]``)
+    for the stations without backup, each with the stations it covers (positions in WGS84
+    degrees); kept until the stations without backup or the towers change (in ``state``, the
+    web's shared state)."""
     needing = tuple(b.station for b in backups if b.status == "none")
     if not needing:
         return []
     places = {s.code: s for s in stations}
-    key = (needing, tuple(places[c] for c in needing), tuple(towers), radio)
+    key = (needing, tuple(places[c] for c in needing), tuple(towers), radio, cell)
     kept = state.get("cells")
     if isinstance(kept, tuple) and kept[0] == key:
         return list(kept[1])
@@ -115,9 +118,7 @@ def temporary_cells(
                 {"code": c, "lat": places[c].lat, "lon": places[c].lon} for c in site.stations
             ],
         }
-        for plan in plan_cells(
-            stations, backups, towers, radio, CellSettings(), seconds=CELL_SECONDS
-        )
+        for plan in plan_cells(stations, backups, towers, radio, cell, seconds=CELL_SECONDS)
         for site in plan.sites
     ]
     state["cells"] = (key, tuple(found))
