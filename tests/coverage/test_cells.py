@@ -142,6 +142,8 @@ def test_cli_lists_writes_and_refuses_bad_candidates(tmp_path: Path) -> None:
             == needing
             == len(set(listed)) + len(plan["uncovered"])
         )
+    marked = any(site["critical"] for p in as_json["operators"] for site in p["cells"])
+    assert ("(* critical station)" in shown.output) == marked
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == sum(p["sites"] for p in as_json["operators"])

@@ -220,7 +220,8 @@ def plan_cells_command(
                     stations=" ".join(plan.uncovered),
                 )
             )
-    console.print(gettext("(* critical station)"))
+    if any(site.critical for plan in plans for site in plan.sites):
+        console.print(gettext("(* critical station)"))
     if out is not None:
         console.print(tr("the chosen sites written to {path}", path=str(out)))
 
