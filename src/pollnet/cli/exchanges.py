@@ -23,7 +23,7 @@ from pollnet.cli._imports import (
     skip_invalid_option,
     verbose_option,
 )
-from pollnet.cli._records import print_record, print_table
+from pollnet.cli._records import column_label, echo_record, echo_records
 from pollnet.cli.areas import echo_points
 from pollnet.i18n import current_language, format_number, tr
 
@@ -70,12 +70,9 @@ def import_(
 def list_(app: App, as_json: bool) -> None:
     """List the exchanges, ordered by code."""
     records = telecom.list_exchanges(app.engine)
-    if as_json:
-        echo_json([r.as_dict() for r in records])
-        return
     total = tr("{count} exchanges", count=format_number(len(records)))
     shown = ("code", "name", "operator", "pon_ports", "county")
-    print_table([r.as_dict() for r in records], shown, _label, total)
+    echo_records(records, shown, _label, total, as_json)
 
 
 @exchanges.command("show")
@@ -85,10 +82,7 @@ def list_(app: App, as_json: bool) -> None:
 def show(app: App, code: str, as_json: bool) -> None:
     """Show one exchange by its code."""
     record = telecom.get_exchange(app.engine, code)
-    if as_json:
-        echo_json(record.as_dict())
-        return
-    print_record(record.as_dict(), _label)
+    echo_record(record, _label, as_json)
 
 
 @exchanges.command("export")
@@ -103,9 +97,6 @@ def export(app: App, file: Path, headers: str | None) -> None:
     )
 
 
-def _label(key: str) -> str:
-    column = telecom.EXCHANGE_COLUMNS.by_key[key]
-    return column.fa if current_language() == "fa" else column.en
-
+_label = column_label(telecom.EXCHANGE_COLUMNS)
 
 COMMANDS = [exchanges]

@@ -22,7 +22,7 @@ from pollnet.cli._imports import (
     skip_invalid_option,
     verbose_option,
 )
-from pollnet.cli._records import print_record, print_table
+from pollnet.cli._records import column_label, echo_record, echo_records
 from pollnet.i18n import current_language, format_number, tr
 
 
@@ -80,12 +80,9 @@ def import_(
 def list_(app: App, as_json: bool) -> None:
     """List the fiber lines, ordered by code."""
     records = telecom.list_fiber(app.engine)
-    if as_json:
-        echo_json([r.as_dict() for r in records])
-        return
     total = tr("{count} fiber lines", count=format_number(len(records)))
     shown = ("code", "owner", "kind", "spare_fibres", "free_ducts")
-    print_table([r.as_dict() for r in records], shown, _label, total)
+    echo_records(records, shown, _label, total, as_json)
 
 
 @fiber.command("show")
@@ -95,10 +92,7 @@ def list_(app: App, as_json: bool) -> None:
 def show(app: App, code: str, as_json: bool) -> None:
     """Show one fiber line by its code."""
     record = telecom.get_fiber(app.engine, code)
-    if as_json:
-        echo_json(record.as_dict())
-        return
-    print_record(record.as_dict(), _label)
+    echo_record(record, _label, as_json)
 
 
 @fiber.command("export")
@@ -113,9 +107,6 @@ def export(app: App, file: Path, headers: str | None) -> None:
     )
 
 
-def _label(key: str) -> str:
-    column = telecom.FIBER_COLUMNS.by_key[key]
-    return column.fa if current_language() == "fa" else column.en
-
+_label = column_label(telecom.FIBER_COLUMNS)
 
 COMMANDS = [fiber]

@@ -6,7 +6,6 @@ Each command is a thin wrapper over :mod:`pollnet.registry`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,12 +17,14 @@ from pollnet.cli._imports import (
     counts,
     echo_read,
     echo_report,
+    rejects_option,
     report_dict,
+    skip_invalid_option,
+    verbose_option,
 )
-from pollnet.cli._records import print_record, print_table
+from pollnet.cli._records import column_label, echo_record, echo_records
 from pollnet.cli.areas import area_filters, area_options, echo_points, stations_in
 from pollnet.i18n import current_language, format_number, gettext, normalise, tr
-from pollnet.registry import COLUMNS
 
 
 @click.group()
@@ -33,15 +34,9 @@ def stations() -> None:
 
 @stations.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--skip-invalid", is_flag=True, help="Import the valid rows; write the rest to a rejects file."
-)
-@click.option(
-    "--rejects",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where rejected rows go with --skip-invalid (default: FILE.rejects.csv).",
-)
-@click.option("--verbose", "-v", is_flag=True, help="List the codes added, changed and unchanged.")
+@skip_invalid_option
+@rejects_option
+@verbose_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as a JSON object.")
 @pass_app
 def import_(
@@ -112,12 +107,9 @@ def list_(
     chosen = stations_in(app, area_filters(app, county, municipality, education_district))
     if chosen is not None:
         records = [r for r in records if r.code in chosen]
-    if as_json:
-        echo_json([r.as_dict() for r in records])
-        return
     shown = ("code", "name", "site", "district", "voters", "devices", "critical")
     total = tr("{count} stations", count=format_number(len(records)))
-    print_table([r.as_dict() for r in records], shown, _label, total, _display)
+    echo_records(records, shown, _label, total, as_json)
 
 
 @stations.command("show")
@@ -127,10 +119,7 @@ def list_(
 def show(app: App, code: str, as_json: bool) -> None:
     """Show one station by its code."""
     record = registry.get_station(app.engine, code)
-    if as_json:
-        echo_json(record.as_dict())
-        return
-    print_record(record.as_dict(), _label, _display)
+    echo_record(record, _label, as_json)
 
 
 @stations.command("export")
@@ -157,21 +146,7 @@ def export(
     )
 
 
-def _label(key: str) -> str:
-    column = next(c for c in COLUMNS if c.key == key)
-    return column.fa if current_language() == "fa" else column.en
-
-
-def _display(key: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return gettext("yes" if value else "no")
-    if isinstance(value, int | float):
-        return format_number(value)
-    # Codes, names and addresses are the registry's own text: their digits stay as written, so
-    # that a code reads the same here as in every other output and in the agency's file.
-    return str(value)
+_label = column_label(registry.STATION_COLUMNS)
 
 
 COMMANDS = [stations]

@@ -13,6 +13,7 @@ from pollnet.registry._candidates import (
 )
 from pollnet.registry._columns import (
     COLUMNS,
+    HEADER_LANGUAGES,
     STATION_COLUMNS,
     Column,
     Columns,
@@ -33,7 +34,7 @@ from pollnet.registry._readers import GeometryKind, Table
 from pollnet.registry._records import StationRecord
 from pollnet.registry._validate import Checks, Rejected, Rules, Validation, validate
 from pollnet.registry._values import parse_decimal, parse_flag, parse_int
-from pollnet.registry._writers import HEADER_LANGUAGES, write_layer
+from pollnet.registry._writers import write_layer
 
 __all__ = [
     "CANDIDATE_COLUMNS",

@@ -30,6 +30,10 @@ class Column:
         """Both headers, for messages read in either language: ``lat / عرض جغرافیایی``."""
         return f"{self.en} / {self.fa}"
 
+    def header(self, language: str) -> str:
+        """The header in ``language``: Persian for ``fa``, English otherwise."""
+        return self.fa if language == "fa" else self.en
+
 
 COLUMNS: tuple[Column, ...] = (
     Column("code", "code", "کد شعبه", aliases=("station code", "station", "کد")),
@@ -53,6 +57,9 @@ COLUMNS: tuple[Column, ...] = (
 
 _SEPARATORS = re.compile(r"[_\-]+")
 
+HEADER_LANGUAGES = ("fa", "en")
+"""The languages an exported file's column names can be in."""
+
 
 def header_key(header: str) -> str:
     """The form a header is looked up by."""
@@ -69,6 +76,12 @@ class Columns:
         for column in self.columns:
             for name in (column.key, column.en, column.fa, *column.aliases):
                 self._lookup[header_key(name)] = column.key
+
+    def headers(self, language: str) -> list[str]:
+        """The column names in ``language`` (``fa`` or ``en``), as an export writes them."""
+        if language not in HEADER_LANGUAGES:
+            raise UserError.of("headers must be fa or en, not {value}", value=language)
+        return [c.header(language) for c in self.columns]
 
     def field_of(self, header: str) -> str | None:
         """The field a header names (``"lat"`` for ``عرض جغرافیایی``), or None for others."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from pollnet.errors import NotFoundError, UserError
+from pollnet.errors import NotFoundError
 from pollnet.i18n import normalise
 from pollnet.registry._records import StationRecord
 from pollnet.registry._store import select_records
-from pollnet.registry._writers import HEADER_LANGUAGES, write_stations
+from pollnet.registry._writers import write_stations
 
 
 def list_stations(
@@ -43,8 +43,6 @@ def export_stations(
 
     ``headers`` is ``en`` or ``fa``: the language of the column names and of yes/no.
     """
-    if headers not in HEADER_LANGUAGES:
-        raise UserError.of("headers must be fa or en, not {value}", value=headers)
     records = list_stations(engine, district=district, critical=critical)
     write_stations(Path(path), records, headers)
     return len(records)

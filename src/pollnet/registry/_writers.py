@@ -15,18 +15,16 @@ from typing import Any
 from pollnet._cells import CsvWriter, append_row
 from pollnet.errors import Location, Problem, UserError
 from pollnet.i18n import gettext
-from pollnet.registry._columns import COLUMNS
+from pollnet.registry._columns import COLUMNS, STATION_COLUMNS
 from pollnet.registry._readers import FORMATS, Table
 from pollnet.registry._records import StationRecord
 from pollnet.registry._validate import Rejected
 
-HEADER_LANGUAGES = ("fa", "en")
-
 
 def write_stations(path: Path, records: Sequence[StationRecord], headers: str = "en") -> None:
     """Write ``records`` to ``path`` as CSV (UTF-8 with BOM), XLSX or GeoJSON, by extension."""
+    names = STATION_COLUMNS.headers(headers)
     kind = _format_of(path)
-    names = [c.fa if headers == "fa" else c.en for c in COLUMNS]
     yes_no = (gettext("yes", headers), gettext("no", headers))
     if kind == "geojson":
         _write_geojson(path, names, records, yes_no)

@@ -17,7 +17,6 @@ from pollnet.errors import NotFoundError, UserError
 from pollnet.i18n import normalise
 from pollnet.model import Exchange
 from pollnet.registry import (
-    HEADER_LANGUAGES,
     Checks,
     Column,
     Columns,
@@ -31,7 +30,7 @@ from pollnet.registry import (
 from pollnet.settings import BoundingBox, Settings
 from pollnet.store.engine import exclusive
 from pollnet.store.schema import core
-from pollnet.telecom._store import select_rows, upsert_by_code
+from pollnet.telecom._store import select_records, upsert_by_code
 
 EXCHANGE_COLUMNS = Columns(
     (
@@ -128,21 +127,18 @@ def import_exchanges(
     )
 
 
-def _record(row: dict[str, Any]) -> ExchangeRecord:
-    return ExchangeRecord(*(row[k] for k in ExchangeRecord._fields))
-
-
 def list_exchanges(engine: Engine) -> list[ExchangeRecord]:
     """Every exchange, ordered by code."""
-    return [_record(r) for r in select_rows(engine, core.exchanges)]
+    return select_records(engine, core.exchanges, ExchangeRecord)
 
 
 def get_exchange(engine: Engine, code: str) -> ExchangeRecord:
     """The exchange with ``code`` (digits, letters normalised); :class:`NotFoundError` if none."""
-    found = select_rows(engine, core.exchanges, normalise(code))
+    wanted = normalise(code)
+    found = select_records(engine, core.exchanges, ExchangeRecord, wanted)
     if not found:
-        raise NotFoundError.of("no exchange with code {code}", code=normalise(code))
-    return _record(found[0])
+        raise NotFoundError.of("no exchange with code {code}", code=wanted)
+    return found[0]
 
 
 def export_exchanges(engine: Engine, path: Path | str, *, headers: str = "en") -> int:
@@ -150,11 +146,8 @@ def export_exchanges(engine: Engine, path: Path | str, *, headers: str = "en") -
 
     ``headers`` (``en`` or ``fa``) is the language of the column names; the file imports again.
     """
-    if headers not in HEADER_LANGUAGES:
-        raise UserError.of("headers must be fa or en, not {value}", value=headers)
+    names = EXCHANGE_COLUMNS.headers(headers)
     records = list_exchanges(engine)
-    columns = EXCHANGE_COLUMNS.columns
-    names = [c.fa if headers == "fa" else c.en for c in columns]
     rows = [
         [r.code, r.name, r.operator, repr(r.lat), repr(r.lon), r.pon_ports, r.county or ""]
         for r in records

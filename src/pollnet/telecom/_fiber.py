@@ -23,7 +23,6 @@ from pollnet.errors import Location, NotFoundError, Problem, UserError
 from pollnet.i18n import normalise
 from pollnet.model import ExistingFiber
 from pollnet.registry import (
-    HEADER_LANGUAGES,
     Checks,
     Column,
     Columns,
@@ -38,7 +37,7 @@ from pollnet.settings import BoundingBox, Settings
 from pollnet.store.engine import exclusive
 from pollnet.store.schema import core
 from pollnet.streets import StreetGraph
-from pollnet.telecom._store import select_rows, upsert_by_code
+from pollnet.telecom._store import select_records, upsert_by_code
 
 FIBER_COLUMNS = Columns(
     (
@@ -309,21 +308,18 @@ def _geometry_index(table: Table) -> int:
     return FIBER_COLUMNS.map_headers(table.headers, table.file)["geometry"]
 
 
-def _record(row: dict[str, Any]) -> FiberRecord:
-    return FiberRecord(*(row[k] for k in FiberRecord._fields))
-
-
 def list_fiber(engine: Engine) -> list[FiberRecord]:
     """Every existing fiber line, ordered by code."""
-    return [_record(r) for r in select_rows(engine, core.existing_fiber)]
+    return select_records(engine, core.existing_fiber, FiberRecord)
 
 
 def get_fiber(engine: Engine, code: str) -> FiberRecord:
     """The line with ``code`` (digits, letters normalised); :class:`NotFoundError` if none."""
-    found = select_rows(engine, core.existing_fiber, normalise(code))
+    wanted = normalise(code)
+    found = select_records(engine, core.existing_fiber, FiberRecord, wanted)
     if not found:
-        raise NotFoundError.of("no fiber line with code {code}", code=normalise(code))
-    return _record(found[0])
+        raise NotFoundError.of("no fiber line with code {code}", code=wanted)
+    return found[0]
 
 
 def export_fiber(engine: Engine, path: Path | str, *, headers: str = "en") -> int:
@@ -331,13 +327,11 @@ def export_fiber(engine: Engine, path: Path | str, *, headers: str = "en") -> in
 
     ``headers`` (``en`` or ``fa``) is the language of the column names; the file imports again.
     """
-    if headers not in HEADER_LANGUAGES:
-        raise UserError.of("headers must be fa or en, not {value}", value=headers)
+    names = FIBER_COLUMNS.headers(headers)
     import shapely
     from shapely.geometry import shape
 
     records = list_fiber(engine)
-    names = [c.fa if headers == "fa" else c.en for c in FIBER_COLUMNS.columns]
     geometries = [json.loads(r.geometry) for r in records]
     rows = [
         [r.code, r.owner, r.kind, _blank(r.spare_fibres), _blank(r.free_ducts),

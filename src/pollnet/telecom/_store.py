@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+R = TypeVar("R", bound=NamedTuple)
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,13 @@ def upsert_by_code(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str
     )
 
 
-def select_rows(engine: Engine, table: sa.Table, code: str | None = None) -> list[dict[str, Any]]:
-    """Stored rows ordered by code (only ``code``'s when given)."""
-    query = sa.select(table).order_by(table.c.code)
+def select_records(
+    engine: Engine, table: sa.Table, record: type[R], code: str | None = None
+) -> list[R]:
+    """Stored rows as ``record``s (named by their fields' columns), ordered by code; only
+    ``code``'s when given."""
+    query = sa.select(*(table.c[k] for k in record._fields)).order_by(table.c.code)
     if code is not None:
         query = query.where(table.c.code == code)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        return [record(*row) for row in conn.execute(query)]
