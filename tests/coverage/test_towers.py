@@ -98,8 +98,30 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tmp_path: Path, db_url
 
     missing = tmp_path / "missing.csv"
     missing.write_text("code,lat,lon\nA,35.7,51.4\n", "utf-8")
-    with pytest.raises(UserError, match="operator, radio"):
+    # Named in both languages, as every other import names a missing column.
+    with pytest.raises(UserError, match=r"columns: operator / اپراتور, radio / فناوری$"):
         import_towers(engine, missing, TEHRAN_BBOX)
+
+
+def test_towers_go_through_the_registry_checks(tmp_path: Path) -> None:
+    """A column given twice, a file of headers only and a Persian header are handled as in
+    every other import: refused with one line, and named as the file names them."""
+    twice = tmp_path / "twice.csv"
+    twice.write_text("code,operator,radio,lat,latitude,lon\nA,MCI,lte,35.7,35.7,51.4\n", "utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("code,operator,radio,lat,lon\n", "utf-8")
+    persian = tmp_path / "persian.csv"
+    persian.write_text("کد دکل,اپراتور,فناوری,عرض,طول\nA,MCI,6g,35.7,51.4\n", "utf-8")
+    lines = []
+    for path in (twice, empty, persian):
+        with pytest.raises(UserError) as caught:
+            read_towers_file(path, TEHRAN_BBOX)
+        lines += caught.value.render("en")
+    assert lines == [
+        f"{twice}: columns lat and latitude both mean lat / عرض جغرافیایی",
+        f"{empty}: the file has no rows, only a header",
+        f"{persian}, row 1, column فناوری: unknown radio 6g: use lte, umts, gsm or nr",
+    ]
 
 
 def test_import_adds_then_updates_by_code(tmp_path: Path, db_url: str) -> None:

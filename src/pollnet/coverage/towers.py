@@ -8,26 +8,34 @@ net, area, cell, unit, lon, lat, ...``) is recognised by its header: each cell b
 (432-11 MCI, 432-35 Irancell, 432-20 Rightel; others stay ``mcc-net``) and the height is 25 m,
 which OpenCelliD does not record.
 
-Every row is checked and all problems are listed (file, row, column); nothing is written unless
-every row is good. Towers are added or updated by code, so several operators' files can be
-imported one after another.
+Every row goes through the registry's :class:`~pollnet.registry.Checks` and all problems are
+listed (file, row, column); nothing is written unless every row is good. Towers are added or
+updated by code, so several operators' files can be imported one after another.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pollnet.coverage.store import tower_row
-from pollnet.errors import Location, Problem, UserError
-from pollnet.i18n import normalise
+from pollnet.errors import UserError
 from pollnet.model import RadioType, Tower
-from pollnet.registry import Table, header_key, parse_decimal, read_table
+from pollnet.registry import (
+    Checks,
+    Column,
+    Columns,
+    Table,
+    Validation,
+    header_key,
+    parse_decimal,
+    read_table,
+)
 from pollnet.settings import BoundingBox
 from pollnet.store.engine import exclusive
 from pollnet.store.schema import core
@@ -35,15 +43,18 @@ from pollnet.store.schema import core
 DEFAULT_HEIGHT_M = 25.0
 NEAR_DEG = 0.1  # towers may stand this far (about 10 km) outside the stations' box
 
-_OWN_HEADERS: Mapping[str, tuple[str, ...]] = {
-    "code": ("code", "tower", "site", "کد دکل", "کد سایت", "کد"),
-    "operator": ("operator", "اپراتور"),
-    "radio": ("radio", "technology", "فناوری", "نسل"),
-    "lat": ("lat", "latitude", "عرض جغرافیایی", "عرض"),
-    "lon": ("lon", "lng", "long", "longitude", "طول جغرافیایی", "طول"),
-    "height_m": ("height_m", "height", "ارتفاع", "ارتفاع دکل"),
-}
-_REQUIRED = ("code", "operator", "radio", "lat", "lon")
+TOWER_COLUMNS = Columns(
+    (
+        Column("code", "code", "کد دکل", aliases=("tower", "site", "کد سایت", "کد")),
+        Column("operator", "operator", "اپراتور"),
+        Column("radio", "radio", "فناوری", aliases=("technology", "نسل")),
+        Column("lat", "lat", "عرض جغرافیایی", aliases=("latitude", "عرض")),
+        Column("lon", "lon", "طول جغرافیایی", aliases=("lng", "long", "longitude", "طول")),
+        Column("height_m", "height_m", "ارتفاع", required=False, aliases=("height", "ارتفاع دکل")),
+    )
+)
+"""The columns of pollnet's own tower file; ``height_m`` is optional."""
+
 _OPENCELLID = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat")
 _RADIO_WORDS = {
     **dict.fromkeys(("lte", "4g"), RadioType.LTE),
@@ -51,33 +62,13 @@ _RADIO_WORDS = {
     **dict.fromkeys(("gsm", "2g"), RadioType.GSM),
     **dict.fromkeys(("nr", "5g"), RadioType.NR),
 }
+_UNKNOWN_RADIO = "unknown radio {value}: use lte, umts, gsm or nr"
 _CELL_NUMBER = re.compile(r"[0-9]{1,9}")  # OpenCelliD's mcc, net, area and cell
-_MAX_TEXT = 64  # the characters a tower's code and operator keep in the database
 IRAN_NETWORKS: Mapping[tuple[int, int], str] = {
     (432, 11): "MCI",
     (432, 35): "Irancell",
     (432, 20): "Rightel",
 }
-
-
-@dataclass
-class _Problems:
-    """The problems found in a file, each with its row and column."""
-
-    file: str
-    found: list[Problem] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, table: Table) -> _Problems:
-        """Starting with what the reader already found wrong (a feature without a point)."""
-        return cls(table.file, [p for row in table.problems.values() for p in row])
-
-    def add(self, row: int, column: str, message: str, **params: object) -> None:
-        self.found.append(Problem(message, params, Location(self.file, row, column)))
-
-    def raise_any(self) -> None:
-        if self.found:
-            raise UserError(self.found)
 
 
 @dataclass(frozen=True)
@@ -97,11 +88,19 @@ class TowerImport:
 
 def read_towers_file(path: Path | str, bbox: BoundingBox) -> tuple[str, tuple[Tower, ...]]:
     """The towers of a file and its format; a :class:`UserError` lists every bad row."""
-    table = read_table(path)
+    table = read_table(path, columns=TOWER_COLUMNS)
+    if not table.rows:
+        raise UserError.of("the file has no rows, only a header", file=table.file)
     keys = [header_key(h) for h in table.headers]
     if all(header_key(name) in keys for name in _OPENCELLID):
-        return "opencellid", _opencellid(table, keys, bbox)
-    return "pollnet", _own(table, keys, bbox)
+        validation = _opencellid(table, keys, _near(bbox))
+        kind = "opencellid"
+    else:
+        validation = _own(table, _near(bbox))
+        kind = "pollnet"
+    if validation.rejected:
+        raise UserError(validation.problems)
+    return kind, validation.records
 
 
 def import_towers(engine: Engine, path: Path | str, bbox: BoundingBox) -> TowerImport:
@@ -128,140 +127,60 @@ def import_towers(engine: Engine, path: Path | str, bbox: BoundingBox) -> TowerI
     )
 
 
-def _own(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, ...]:
-    where: dict[str, int] = {}
-    for name, headers in _OWN_HEADERS.items():
-        found = [keys.index(header_key(h)) for h in headers if header_key(h) in keys]
-        if found:
-            where[name] = found[0]
-    missing = [name for name in _REQUIRED if name not in where]
-    if missing:
-        raise UserError.of(
-            "missing required columns: {names}", file=table.file, names=", ".join(missing)
-        )
-    towers: list[Tower] = []
-    problems = _Problems.of(table)
-    seen: dict[str, int] = {}
-    for row, cells in table.rows:
-        value = {name: _cell(cells, i) for name, i in where.items()}
-        code, operator = value["code"], value["operator"]
-        if not code:
-            problems.add(row, "code", "a value is required")
-        elif len(code) > _MAX_TEXT:
-            problems.add(
-                row, "code", "must be at most {maximum} characters, not {length}",
-                maximum=_MAX_TEXT, length=len(code),
-            )  # fmt: skip
-        elif code in seen:
-            problems.add(
-                row,
-                "code",
-                "duplicate tower code {code}, also in row {rows}",
-                code=code,
-                rows=seen[code],
-            )
-        else:
-            seen[code] = row
-        if not operator:
-            problems.add(row, "operator", "a value is required")
-        elif len(operator) > _MAX_TEXT:
-            problems.add(
-                row, "operator", "must be at most {maximum} characters, not {length}",
-                maximum=_MAX_TEXT, length=len(operator),
-            )  # fmt: skip
-        radio = _radio(value["radio"], row, problems)
-        height_text = value.get("height_m", "")
-        height = parse_decimal(height_text) if height_text else DEFAULT_HEIGHT_M
-        if height is None or not 1.0 <= height <= 300.0:
-            problems.add(
-                row,
-                "height_m",
-                "a tower's height must be 1 to 300 m, not {value}",
-                value=height_text,
-            )
-        position = _position(value["lat"], value["lon"], bbox, row, problems)
-        if position and radio and height is not None and code and operator:
-            towers.append(Tower(code, operator, radio, position[0], position[1], height))
-    problems.raise_any()
-    return tuple(towers)
-
-
-def _opencellid(table: Table, keys: Sequence[str], bbox: BoundingBox) -> tuple[Tower, ...]:
-    at = {name: keys.index(header_key(name)) for name in _OPENCELLID}
-    towers: list[Tower] = []
-    problems = _Problems.of(table)
-    for row, cells in table.rows:
-        value = {name: _cell(cells, i) for name, i in at.items()}
-        radio = _radio(value["radio"], row, problems)
-        numbers = []
-        for name in ("mcc", "net", "area", "cell"):
-            text = value[name]
-            numbers.append(int(text) if _CELL_NUMBER.fullmatch(text) else None)
-            if numbers[-1] is None:
-                problems.add(row, name, "not a whole number: {value}", value=text)
-        position = _position(value["lat"], value["lon"], bbox, row, problems)
-        if position and radio and None not in numbers:
-            mcc, net, area, cell = (int(n or 0) for n in numbers)
-            towers.append(
-                Tower(
-                    code=f"{radio.value.upper()}-{mcc}-{net}-{area}-{cell}",
-                    operator=IRAN_NETWORKS.get((mcc, net), f"{mcc}-{net}"),
-                    radio=radio,
-                    lat=position[0],
-                    lon=position[1],
-                    height_m=DEFAULT_HEIGHT_M,
-                )
-            )
-    problems.raise_any()
-    return tuple(towers)
-
-
-def _cell(cells: tuple[str, ...], index: int) -> str:
-    """A cell with Persian digits, separators and stray spaces normalised (empty if absent)."""
-    return normalise(cells[index]) if index < len(cells) else ""
-
-
-def _radio(text: str, row: int, problems: _Problems) -> RadioType | None:
-    radio = _RADIO_WORDS.get(text.casefold())
-    if radio is None:
-        problems.add(row, "radio", "unknown radio {value}: use lte, umts, gsm or nr", value=text)
-    return radio
-
-
-def _position(
-    lat_text: str, lon_text: str, bbox: BoundingBox, row: int, problems: _Problems
-) -> tuple[float, float] | None:
-    """The tower's position, which must lie near the district (``NEAR_DEG`` around its box)."""
-    lat, lon = parse_decimal(lat_text), parse_decimal(lon_text)
-    if lat is None:
-        problems.add(row, "lat", "not a number: {value}", value=lat_text)
-    if lon is None:
-        problems.add(row, "lon", "not a number: {value}", value=lon_text)
-    if lat is None or lon is None:
-        return None
-    near = BoundingBox(
-        bbox.min_lat - NEAR_DEG,
-        bbox.min_lon - NEAR_DEG,
-        bbox.max_lat + NEAR_DEG,
-        bbox.max_lon + NEAR_DEG,
+def _near(bbox: BoundingBox) -> BoundingBox:
+    """The area towers may stand in: ``NEAR_DEG`` around the stations' box (to 4 decimals)."""
+    return BoundingBox(
+        round(bbox.min_lat - NEAR_DEG, 4),
+        round(bbox.min_lon - NEAR_DEG, 4),
+        round(bbox.max_lat + NEAR_DEG, 4),
+        round(bbox.max_lon + NEAR_DEG, 4),
     )
-    if near.contains(lat, lon):
-        return lat, lon
-    if near.contains(lon, lat):
-        problems.add(
-            row, "lat", "latitude and longitude look swapped: ({lat}, {lon})", lat=lat, lon=lon
-        )
-    else:
-        problems.add(
-            row,
-            "lat",
-            "the point ({lat}, {lon}) is outside the area: latitude {min_lat} to {max_lat}, "
-            "longitude {min_lon} to {max_lon}",
-            lat=lat,
-            lon=lon,
-            min_lat=round(near.min_lat, 4),
-            max_lat=round(near.max_lat, 4),
-            min_lon=round(near.min_lon, 4),
-            max_lon=round(near.max_lon, 4),
-        )
-    return None
+
+
+def _own(table: Table, near: BoundingBox) -> Validation[Tower]:
+    """The rows of a file in pollnet's own columns, through the registry's checks."""
+    check = Checks(table, TOWER_COLUMNS.map_headers(table.headers, table.file))
+    code = check.stored_text("code", core.towers.c.code)
+    operator = check.stored_text("operator", core.towers.c.operator)
+    check.duplicates(code, "duplicate tower code {code}, also in row {rows}")
+    radio = check.choice("radio", _RADIO_WORDS, _UNKNOWN_RADIO)
+    heights: list[float | None] = []
+    for number, text in zip(check.rows, check.text("height_m", required=False), strict=True):
+        height = parse_decimal(text) if text else DEFAULT_HEIGHT_M
+        if height is None or not 1.0 <= height <= 300.0:
+            check.complain(
+                number, "height_m", "a tower's height must be 1 to 300 m, not {value}", value=text
+            )
+        heights.append(height)
+    lat, lon = check.coordinates(near)
+    return check.outcome(Tower, code, operator, radio, lat, lon, heights)
+
+
+def _opencellid(table: Table, keys: Sequence[str], near: BoundingBox) -> Validation[Tower]:
+    """The cells of an OpenCelliD export (``keys``: its header keys), through the same checks."""
+    check = Checks(table, {name: keys.index(header_key(name)) for name in _OPENCELLID})
+    radio = check.choice("radio", _RADIO_WORDS, _UNKNOWN_RADIO)
+    numbers: list[list[int | None]] = []
+    for name in ("mcc", "net", "area", "cell"):
+        column: list[int | None] = []
+        for number, text in zip(check.rows, check.text(name), strict=True):
+            column.append(int(text) if _CELL_NUMBER.fullmatch(text) else None)
+            if text and column[-1] is None:
+                check.complain(number, name, "not a whole number: {value}", value=text)
+        numbers.append(column)
+    lat, lon = check.coordinates(near)
+    return check.outcome(_cell_tower, radio, *numbers, lat, lon)
+
+
+def _cell_tower(
+    radio: RadioType, mcc: int, net: int, area: int, cell: int, lat: float, lon: float
+) -> Tower:
+    """An OpenCelliD cell as a tower: its code from the cell's numbers, its operator's name."""
+    return Tower(
+        code=f"{radio.value.upper()}-{mcc}-{net}-{area}-{cell}",
+        operator=IRAN_NETWORKS.get((mcc, net), f"{mcc}-{net}"),
+        radio=radio,
+        lat=lat,
+        lon=lon,
+        height_m=DEFAULT_HEIGHT_M,
+    )
