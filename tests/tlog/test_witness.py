@@ -22,7 +22,7 @@ from pollnet.tlog.http import start_public
 from pollnet.tlog.observe import ObserveError
 from pollnet.tlog.policy import parse_policy
 from pollnet.tlog.publisher import Publisher
-from pollnet.tlog.witness import Witness, WitnessApp, http_cosigner
+from pollnet.tlog.witness import Witness, WitnessApp, http_cosigner, init_witness
 from tests.link.service_helpers import national_code
 
 KEY = b"k" * 32
@@ -332,6 +332,20 @@ def test_observe_and_witness_commands(run, tmp_path: Path) -> None:  # type: ign
         public.stop()
 
 
+def test_witness_init_makes_either_key_type(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    args = ("--lang", "en", "witness", "init", "--dir", "pq", "--name", "w.test/pq")
+    code, out, _ = run(*args, "--key-type", "ml-dsa-44")
+    vkey = (tmp_path / "pq" / "witness.pub").read_text().strip()
+    assert code == 0 and out == f"the witness's public key (for policies): {vkey}\n"
+    assert note.parse_vkey(vkey).sig_type == note.MLDSA44
+    log_vkey = note.Signer.generate(ORIGIN).verifier.vkey
+    assert parse_policy(f"log {log_vkey}\nwitness PQ {vkey}\nquorum PQ\n").satisfied(["PQ"])
+    assert run(*args, "--key-type", "ml-dsa-44") == (0, out, "")  # the key is kept
+    code, out, err = run(*args)  # an Ed25519 key asked of a witness that has another
+    assert code == 1 and "already has a key of type ml-dsa-44" in out + err
+    assert (tmp_path / "pq" / "witness.pub").read_text().strip() == vkey
+
+
 def test_ml_dsa_44_log_and_witness_signatures_satisfy_a_policy_that_names_them(
     tmp_path: Path,
 ) -> None:
@@ -340,9 +354,8 @@ def test_ml_dsa_44_log_and_witness_signatures_satisfy_a_policy_that_names_them(
     assert keys.mldsa is not None and keys.mldsa.name == keys.signer.name == ORIGIN
     assert store.read_verifiers(tmp_path / "tlog") == [keys.verifier, keys.mldsa.verifier]
     log_keys = [keys.verifier, keys.mldsa.verifier]
-    pq_witness = Witness(
-        note.Signer.generate("witness.test/pq", note.MLDSA44), log_keys, tmp_path / "pq"
-    )
+    pq_key = init_witness(tmp_path / "pq", "witness.test/pq", note.MLDSA44)
+    pq_witness = Witness(pq_key, log_keys, tmp_path / "pq" / "state")
     ed_witness = _witnesses(tmp_path, keys.verifier, 1)[0]
     _record(engine, [_checkin(n) for n in range(5)])
     publisher = Publisher(engine, keys.signer, mldsa=keys.mldsa)

@@ -12,7 +12,13 @@ from pollnet.errors import UserError
 from pollnet.i18n import tr
 from pollnet.link.service import bind
 from pollnet.tlog.note import NoteError, parse_vkey
-from pollnet.tlog.witness import Witness, WitnessApp, init_witness, read_witness_key
+from pollnet.tlog.witness import (
+    WITNESS_KEY_TYPES,
+    Witness,
+    WitnessApp,
+    init_witness,
+    read_witness_key,
+)
 
 WITNESS_DIR = click.option(
     "--dir",
@@ -32,10 +38,17 @@ def witness() -> None:
 @witness.command("init")
 @WITNESS_DIR
 @click.option("--name", required=True, help="The witness's key name, e.g. witness.example/w1.")
+@click.option(
+    "--key-type",
+    type=click.Choice(tuple(WITNESS_KEY_TYPES)),
+    default="ed25519",
+    show_default=True,
+    help="An Ed25519 cosignature key (0x04) or an ML-DSA-44 one (0x06).",
+)
 @pass_app
-def init(app: App, folder: Path, name: str) -> None:
+def init(app: App, folder: Path, name: str, key_type: str) -> None:
     """Make the witness's cosigning key."""
-    signer = init_witness(folder, name)
+    signer = init_witness(folder, name, WITNESS_KEY_TYPES[key_type])
     click.echo(
         tr("the witness's public key (for policies): {vkey}", vkey=Verbatim(signer.verifier.vkey))
     )

@@ -18,12 +18,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from pollnet.errors import UserError
 from pollnet.link.ledger import Outcome
-from pollnet.link.pki import _write_public, _write_secret
+from pollnet.link.pki import _write_secret
 from pollnet.store.bulk import insert_many
 from pollnet.store.schema.tlog import tlog_checkpoints
 from pollnet.tlog import entry as entries
 from pollnet.tlog import merkle
-from pollnet.tlog.note import MLDSA44, Signer, Verifier, parse_skey, parse_vkey
+from pollnet.tlog.keys import make_key, read_key
+from pollnet.tlog.note import ED25519, MLDSA44, Signer, Verifier, parse_vkey
 
 LOG_KEY = "log.key"
 LOG_PUB = "log.pub"
@@ -60,15 +61,11 @@ def init_keys(folder: Path, origin: str) -> LogKeys:
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / LOG_KEY).is_file():
-        signer = Signer.generate(origin)
-        _write_secret(folder / LOG_KEY, signer.skey.encode() + b"\n")
-        _write_public(folder / LOG_PUB, signer.verifier.vkey.encode() + b"\n")
+        make_key(folder / LOG_KEY, folder / LOG_PUB, origin, ED25519)
         _write_secret(folder / PUBLICATION_KEY, secrets.token_hex(32).encode() + b"\n")
     if not (folder / LOG_MLDSA_KEY).is_file():
         name = read_keys(folder).signer.name
-        mldsa = Signer.generate(name, MLDSA44)
-        _write_secret(folder / LOG_MLDSA_KEY, mldsa.skey.encode() + b"\n")
-        _write_public(folder / LOG_MLDSA_PUB, mldsa.verifier.vkey.encode() + b"\n")
+        make_key(folder / LOG_MLDSA_KEY, folder / LOG_MLDSA_PUB, name, MLDSA44)
     return read_keys(folder)
 
 
@@ -81,11 +78,11 @@ def read_keys(folder: Path) -> LogKeys:
             file=str(folder),
             folder=str(folder),
         )
-    signer = parse_skey(path.read_text().strip())
+    signer = read_key(path)
     pub = folder / PUBLICATION_KEY
     publication = bytes.fromhex(pub.read_text().strip()) if pub.is_file() else None
     mldsa_path = folder / LOG_MLDSA_KEY
-    mldsa = parse_skey(mldsa_path.read_text().strip()) if mldsa_path.is_file() else None
+    mldsa = read_key(mldsa_path) if mldsa_path.is_file() else None
     return LogKeys(signer, publication, mldsa)
 
 

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from pollnet.errors import UserError
-from pollnet.link.pki import _write_public, _write_secret
 from pollnet.tlog import merkle
+from pollnet.tlog.keys import make_key, read_key
 from pollnet.tlog.note import (
     COSIGNATURE_V1,
     MLDSA44,
@@ -38,7 +38,6 @@ from pollnet.tlog.note import (
     open_checkpoint,
     parse_checkpoint,
     parse_note,
-    parse_skey,
 )
 from pollnet.tlog.publisher import Cosigner, WitnessBehind
 
@@ -159,15 +158,27 @@ class Witness:
         os.replace(tmp, path)
 
 
-def init_witness(folder: Path, name: str) -> Signer:
-    """Make a witness key named ``name`` in ``folder`` (kept if it exists); returns it."""
+WITNESS_KEY_TYPES = {"ed25519": COSIGNATURE_V1, "ml-dsa-44": MLDSA44}
+"""The witness key types by name: an Ed25519 cosignature key (0x04) or an ML-DSA-44 one (0x06)."""
+
+
+def init_witness(folder: Path, name: str, sig_type: int = COSIGNATURE_V1) -> Signer:
+    """Make a witness key named ``name`` of ``sig_type`` in ``folder``; returns it.
+
+    An existing key is kept; a :class:`UserError` says so when it is of another type."""
+    if sig_type not in WITNESS_KEY_TYPES.values():
+        raise ValueError("a witness signs with a cosignature key (type 0x04 or 0x06)")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / WITNESS_KEY
-    if not path.is_file():
-        signer = Signer.generate(name, COSIGNATURE_V1)
-        _write_secret(path, signer.skey.encode() + b"\n")
-        _write_public(folder / WITNESS_PUB, signer.verifier.vkey.encode() + b"\n")
-    return read_witness_key(folder)
+    if not (folder / WITNESS_KEY).is_file():
+        make_key(folder / WITNESS_KEY, folder / WITNESS_PUB, name, sig_type)
+    signer = read_witness_key(folder)
+    if signer.sig_type != sig_type:
+        held = next(k for k, v in WITNESS_KEY_TYPES.items() if v == signer.sig_type)
+        raise UserError.of(
+            "the witness in {folder} already has a key of type {kind}; a witness has one key",
+            file=str(folder), folder=str(folder), kind=held,
+        )  # fmt: skip
+    return signer
 
 
 def read_witness_key(folder: Path) -> Signer:
@@ -179,7 +190,7 @@ def read_witness_key(folder: Path) -> Signer:
             file=str(folder),
             folder=str(folder),
         )
-    return parse_skey(path.read_text().strip())
+    return read_key(path)
 
 
 class WitnessApp:
