@@ -4,6 +4,7 @@ plain HTTP refused off the loopback; no certificate, one clear error."""
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,8 @@ def test_https_with_the_project_certificate(world: Path, tmp_path: Path) -> None
     app = create_app(open_store(copy(world, tmp_path)), settings, SECRET, lang="en")
     with serving(app, ssl_certfile=str(crt), ssl_keyfile=str(key)) as port:
         base = f"https://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, verify=str(folder / "ca.pem")) as browser:
+        trusted = ssl.create_default_context(cafile=folder / "ca.pem")
+        with httpx.Client(base_url=base, verify=trusted) as browser:
             form = browser.get("/login")
             assert form.status_code == 200
             assert form.headers["strict-transport-security"].startswith("max-age=")
