@@ -31,6 +31,21 @@ def edge_lists(
     return n, u, v, w
 
 
+@st.composite
+def tiny_graphs(draw: st.DrawFn, max_nodes: int = 9) -> Instance:
+    """Connected graphs of 2..``max_nodes`` nodes (a random tree plus up to 12 more edges,
+    parallel ones and loops included), weights 0-9, any non-empty terminal set."""
+    n = draw(st.integers(2, max_nodes))
+    chain = [(i, draw(st.integers(0, i - 1))) for i in range(1, n)]  # connected
+    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=12))
+    pairs = chain + extra
+    w = draw(st.lists(st.integers(0, 9), min_size=len(pairs), max_size=len(pairs)))
+    terminals = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+    u = np.array([a for a, _ in pairs], dtype=np.int64)
+    v = np.array([b for _, b in pairs], dtype=np.int64)
+    return n, u, v, np.array(w, dtype=np.float64), np.array(terminals, dtype=np.int64)
+
+
 def random_instance(seed: int, low: int = 20, high: int = 60) -> Instance:
     """A connected random graph of ``low..high`` nodes, integer weights 1-19, 3-8 terminals."""
     rng = np.random.default_rng([7, seed])

@@ -5,23 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pollnet.plan.steiner.exact import solve_exact
-from tests.plan.steiner._cases import brute_force
-
-
-@st.composite
-def tiny_graphs(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    n = draw(st.integers(2, 9))
-    chain = [(i, draw(st.integers(0, i - 1))) for i in range(1, n)]  # connected
-    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=12))
-    pairs = chain + extra
-    w = draw(st.lists(st.integers(0, 9), min_size=len(pairs), max_size=len(pairs)))
-    terminals = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
-    u = np.array([a for a, _ in pairs], dtype=np.int64)
-    v = np.array([b for _, b in pairs], dtype=np.int64)
-    return n, u, v, np.array(w, dtype=np.float64), np.array(terminals, dtype=np.int64)
+from tests.plan.steiner._cases import brute_force, tiny_graphs
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

@@ -471,3 +471,209 @@ def boundary(
                 best[other[i]] = -1
     picked = chosen[:kept]
     return owner[:kept], other[picked], cross[picked], length[picked]
+
+
+@_compiled
+def twin_arcs(arc_edge: IntArray, num_edges: int) -> IntArray:
+    """Each arc's reverse arc in a symmetric CSR graph (the other arc of its simple edge)."""
+    first = np.full(num_edges, -1, dtype=np.int64)
+    twin = np.empty(arc_edge.size, dtype=np.int64)
+    for p in range(arc_edge.size):
+        e = arc_edge[p]
+        if first[e] < 0:
+            first[e] = p
+        else:
+            twin[p] = first[e]
+            twin[first[e]] = p
+    return twin
+
+
+@_compiled
+def dual_ascent(
+    indptr: IntArray, indices: IntArray, arc_weight: FloatArray, root: int, is_terminal: BoolArray
+) -> tuple[float, FloatArray]:
+    """Wong's dual ascent for the directed cut formulation rooted at ``root``.
+
+    The arc stored at CSR position ``p`` of node ``x`` is read as the arc ``indices[p] -> x``
+    (the arcs *entering* ``x``). For each other terminal in turn, the nodes that reach it on
+    arcs of reduced cost zero form a cut set ``W``; while ``W`` does not hold the root, the
+    cheapest arc entering ``W`` sets ``delta``: the bound grows by ``delta`` and every arc
+    entering ``W`` loses ``delta`` of its reduced cost (never below zero). Returns the lower
+    bound and the reduced cost of every arc. Reduced costs only fall, so a terminal's ``W``
+    only grows; a terminal whose ``W`` holds the root (or has no arc entering) is done.
+    """
+    n = indptr.size - 1
+    rc = arc_weight.copy()
+    bound = 0.0
+    stamp = np.zeros(n, dtype=np.int64)
+    queue = np.empty(n, dtype=np.int64)
+    active = is_terminal.copy()
+    active[root] = False
+    clock = 0
+    progress = True
+    while progress:
+        progress = False
+        for t in range(n):
+            if not active[t]:
+                continue
+            clock += 1
+            stamp[t] = clock
+            queue[0] = t
+            head, tail = 0, 1
+            reached = False
+            while head < tail and not reached:
+                x = queue[head]
+                head += 1
+                for p in range(indptr[x], indptr[x + 1]):
+                    y = indices[p]
+                    if rc[p] == 0.0 and stamp[y] != clock:
+                        if y == root:
+                            reached = True
+                            break
+                        stamp[y] = clock
+                        queue[tail] = y
+                        tail += 1
+            if reached:
+                active[t] = False
+                continue
+            delta = np.inf
+            for i in range(tail):
+                x = queue[i]
+                for p in range(indptr[x], indptr[x + 1]):
+                    if stamp[indices[p]] != clock and rc[p] < delta:
+                        delta = rc[p]
+            if not np.isfinite(delta):
+                active[t] = False
+                continue
+            for i in range(tail):
+                x = queue[i]
+                for p in range(indptr[x], indptr[x + 1]):
+                    if stamp[indices[p]] != clock:
+                        rc[p] -= delta
+            bound += delta
+            progress = True
+    return bound, rc
+
+
+@_compiled
+def tree_bottlenecks(k: int, a: IntArray, b: IntArray, length: FloatArray) -> FloatArray:
+    """The longest edge on the path between every two nodes of a forest on ``0..k-1`` (edges
+    ``a``-``b`` of ``length``); ``inf`` between trees, 0 on the diagonal."""
+    start = np.zeros(k + 1, dtype=np.int64)
+    for i in range(a.size):
+        start[a[i] + 1] += 1
+        start[b[i] + 1] += 1
+    for x in range(k):
+        start[x + 1] += start[x]
+    fill = start[:-1].copy()
+    other = np.empty(2 * a.size, dtype=np.int64)
+    weight = np.empty(2 * a.size, dtype=np.float64)
+    for i in range(a.size):
+        other[fill[a[i]]], weight[fill[a[i]]] = b[i], length[i]
+        fill[a[i]] += 1
+        other[fill[b[i]]], weight[fill[b[i]]] = a[i], length[i]
+        fill[b[i]] += 1
+    out = np.full((k, k), np.inf)
+    stack = np.empty(k, dtype=np.int64)
+    for s in range(k):
+        out[s, s] = 0.0
+        stack[0] = s
+        top = 1
+        while top > 0:
+            top -= 1
+            x = stack[top]
+            for j in range(start[x], start[x + 1]):
+                y = other[j]
+                if out[s, y] == np.inf:
+                    out[s, y] = max(out[s, x], weight[j])
+                    stack[top] = y
+                    top += 1
+    return out
+
+
+@_compiled
+def steiner_distance_test(
+    indptr: IntArray,
+    indices: IntArray,
+    arc_weight: FloatArray,
+    arc_edge: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    weight: FloatArray,
+    is_terminal: BoolArray,
+    dist: FloatArray,
+    base_index: IntArray,
+    bottleneck: FloatArray,
+    max_visits: int,
+) -> BoolArray:
+    """The edges longer than an upper bound on their ends' bottleneck Steiner distance.
+
+    For an edge ``a-b`` of weight ``c``, a search from ``a`` without the edge follows walks
+    split at terminals into segments; a node's key is the longest segment so far (the open one
+    included), and only keys below ``c`` are kept. Reaching ``b``, or reaching a terminal ``z``
+    from which the terminals' bottleneck (``bottleneck`` between ``z`` and ``b``'s nearest
+    terminal, then ``dist[b]``) stays below ``c``, shows a walk whose every segment is shorter
+    than ``c``; so is ``a``'s and ``b``'s nearest terminals' route, tried first. Such an edge is
+    in no optimal tree (Duin and Volgenant's SD test). At most ``max_visits`` nodes are settled
+    per edge. ``base_index`` is each node's nearest terminal as an index into ``bottleneck``
+    (-1: none), ``dist`` the distance to it.
+    """
+    n = indptr.size - 1
+    m = lo.size
+    out = np.zeros(m, dtype=np.bool_)
+    key = np.full(n, np.inf)
+    seg = np.zeros(n)
+    top = np.zeros(n)
+    stamp = np.full(n, -1, dtype=np.int64)
+    heap_d = np.empty(indices.size + 1, dtype=np.float64)
+    heap_x = np.empty(indices.size + 1, dtype=np.int64)
+    for e in range(m):
+        c = weight[e]
+        limit = c - 1e-9 * max(1.0, c)
+        if limit <= 0.0:
+            continue
+        a, b = lo[e], hi[e]
+        if base_index[a] >= 0 and base_index[b] >= 0:
+            via = max(dist[a], bottleneck[base_index[a], base_index[b]], dist[b])
+            if via < limit:
+                out[e] = True
+                continue
+        stamp[a] = e
+        key[a], seg[a], top[a] = 0.0, 0.0, 0.0
+        size = _push(heap_d, heap_x, 0, 0.0, a)
+        visits = 0
+        while size > 0:
+            d, x = heap_d[0], heap_x[0]
+            size = _pop(heap_d, heap_x, size)
+            if d > key[x]:
+                continue
+            if x == b:
+                out[e] = True
+                break
+            if is_terminal[x] and base_index[b] >= 0:
+                via = max(top[x], bottleneck[base_index[x], base_index[b]], dist[b])
+                if via < limit:
+                    out[e] = True
+                    break
+            visits += 1
+            if visits > max_visits:
+                break
+            for p in range(indptr[x], indptr[x + 1]):
+                if arc_edge[p] == e:
+                    continue
+                y = indices[p]
+                s = seg[x] + arc_weight[p]
+                t = top[x]
+                if is_terminal[y]:
+                    t = max(t, s)
+                    s = 0.0
+                k = max(s, t)
+                if k >= limit:
+                    continue
+                if stamp[y] != e:
+                    stamp[y] = e
+                    key[y] = np.inf
+                if k < key[y]:
+                    key[y], seg[y], top[y] = k, s, t
+                    size = _push(heap_d, heap_x, size, k, y)
+    return out

@@ -6,16 +6,19 @@ one unit of its own flow from the root, which may only use built arcs (``f_k <= 
 has at most one built arc coming in (none at the root), and an edge is built in one direction at
 most. Its LP relaxation is as tight as the directed cut formulation, so HiGHS proves optimality
 quickly on graphs of tens of nodes and a handful of terminals; it grows as ``terminals x arcs``.
-The graph is first reduced exactly (the degree tests of :mod:`pollnet.plan.steiner._reduce`),
-which on street networks leaves about 40 % of the nodes: instances of a few thousand street
-nodes with tens of terminals solve in seconds to minutes. (A directed cut model with generated
-cuts was tried too: its LP re-solves after each batch of cuts took thousands of simplex
-iterations on street graphs, slower than this model.)
+The graph is first reduced exactly (:func:`pollnet.plan.steiner._reduce.reduce_exact`): the
+degree tests, which on street networks leave about 40 % of the nodes, then the special-distance
+test (Duin and Volgenant) and the bound test of Wong's dual ascent against the cost of the
+heuristic's tree (:func:`pollnet.plan.steiner.solve` with ``heuristic_seconds``), repeated while
+they remove something. That tree is also handed to HiGHS as its starting solution. (A directed
+cut model with generated cuts was tried too: its LP re-solves after each batch of cuts took
+thousands of simplex iterations on street graphs, slower than this model.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -24,7 +27,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from pollnet._highs import quiet_highs
-from pollnet.plan.steiner import _edges, _nodes
+from pollnet.plan.steiner import _edges, _nodes, solve
 from pollnet.plan.steiner import _graph as sg
 from pollnet.plan.steiner import _reduce as sr
 
@@ -32,19 +35,25 @@ __all__ = ["ExactResult", "solve_exact"]
 
 IntArray = NDArray[np.int64]
 
+_BUDGET_FROM = 500  # nodes: from this size the heuristic gets ``heuristic_seconds``
+
 
 @dataclass(frozen=True)
 class ExactResult:
     """The MIP's tree: ``edges`` (indices into the caller's arrays), ``cost`` and its status.
 
     ``optimal`` is True when HiGHS proved optimality (within ``mip_rel_gap``); ``bound`` is the
-    best lower bound on the optimum it found.
+    best lower bound on the optimum it found (or dual ascent's, when higher). ``steps`` are the
+    graph's sizes after each reduction test, ``seconds`` the wall time of the phases
+    ("heuristic", "reduce", "mip").
     """
 
     edges: IntArray
     cost: float
     optimal: bool
     bound: float
+    steps: tuple[sr.Step, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def solve_exact(
@@ -56,6 +65,8 @@ def solve_exact(
     *,
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-9,
+    reductions: bool = True,
+    heuristic_seconds: float = 1.0,
 ) -> ExactResult:
     """The minimum-weight tree joining ``terminals`` (same graph conventions as ``solve``).
 
@@ -68,6 +79,13 @@ def solve_exact(
         ``optimal=False``.
     mip_rel_gap
         Relative optimality gap at which HiGHS stops.
+    reductions
+        Run the special-distance and bound tests and start HiGHS from the heuristic's tree
+        (False: the degree tests only, as a baseline).
+    heuristic_seconds
+        The budget of the heuristic whose tree gives the bound test its upper bound, on
+        graphs of at least 500 nodes (on smaller ones its local search alone, which is
+        near-optimal there and takes milliseconds).
 
     Raises
     ------
@@ -80,7 +98,23 @@ def solve_exact(
     wanted0 = _nodes(n0, terminals, "terminals")
     if wanted0.size < 2:
         return ExactResult(np.zeros(0, dtype=np.int64), 0.0, True, 0.0)
-    reduced = sr.reduce(n0, u0, v0, w0, wanted0)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    known: IntArray | None = None
+    if reductions:
+        budget = heuristic_seconds if n0 >= _BUDGET_FROM else None  # small: local search
+        heuristic = solve(n0, u0, v0, w0, wanted0, time_limit=budget)
+        if heuristic.unreachable.size:
+            raise ValueError("the terminals lie in different connected components")
+        known = heuristic.edges
+    seconds["heuristic"] = time.perf_counter() - started
+    started = time.perf_counter()
+    if known is not None:
+        reduction = sr.reduce_exact(n0, u0, v0, w0, wanted0, float(w0[known].sum()))
+    else:
+        reduction = sr.Reduction(sr.reduce(n0, u0, v0, w0, wanted0), [], 0.0)
+    reduced = reduction.reduced
+    seconds["reduce"] = time.perf_counter() - started
     n = reduced.num_nodes
     wanted = reduced.local[wanted0]
     g = sg.simple_graph(n, reduced.u, reduced.v, reduced.w)
@@ -166,7 +200,15 @@ def solve_exact(
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.passModel(lp)
+    start = None if known is None else _start(g, reduced, known, root, sinks)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+    started = time.perf_counter()
     h.run()
+    seconds["mip"] = time.perf_counter() - started
     status = h.getModelStatus()
     values = np.asarray(h.getSolution().col_value, dtype=np.float64)
     if values.size != num_col:
@@ -174,14 +216,47 @@ def solve_exact(
     built = values[:arcs] > 0.5
     chosen = np.unique(np.flatnonzero(built) % m).astype(np.int64)
     tree = sg.prune(g, sg.orient(g, chosen, root), wanted)
-    bound = float(h.getInfo().mip_dual_bound)
+    bound = max(float(h.getInfo().mip_dual_bound), reduction.lower_bound)
     edges = reduced.caller_edges(g.edge_id[tree.edges])
     return ExactResult(
         edges=edges,
         cost=float(w0[edges].sum()),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         bound=bound,
+        steps=tuple(reduction.steps),
+        seconds=seconds,
     )
+
+
+def _start(
+    g: sg.SimpleGraph, reduced: sr.Reduced, tree: IntArray, root: int, sinks: IntArray
+) -> NDArray[np.float64] | None:
+    """The model's columns for the caller's ``tree`` (``y`` on its arcs directed from the
+    root, each sink's flow along its path), or None when the tree does not survive the
+    reduction (the special-distance test may remove edges of a tree that is not optimal)."""
+    mapped = reduced.edge_of[tree]
+    if (mapped < 0).any():
+        return None
+    simple = np.full(reduced.u.size, -1, dtype=np.int64)
+    simple[g.edge_id] = np.arange(g.num_edges)
+    edges = np.unique(simple[mapped])
+    if (edges < 0).any():
+        return None
+    oriented = sg.orient(g, edges, root)
+    m = g.num_edges
+    arcs = 2 * m
+    values = np.zeros(arcs * (1 + sinks.size))
+    for j, sink in enumerate(sinks.tolist()):
+        x = sink
+        if oriented.parent[x] < 0:
+            return None
+        while x != root:
+            e = int(oriented.parent_edge[x])
+            arc = e if g.hi[e] == x else e + m  # arc e runs lo -> hi
+            values[arc] = 1.0
+            values[arcs * (1 + j) + arc] = 1.0
+            x = int(oriented.parent[x])
+    return values
 
 
 def _ones(count: int) -> NDArray[np.float64]:
