@@ -211,8 +211,14 @@ def solve_exact(
     seconds["mip"] = time.perf_counter() - started
     status = h.getModelStatus()
     values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    if values.size != num_col:
-        raise ValueError(f"HiGHS found no tree ({h.modelStatusToString(status)})")
+    feasible = int(h.getInfo().primal_solution_status) == int(
+        highspy.SolutionStatus.kSolutionStatusFeasible
+    )
+    if not feasible or values.size != num_col:
+        # No tree within the time limit (the columns may hold an LP point, or nothing).
+        if start is None:
+            raise ValueError(f"HiGHS found no tree ({h.modelStatusToString(status)})")
+        values = start
     built = values[:arcs] > 0.5
     chosen = np.unique(np.flatnonzero(built) % m).astype(np.int64)
     tree = sg.prune(g, sg.orient(g, chosen, root), wanted)
