@@ -8,6 +8,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,37 @@ def test_no_plan_yet(tmp_path: Path, demo: Path) -> None:
     done = runner.invoke(cli, ["--db", url, "--lang", "en", "sites", "review"])
     assert done.exit_code == 1 and isinstance(done.exception, UserError)
     assert done.exception.render("en") == ["no plan yet: run pollnet plan first"]
+
+
+def test_schools_from_openstreetmap_are_priced_as_the_same_schools_from_a_list(
+    demo: Path,
+) -> None:
+    """The demo's schools as OpenStreetMap nodes (``--candidates schools.osm``) get the same
+    savings as the same schools from the candidates list."""
+    with (demo / "schools.csv").open(encoding="utf-8") as fh:
+        schools = list(csv.DictReader(fh))
+    nodes = "\n".join(
+        f'<node id="{i + 1}" version="1" lat="{s["lat"]}" lon="{s["lon"]}">'
+        f'<tag k="amenity" v="school"/><tag k="name" v="{s["name"]}"/>'
+        f'<tag k="capacity" v="{s["capacity"]}"/></node>'
+        for i, s in enumerate(schools)
+    )
+    osm = demo / "schools.osm"
+    osm.write_text(f'<?xml version="1.0"?>\n<osm version="0.6">\n{nodes}\n</osm>\n', "utf-8")
+    listed = json.loads(run(demo, "--candidates", str(demo / "schools.csv"), "--json")[1])
+    code, output, _ = run(demo, "--candidates", str(osm), "--json")
+    assert code == 0, output
+    mapped = json.loads(output)
+    assert mapped["candidates"] == listed["candidates"] == len(schools)
+
+    def cheaper(found: dict[str, Any], code_of: dict[str, str]) -> list[tuple[Any, ...]]:
+        return [
+            (s["code"], code_of[c["code"]], c["name"], c["capacity"], round(c["saving_rial"]))
+            for s in found["stations"]
+            for c in s["cheaper"]
+        ]
+
+    same = {s["code"]: s["code"] for s in schools}
+    by_node = {f"osm-n{i + 1}": s["code"] for i, s in enumerate(schools)}
+    assert cheaper(listed, same)
+    assert cheaper(mapped, by_node) == cheaper(listed, same)

@@ -22,7 +22,7 @@ from pollnet.coverage import (
 from pollnet.coverage.cells import SITE_KINDS, CandidateSite, CellSettings, plan_cells, write_cells
 from pollnet.coverage.towers import import_towers
 from pollnet.i18n import format_number, gettext, tr
-from pollnet.registry import list_stations, read_candidates
+from pollnet.registry import list_stations, osm_tags, read_candidates
 
 
 @click.group("coverage", invoke_without_command=True)
@@ -105,7 +105,7 @@ def coverage(
 @click.option(
     "--candidates",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="More candidate sites (CSV/XLSX/GeoJSON: code, lat, lon).",
+    help="More candidate sites (CSV/XLSX/GeoJSON: code, lat, lon, or an OpenStreetMap file).",
 )
 @click.option("--operator", "operators", multiple=True, help="Only this operator (repeatable).")
 @click.option("--height", type=float, help="Cell height (m); default [cells] height_m, else 15.")
@@ -145,7 +145,9 @@ def plan_cells_command(
         height_m=configured.height_m if height is None else height,
         tx_power_dbm=configured.tx_power_dbm if power is None else power,
     ).check()
-    extra = read_candidates(candidates, app.settings.bbox) if candidates else ()
+    extra = (
+        read_candidates(candidates, app.settings.bbox, osm_tags(app.settings)) if candidates else ()
+    )
     with busy(gettext("Choosing temporary cell sites")):
         stations = list_stations(app.engine)
         towers = read_towers(app.engine, required=True)

@@ -48,7 +48,8 @@ costs_option = click.option(
 @click.option(
     "--candidates",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The candidate buildings that --move names (CSV, XLSX or GeoJSON: code, lat, lon).",
+    help="The candidate buildings that --move names (CSV, XLSX or GeoJSON: code, lat, lon), "
+    "or an OpenStreetMap file (its schools: osm-w123).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @pass_app

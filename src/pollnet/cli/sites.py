@@ -29,7 +29,8 @@ def sites() -> None:
     "--candidates",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Candidate buildings (CSV, XLSX or GeoJSON: code, lat, lon; name, capacity, "
-    "education_district), such as the education district's school list.",
+    "education_district), such as the education district's school list, or an OpenStreetMap "
+    "file (.osm.pbf, .osm: its schools, or the buildings [sites] osm_tags names).",
 )
 @click.option(
     "--radius",

@@ -507,17 +507,19 @@ def parse_moves(
     candidates: Path | str | None,
     bbox: BoundingBox,
     stations: Collection[str] | None = None,
+    osm_tags: Sequence[str] | None = None,
 ) -> tuple[Move, ...]:
     """``STATION=BUILDING`` texts as moves to the buildings of the ``candidates`` file (read
-    and checked by :func:`pollnet.registry.read_candidates`); one problem per bad move, a
-    station not among ``stations`` (the registry's codes, when given) included."""
+    and checked by :func:`pollnet.registry.read_candidates`, an OpenStreetMap file's buildings
+    chosen by ``osm_tags``); one problem per bad move, a station not among ``stations`` (the
+    registry's codes, when given) included."""
     from pollnet.registry import read_candidates
 
     if not texts:
         return ()
     if candidates is None:
         raise UserError.of(MSG_NO_CANDIDATES, column="--candidates")
-    buildings = {c.code: c for c in read_candidates(candidates, bbox)}
+    buildings = {c.code: c for c in read_candidates(candidates, bbox, osm_tags)}
     problems: list[Problem] = []
     moves: list[Move] = []
     for text in texts:
@@ -559,10 +561,11 @@ def run(
     from pollnet.coverage import RadioSettings, read_towers
     from pollnet.plan._inputs import read_inputs
     from pollnet.plan.whatif import baseline
+    from pollnet.registry import osm_tags
     from pollnet.rollout.templates import load_config
 
     known = {s.code for s in read_inputs(engine)[0]}
-    parsed = parse_moves(moves, candidates, settings.bbox, known)
+    parsed = parse_moves(moves, candidates, settings.bbox, known, osm_tags(settings))
     start = time.perf_counter()
     state = baseline(engine, settings, streets=streets, costs=costs)
     planned = time.perf_counter()

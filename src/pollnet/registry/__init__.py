@@ -2,15 +2,12 @@
 
 Station files are CSV (UTF-8, UTF-8 with BOM or Windows-1256), XLSX or GeoJSON, with English or
 Persian headers in any order; see ``docs/stations.md``. Coordinates are WGS84 degrees. Candidate
-buildings (school lists) go through the same checks: :func:`read_candidates`.
+buildings (school lists, or schools from an OpenStreetMap extract) go through the same checks:
+:func:`read_candidates`.
 """
 
-from pollnet.registry._candidates import (
-    CANDIDATE_COLUMNS,
-    Candidate,
-    read_candidates,
-    validate_candidates,
-)
+from pollnet.registry._buildings import read_candidates, write_candidates
+from pollnet.registry._candidates import CANDIDATE_COLUMNS, Candidate, validate_candidates
 from pollnet.registry._columns import (
     COLUMNS,
     HEADER_LANGUAGES,
@@ -28,6 +25,13 @@ from pollnet.registry._import import (
     rules_from,
     settle,
 )
+from pollnet.registry._osm import (
+    DEFAULT_OSM_TAGS,
+    OsmCandidates,
+    is_osm_file,
+    osm_tags,
+    read_osm_candidates,
+)
 from pollnet.registry._query import export_stations, get_station, list_stations
 from pollnet.registry._read import read_table
 from pollnet.registry._readers import GeometryKind, Table
@@ -39,6 +43,7 @@ from pollnet.registry._writers import write_layer
 __all__ = [
     "CANDIDATE_COLUMNS",
     "COLUMNS",
+    "DEFAULT_OSM_TAGS",
     "HEADER_LANGUAGES",
     "STATION_COLUMNS",
     "Candidate",
@@ -47,6 +52,7 @@ __all__ = [
     "Columns",
     "GeometryKind",
     "ImportReport",
+    "OsmCandidates",
     "Rejected",
     "Rules",
     "StationRecord",
@@ -58,16 +64,20 @@ __all__ = [
     "header_key",
     "import_stations",
     "import_table",
+    "is_osm_file",
     "list_stations",
     "map_headers",
+    "osm_tags",
     "parse_decimal",
     "parse_flag",
     "parse_int",
     "read_candidates",
+    "read_osm_candidates",
     "read_table",
     "rules_from",
     "settle",
     "validate",
     "validate_candidates",
+    "write_candidates",
     "write_layer",
 ]

@@ -11,12 +11,10 @@ unless every row is good.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from pollnet.errors import UserError
 from pollnet.registry._columns import Column, Columns
-from pollnet.registry._read import read_table
 from pollnet.registry._readers import Table
 from pollnet.registry._validate import MAX_LENGTHS, Checks, Validation
 from pollnet.settings import BoundingBox
@@ -90,16 +88,3 @@ def validate_candidates(table: Table, bbox: BoundingBox) -> Validation[Candidate
     education = check.whole("education_district", 1, required=False)
     check.duplicates(code, _DUPLICATE)
     return check.outcome(Candidate, code, name, lat, lon, capacity, education)
-
-
-def read_candidates(path: Path | str, bbox: BoundingBox) -> tuple[Candidate, ...]:
-    """The candidate buildings of ``path``, in file order.
-
-    Raises one :class:`UserError` listing every problem of every row (nothing is used unless
-    every row is good).
-    """
-    table = read_table(path, columns=CANDIDATE_COLUMNS)
-    validation = validate_candidates(table, bbox)
-    if validation.rejected:
-        raise UserError(validation.problems)
-    return validation.records

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pollnet.errors import NotFoundError, UserError
-from pollnet.registry import Candidate, StationRecord, list_stations, read_candidates
+from pollnet.registry import (
+    Candidate,
+    StationRecord,
+    list_stations,
+    osm_tags,
+    read_candidates,
+)
 from pollnet.settings import Settings
 from pollnet.sites.review import (
     DEFAULT_RADIUS_M,
@@ -87,7 +93,8 @@ def review(
     """Review the registry's stations (those of ``education_district`` when given) on the
     plan: see :mod:`pollnet.sites.review`.
 
-    ``candidates`` is a candidates file (read with :func:`pollnet.registry.read_candidates`) or
+    ``candidates`` is a candidates file or an OpenStreetMap file (read with
+    :func:`pollnet.registry.read_candidates`; ``[sites] osm_tags`` chooses the buildings) or
     the buildings themselves. Every input is checked before the plan is priced: bad candidate
     rows, an unknown education district or no stored plan raise one :class:`UserError`.
     """
@@ -97,7 +104,7 @@ def review(
 
     buildings: Sequence[Candidate] = ()
     if isinstance(candidates, str | Path):
-        buildings = read_candidates(candidates, settings.bbox)
+        buildings = read_candidates(candidates, settings.bbox, osm_tags(settings))
     elif candidates is not None:
         buildings = candidates
     every = list_stations(engine)
