@@ -57,6 +57,11 @@ def test_every_json_option_prints_one_document(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.osm").write_text(
+        '<osm version="0.6"><node id="1" version="1" lat="35.7" lon="51.4">'
+        '<tag k="amenity" v="school"/></node></osm>',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("POLLNET_DB", f"sqlite:///{city / 'pollnet.db'}")
     monkeypatch.delenv("POLLNET_CONFIG", raising=False)
     data = city / "data"
@@ -73,6 +78,7 @@ def test_every_json_option_prints_one_document(
         "coverage": ["coverage"],
         "coverage plan-cells": ["coverage", "plan-cells"],
         "sites review": ["sites", "review", "--streets", str(city / "streets.npz")],
+        "sites candidates": ["sites", "candidates", "--osm", "s.osm", "--out", "schools.csv"],
         "synth": ["synth", "--stations", "5", "--out", str(tmp_path / "synth")],
         "work generate": ["work", "generate", "--today", "2026-11-01"],
         "work list": ["work", "list"],

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from pollnet.cli._common import App, busy, echo_json, pass_app, stdout
+from pollnet.cli._common import App, Verbatim, busy, echo_json, pass_app, stdout
 from pollnet.cli.plan import costs_option, streets_option
-from pollnet.i18n import format_number, gettext, tr
+from pollnet.i18n import format_number, gettext, join_list, tr
 from pollnet.sites import DEFAULT_RADIUS_M, SiteReview, StationReview
 
 
@@ -196,6 +196,105 @@ def _station_line(s: StationReview) -> str:
         backup=backup,
         fibre=fibre,
     )
+
+
+@sites.command("candidates")
+@click.option(
+    "--osm",
+    "osm",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The OpenStreetMap file (.osm.pbf, .osm, .osm.bz2) to take the schools from.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The candidates file to write (.csv, .xlsx or .geojson), for the education district "
+    "to correct and pass to --candidates.",
+)
+@click.option(
+    "--headers",
+    type=click.Choice(("fa", "en")),
+    help="Language of the column names (default: the output language).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+def candidates_command(app: App, osm: Path, out: Path, headers: str | None, as_json: bool) -> None:
+    """Write the schools of an OpenStreetMap file (or the buildings [sites] osm_tags names)
+    inside the area as an editable candidates file, each with its education district."""
+    from pollnet.sites.candidates import candidates_from_osm
+
+    with busy(gettext("Reading the candidate buildings")):
+        found = candidates_from_osm(
+            app.engine, app.settings, osm, out, headers or app.settings.lang
+        )
+    districts: dict[str, int] = {}
+    for c in found.candidates:
+        if c.education_district is not None:
+            key = str(c.education_district)
+            districts[key] = districts.get(key, 0) + 1
+    if as_json:
+        echo_json({**found.as_dict(), "education_districts": districts, "out": str(out)})
+        return
+    console = stdout()
+    count = len(found.candidates)
+    console.print(
+        tr(
+            "Read {file}: {count} buildings tagged {tags} inside the area ({nodes} nodes, {ways} "
+            "ways, {relations} multipolygons read); {outside} outside the area left out",
+            file=Verbatim(osm.name),
+            count=format_number(count),
+            tags=", ".join(found.tags),
+            nodes=format_number(found.found.get("node", 0)),
+            ways=format_number(found.found.get("way", 0)),
+            relations=format_number(found.found.get("relation", 0)),
+            outside=format_number(found.outside),
+        )
+    )
+    console.print(
+        tr(
+            "{count} with a capacity in OpenStreetMap; the other {missing} have none: their "
+            "capacity is left empty (not guessed), fill it in",
+            count=format_number(found.with_capacity),
+            missing=format_number(count - found.with_capacity),
+        )
+    )
+    if found.without_name:
+        console.print(
+            tr(
+                "{count} without a name in OpenStreetMap",
+                count=format_number(found.without_name),
+            )
+        )
+    if found.bad_capacity:
+        console.print(
+            tr(
+                "capacity tag not a whole number, left empty: {codes}",
+                codes=Verbatim(", ".join(found.bad_capacity)),
+            )
+        )
+    if found.unlocated:
+        console.print(
+            tr(
+                "{count} tagged objects have no node in the file and were left out",
+                count=format_number(found.unlocated),
+            )
+        )
+    if districts:
+        console.print(
+            tr(
+                "By education district (from the area polygons): {districts}; {none} in none",
+                districts=join_list(
+                    [
+                        f"{format_number(int(k))}: {format_number(v)}"
+                        for k, v in sorted(districts.items(), key=lambda kv: int(kv[0]))
+                    ]
+                ),
+                none=format_number(count - sum(districts.values())),
+            )
+        )
+    console.print(tr("candidates written to {path}", path=Verbatim(out)))
 
 
 COMMANDS = [sites]
