@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,62 @@ def test_schools_from_openstreetmap_are_priced_as_the_same_schools_from_a_list(
     by_node = {f"osm-n{i + 1}": s["code"] for i, s in enumerate(schools)}
     assert cheaper(listed, same)
     assert cheaper(mapped, by_node) == cheaper(listed, same)
+
+
+def test_education_district_from_the_area_polygons_as_other_commands_have_it(
+    demo: Path, tmp_path: Path
+) -> None:
+    """A station whose file gives no education district gets the polygon's (as work orders
+    and ``stations list`` have it); ``--education-district`` takes a number or an area's name."""
+    for name in ("pollnet.db", "streets.npz"):
+        shutil.copy(demo / name, tmp_path / name)
+    url = f"sqlite:///{tmp_path / 'pollnet.db'}"
+    with (demo / "stations-ed.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:  # the file gives districts 6 and up their education district only
+        if int(row["district"]) <= 5:
+            row["education_district"] = ""
+    with (tmp_path / "stations.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lats, lons = [float(r["lat"]) for r in rows], [float(r["lon"]) for r in rows]
+    west, east = min(lons) - 0.01, max(lons) + 0.01
+    south, north = min(lats) - 0.01, max(lats) + 0.01
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    area = {
+        "type": "Feature",
+        "properties": {"kind": "education_district", "number": 7, "name_en": "Shemiran Education"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    (tmp_path / "areas.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [area]}), "utf-8"
+    )
+    runner = CliRunner()
+    for args in (["stations", "import", str(tmp_path / "stations.csv")],
+                 ["areas", "import", str(tmp_path / "areas.geojson")]):  # fmt: skip
+        done = runner.invoke(cli, ["--db", url, *args])
+        assert done.exit_code == 0, done.output
+    polygon = {r["code"] for r in rows if not r["education_district"]}
+    listed = runner.invoke(
+        cli, ["--db", url, "stations", "list", "--education-district", "7", "--json"]
+    )
+    assert {s["code"] for s in json.loads(listed.output)} == polygon
+
+    def review(*args: str) -> dict[str, Any]:
+        done = runner.invoke(cli, ["--db", url, "--lang", "en", "sites", "review", *args])
+        assert done.exit_code == 0, done.output
+        found: dict[str, Any] = json.loads(done.output)
+        return found
+
+    found = review("--education-district", "Shemiran", "--json")
+    assert {s["code"] for s in found["stations"]} == polygon
+    assert {s["education_district"] for s in found["stations"]} == {7}
+    everyone = review("--json")
+    assert {s["education_district"] for s in everyone["stations"]} == {1, 2, 7}
+    assert sum(s["education_district"] == 7 for s in everyone["stations"]) == len(polygon)
+    done = runner.invoke(
+        cli, ["--db", url, "--lang", "en", "sites", "review", "--education-district", "Karaj"]
+    )
+    assert done.exit_code == 1 and isinstance(done.exception, UserError)
+    assert done.exception.render("en") == ["no education_district named Karaj (known: 7)"]

@@ -203,11 +203,16 @@ def export(app: App, file: Path, kind: str | None, as_json: bool) -> None:
 COMMANDS = [areas]
 
 
+education_district_option = click.option(
+    "--education-district", "education_district", help="Only this education district."
+)
+"""``--education-district``: a district's number, or an area's code or name (see
+:func:`area_filters`)."""
+
+
 def area_options(func: click.decorators.FC) -> click.decorators.FC:
     """``--county``, ``--municipality``, ``--education-district``: only what lies in them."""
-    func = click.option(
-        "--education-district", "education_district", help="Only this education district."
-    )(func)
+    func = education_district_option(func)
     func = click.option("--municipality", help="Only this municipality (code or name).")(func)
     return click.option("--county", help="Only this county (code or name).")(func)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pollnet.cli._common import App, Verbatim, busy, echo_json, pass_app, stdout
+from pollnet.cli.areas import education_district_option
 from pollnet.cli.plan import costs_option, streets_option
 from pollnet.i18n import format_number, gettext, join_list, tr
 from pollnet.sites import DEFAULT_RADIUS_M, SiteReview, StationReview
@@ -19,12 +20,7 @@ def sites() -> None:
 
 
 @sites.command("review")
-@click.option(
-    "--education-district",
-    "education_district",
-    type=click.IntRange(min=1),
-    help="Only the stations of this education district (its number).",
-)
+@education_district_option
 @click.option(
     "--candidates",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,7 +54,7 @@ def sites() -> None:
 @pass_app
 def review_command(
     app: App,
-    education_district: int | None,
+    education_district: str | None,
     candidates: Path | None,
     radius_m: float,
     streets: Path | None,

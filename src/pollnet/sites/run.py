@@ -68,15 +68,32 @@ class PlanPricing:
 
 
 def stations_of_district(
-    stations: Sequence[StationRecord], education_district: int | None
+    engine: Engine, stations: Sequence[StationRecord], education_district: str | int | None
 ) -> list[StationRecord]:
-    """The stations of ``education_district`` (all when None); an unknown district (no station
-    of the registry in it) is a :class:`UserError`."""
+    """The ``stations`` with the education district every command gives them, those of
+    ``education_district`` only when it is given.
+
+    A station's education district is the one stored with its areas (:func:`pollnet.areas.links`:
+    the station file's value, else the polygon of the stored education districts holding the
+    station), as work orders, ``stations list`` and ``report`` have it; ``education_district``
+    (a number, or an area's code or name) is resolved as their ``--education-district`` is
+    (:func:`pollnet.areas.area_filters`). One not named by any area, or without a station,
+    raises a :class:`UserError`.
+    """
+    from pollnet.areas import AreaKind, area_filters, links
+
+    kind = AreaKind.EDUCATION_DISTRICT
+    stored = {c: areas[kind.value] for c, areas in links(engine).items() if kind.value in areas}
+    placed = [
+        s._replace(education_district=int(stored[s.code]) if s.code in stored else None)
+        for s in stations
+    ]  # education districts' codes are their numbers
     if education_district is None:
-        return list(stations)
-    mine = [s for s in stations if s.education_district == education_district]
+        return placed
+    code = area_filters(engine, education_district=str(education_district))[kind]
+    mine = [s for s in placed if stored.get(s.code) == code]
     if not mine:
-        raise UserError.of(MSG_UNKNOWN_DISTRICT, district=education_district)
+        raise UserError.of(MSG_UNKNOWN_DISTRICT, district=code)
     return mine
 
 
@@ -85,7 +102,7 @@ def review(
     settings: Settings,
     *,
     candidates: Path | str | Sequence[Candidate] | None = None,
-    education_district: int | None = None,
+    education_district: str | int | None = None,
     radius_m: float = DEFAULT_RADIUS_M,
     streets: Path | str | None = None,
     costs: Path | str | None = None,
@@ -101,14 +118,16 @@ def review(
     from pollnet.coverage import RadioSettings, lte_backup, read_towers
     from pollnet.plan import latest_plan_id, whatif
     from pollnet.plan._inputs import read_inputs
+    from pollnet.sites.candidates import with_education_districts
 
     buildings: Sequence[Candidate] = ()
     if isinstance(candidates, str | Path):
         buildings = read_candidates(candidates, settings.bbox, osm_tags(settings))
     elif candidates is not None:
         buildings = candidates
+    buildings = with_education_districts(engine, buildings)
     every = list_stations(engine)
-    stations = stations_of_district(every, education_district)
+    stations = stations_of_district(engine, every, education_district)
     if latest_plan_id(engine) is None:
         raise NotFoundError.of(MSG_NO_PLAN)
     towers = read_towers(engine)
