@@ -126,6 +126,17 @@ def test_a_way_cut_at_the_border_stands_at_the_centre_of_its_nodes(tmp_path: Pat
     )
 
 
+def test_a_way_with_no_node_in_the_file_is_counted_not_placed(tmp_path: Path) -> None:
+    path = osm_file(
+        tmp_path / "a.osm",
+        _node(101, 35.71, 51.41, SCHOOL),
+        _way(6, [997, 998, 999, 997], {**SCHOOL, "name": "Nowhere"}),
+    )
+    found = read_osm_candidates(path, BOX)
+    assert [c.code for c in found.candidates] == ["osm-n101"]
+    assert found.unlocated == 1
+
+
 def test_names_capacity_and_the_area(tmp_path: Path) -> None:
     path = osm_file(
         tmp_path / "a.osm",
