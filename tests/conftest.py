@@ -13,10 +13,14 @@ import itertools
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from tests.clusterfixture import cluster
 from tests.pgserver import PostgresServer, find_pg_bin, throwaway
@@ -62,19 +66,48 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
 
 
+@contextmanager
+def engines_disposed(database: str) -> Iterator[None]:
+    """Dispose, on leaving, every SQLAlchemy engine that connected to ``database`` (a
+    PostgreSQL database name or an SQLite file) meanwhile, so that no test's connections
+    outlive it."""
+    opened: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+    def connected(conn: Connection) -> None:
+        if conn.engine.url.database == database:
+            opened.add(conn.engine)
+
+    event.listen(Engine, "engine_connect", connected)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", connected)
+        for engine in list(opened):
+            engine.dispose()
+
+
 @pytest.fixture
-def pg_url(pg_server: PostgresServer) -> str:
-    """The URL of a new, empty PostgreSQL database."""
-    return pg_server.create_database(f"pollnet_test_{next(_database_numbers)}")
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped when the test ends (the engines
+    the test opened on it disposed first)."""
+    name = f"pollnet_test_{next(_database_numbers)}"
+    url = pg_server.create_database(name)
+    try:
+        with engines_disposed(name):
+            yield url
+    finally:
+        pg_server.drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'pollnet.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
+        path = tmp_path / "pollnet.db"
+        with engines_disposed(str(path)):
+            yield f"sqlite:///{path}"
+    else:
+        yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

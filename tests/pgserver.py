@@ -65,11 +65,18 @@ class PostgresServer:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
+        self._admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop ``name``, ending any session still connected to it."""
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
         import psycopg
 
         with psycopg.connect(self.url("postgres").replace("+psycopg", ""), autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+            c.execute(statement)
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -182,6 +182,7 @@ def cli(ctx: click.Context, db_url: str | None, lang: str | None, config: Path |
     if lang:  # so that an error in the settings file is already in the chosen language
         set_language(lang)
     ctx.obj = App(config=config, db_url=db_url, lang=lang)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,6 +56,12 @@ class App:
             self._engine = open_store(self.settings.db_url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the store's connections, if it was opened (at the end of the invocation)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 pass_app = click.make_pass_decorator(App)
 
