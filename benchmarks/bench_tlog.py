@@ -219,7 +219,7 @@ def observer(total: int) -> None:
         # what the publisher stored), as on election day: the observer does not share its GIL.
         mirror, url = start_mirror(folder)
         try:
-            fetch = observe.http_fetch(url)
+            fetch = observe.HttpFetch(url)
             state = folder / "observer"
             t0 = time.perf_counter()
             observe.verify(fetch, policy, state)
@@ -264,7 +264,7 @@ def observer(total: int) -> None:
         print(f"observer: log export wrote {files:,} files in {time.perf_counter() - t0:.1f} s")
         mirror, url = start_mirror(folder, folder / "export")
         try:
-            fetch = observe.http_fetch(url)
+            fetch = observe.HttpFetch(url)
             full_checks(fetch, policy, folder / "first-static", "log serve --static", hash_s)
         finally:
             mirror.terminate()
@@ -316,7 +316,7 @@ def big(total: int) -> None:
         try:
             print(f"big: load average {os.getloadavg()[0]:.1f}")
             t0 = time.perf_counter()
-            audited = observe.audit(observe.http_fetch(url), policy)
+            audited = observe.audit(observe.HttpFetch(url), policy)
             audit_s = time.perf_counter() - t0
             print(
                 f"big: audit of {audited.entries:,} entries and {audited.tiles} hash tiles from "

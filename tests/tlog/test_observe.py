@@ -77,8 +77,8 @@ def _edit(tile: Path, byte: int) -> None:
 def test_a_static_export_served_by_a_mirror_audits_and_verifies(tmp_path: Path) -> None:
     log = _Log(tmp_path)
     public = start_public(StaticLog(log.grow(SIZE)))
+    fetch = observe.HttpFetch(public.url + "/")
     try:
-        fetch = observe.http_fetch(public.url + "/")
         audited = observe.audit(fetch, log.policy)
         assert (audited.entries, audited.tiles) == (SIZE, 1)
         report = observe.verify(fetch, log.policy, tmp_path / "observer")
@@ -88,6 +88,7 @@ def test_a_static_export_served_by_a_mirror_audits_and_verifies(tmp_path: Path) 
         with pytest.raises(ObserveError, match="answered 404 for proof/3"):
             fetch("proof/3")
     finally:
+        fetch.close()
         public.stop()
 
 
@@ -96,8 +97,8 @@ def test_an_edited_level_1_tile_is_caught_and_named(tmp_path: Path, check: str) 
     log = _Log(tmp_path)
     _edit(log.grow(SIZE) / "tile/1/000.p/2", 40)  # the second hash: entries 256..511
     public = start_public(StaticLog(log.folder))
+    fetch = observe.HttpFetch(public.url)
     try:
-        fetch = observe.http_fetch(public.url)
         with pytest.raises(ObserveError, match=r"tile tile/1/000\.p/2 does not hold"):
             if check == "audit":
                 observe.audit(fetch, log.policy)
@@ -105,14 +106,15 @@ def test_an_edited_level_1_tile_is_caught_and_named(tmp_path: Path, check: str) 
                 observe.verify(fetch, log.policy, tmp_path / "observer")
         assert not (tmp_path / "observer").exists()  # nothing kept from a log that failed
     finally:
+        fetch.close()
         public.stop()
 
 
 def test_an_incremental_verify_checks_the_tiles_over_its_new_entries(tmp_path: Path) -> None:
     log = _Log(tmp_path)
     public = start_public(StaticLog(log.grow(100)))
+    fetch = observe.HttpFetch(public.url)
     try:
-        fetch = observe.http_fetch(public.url)
         assert observe.verify(fetch, log.policy, tmp_path / "observer").size == 100
         _edit(log.grow(SIZE) / "tile/1/000.p/2", 7)  # the root of entries 0..255: 100 are new
         with pytest.raises(ObserveError, match=r"tile tile/1/000\.p/2 does not hold"):
@@ -123,6 +125,7 @@ def test_an_incremental_verify_checks_the_tiles_over_its_new_entries(tmp_path: P
         # 300 repeats a voter of the first run (by the kept prefixes), 310 one of this run
         assert [t["index"] for t in report.counts.accepted_twice] == [300, 310]
     finally:
+        fetch.close()
         public.stop()
 
 

@@ -172,8 +172,8 @@ def test_observers_verify_count_and_catch_a_split_view(tmp_path: Path) -> None:
     (tmp_path / "stations.csv").write_text("code,district\nST-0,6\nST-1,7\n")
     districts = observe.read_districts(tmp_path / "stations.csv")
     public = start_public(publisher)
+    fetch = observe.HttpFetch(public.url)
     try:
-        fetch = observe.http_fetch(public.url)
         report = observe.verify(fetch, policy, tmp_path / "observer")
         assert (report.size, report.previous_size) == (41, 0)
         assert report.witnesses == ("W0", "W1", "W2")
@@ -219,11 +219,15 @@ def test_observers_verify_count_and_catch_a_split_view(tmp_path: Path) -> None:
         assert "422" in failures["W0"] or "409" in failures["W0"]
         split = start_public(forked)
         try:
-            with pytest.raises(ObserveError, match="waiting for its witness quorum"):
-                observe.verify(observe.http_fetch(split.url), policy, tmp_path / "other")
+            with (
+                observe.HttpFetch(split.url) as split_fetch,
+                pytest.raises(ObserveError, match="waiting for its witness quorum"),
+            ):
+                observe.verify(split_fetch, policy, tmp_path / "other")
         finally:
             split.stop()
     finally:
+        fetch.close()
         public.stop()
 
 
@@ -270,8 +274,8 @@ def test_observe_audit_catches_an_edited_deleted_or_reordered_row(
     publisher.step()
     policy = parse_policy(f"log {signer.verifier.vkey}\nquorum none\n")
     public = start_public(publisher)
+    fetch = observe.HttpFetch(public.url)
     try:
-        fetch = observe.http_fetch(public.url)
         assert observe.audit(fetch, policy).entries == 30
         with engine.begin() as conn:
             if tamper == "edit":
@@ -293,6 +297,7 @@ def test_observe_audit_catches_an_edited_deleted_or_reordered_row(
         with pytest.raises(ObserveError):
             observe.audit(fetch, policy)
     finally:
+        fetch.close()
         public.stop()
 
 

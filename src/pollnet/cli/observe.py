@@ -59,7 +59,8 @@ def verify(
     policy = read_policy(policy_file)
     districts = observer.read_districts(stations_file) if stations_file else None
     folder = state_dir or tlog_settings(app.settings).observer_dir
-    report = observer.verify(observer.http_fetch(url), policy, folder)
+    with observer.HttpFetch(url) as fetch:
+        report = observer.verify(fetch, policy, folder)
     counts = report.counts
     per_district = observer.by_district(counts.stations, districts) if districts else {}
     if as_json:
@@ -156,7 +157,8 @@ def receipt(app: App, receipt_file: Path, policy_file: Path) -> None:
 @pass_app
 def audit(app: App, url: str, policy_file: Path) -> None:
     """Re-hash every entry of the log against its signed root."""
-    report = observer.audit(observer.http_fetch(url), read_policy(policy_file))
+    with observer.HttpFetch(url) as fetch:
+        report = observer.audit(fetch, read_policy(policy_file))
     click.echo(
         tr(
             "audit passed: the {entries} entries of {origin} hash to its signed root, and its"
@@ -235,19 +237,19 @@ def station_note(
     if policy_file is None:
         raise UserError.of("--log needs --policy", column="--policy")
     policy = read_policy(policy_file)
-    fetch = observer.http_fetch(url)
-    quorum = observer.check_checkpoint(fetch("checkpoint"), policy)
-    if note.last_index >= quorum.signed.checkpoint.size:
-        raise UserError.of(
-            "entry {index} is not in a signed checkpoint yet",
-            index=format_number(note.last_index),
-        )
-    logged = [
-        (i, e)
-        for first, items in observer.read_bundles(fetch, note.first_index, note.last_index + 1)
-        for i, e in enumerate(items, start=first)
-        if i >= note.first_index
-    ]
+    with observer.HttpFetch(url) as fetch:
+        quorum = observer.check_checkpoint(fetch("checkpoint"), policy)
+        if note.last_index >= quorum.signed.checkpoint.size:
+            raise UserError.of(
+                "entry {index} is not in a signed checkpoint yet",
+                index=format_number(note.last_index),
+            )
+        logged = [
+            (i, e)
+            for first, items in observer.read_bundles(fetch, note.first_index, note.last_index + 1)
+            for i, e in enumerate(items, start=first)
+            if i >= note.first_index
+        ]
     differences = closing.compare(note, logged)
     if differences:
         raise UserError(

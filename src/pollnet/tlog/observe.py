@@ -62,38 +62,51 @@ def _fail(message: str, **params: object) -> ObserveError:
     return ObserveError(Problem(message, params))
 
 
-def http_fetch(url: str, timeout: float = 10.0) -> Fetch:
-    """A fetcher for the log at ``url`` (its prefix): one kept-alive connection per thread.
+class HttpFetch:
+    """A :data:`Fetch` for the log at ``url`` (its prefix): one kept-alive connection per
+    thread, all closed by :meth:`close` (or at the end of a ``with`` block).
 
     The standard library's client: a tile costs half the client time of httpx's, which counts
     when an audit reads a hundred thousand of them.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail("not a log URL: {url}", url=url)
-    host, port = parts.hostname, parts.port
-    prefix = parts.path.rstrip("/") + "/"
-    local = threading.local()
 
-    def connect() -> http.client.HTTPConnection:
-        if parts.scheme == "https":
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _fail("not a log URL: {url}", url=url)
+        self._parts = parts
+        self._host, self._port = parts.hostname, parts.port
+        self._prefix = parts.path.rstrip("/") + "/"
+        self._timeout = timeout
+        self._local = threading.local()
+        self._opened: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def _connect(self) -> http.client.HTTPConnection:
+        host, port = self._host, self._port
+        conn: http.client.HTTPConnection
+        if self._parts.scheme == "https":
             context = ssl.create_default_context()
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+            conn = http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
+        with self._lock:
+            self._opened.append(conn)
+        return conn
 
-    def fetch(path: str) -> bytes:
+    def __call__(self, path: str) -> bytes:
         for attempt in range(2):
-            conn = getattr(local, "conn", None)
+            conn = getattr(self._local, "conn", None)
             reused = conn is not None
             if conn is None:
-                conn = local.conn = connect()
+                conn = self._local.conn = self._connect()
             try:
-                conn.request("GET", prefix + path)
+                conn.request("GET", self._prefix + path)
                 answer = conn.getresponse()
                 body = answer.read()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                local.conn = None
+                self._local.conn = None
                 if reused and attempt == 0:
                     continue  # the server closed a kept-alive connection: one more, on a new one
                 raise _fail("cannot reach the log: {reason}", reason=str(exc)) from None
@@ -102,7 +115,18 @@ def http_fetch(url: str, timeout: float = 10.0) -> Fetch:
             return body
         raise AssertionError("unreachable")
 
-    return fetch
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+    def __enter__(self) -> HttpFetch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def fetch_all(fetch: Fetch, paths: Iterable[str], workers: int = 6) -> Iterator[bytes]:

@@ -235,13 +235,15 @@ class WitnessApp:
 
 
 def http_cosigner(url: str, timeout: float = 5.0) -> Cosigner:
-    """A cosigner for the publisher that asks the witness at ``url`` (its submission prefix)."""
-    client = httpx.Client(timeout=timeout)
+    """A cosigner for the publisher that asks the witness at ``url`` (its submission prefix),
+    on a connection of its own each time (a checkpoint comes every few seconds at most)."""
 
     def cosign(checkpoint: str, old: int, proof: Sequence[bytes]) -> str:
         body = f"old {old}\n" + "".join(base64.b64encode(h).decode() + "\n" for h in proof)
-        answer = client.post(
-            url.rstrip("/") + "/add-checkpoint", content=(body + "\n" + checkpoint).encode()
+        answer = httpx.post(
+            url.rstrip("/") + "/add-checkpoint",
+            content=(body + "\n" + checkpoint).encode(),
+            timeout=timeout,
         )
         if answer.status_code == 409 and answer.headers.get("content-type", "").startswith(
             "text/x.tlog.size"
