@@ -109,15 +109,15 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
                 env[name] = shlex.split(value)[0]
                 continue
             if command.endswith("&"):
-                log = (tmp_path / f"background-{len(background)}.log").open("wb")
-                server = subprocess.Popen(
-                    ["bash", "-c", command.removesuffix("&").strip()],
-                    cwd=tmp_path,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+                with (tmp_path / f"background-{len(background)}.log").open("wb") as log:
+                    server = subprocess.Popen(
+                        ["bash", "-c", command.removesuffix("&").strip()],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
                 background.append(server)
                 port = next(int(p) for p in ports.values() if p in command)
                 wait_for_port(port, server)

@@ -70,9 +70,8 @@ def run_with_terminal_stderr(
         elif process.poll() is not None:
             break
     os.close(leader)
-    assert process.stdout is not None
-    out = process.stdout.read()
-    return process.wait(timeout=600), out, terminal
+    out, _ = process.communicate(timeout=600)  # reads stdout to its end and closes it
+    return process.returncode, out, terminal
 
 
 @pytest.mark.parametrize("args", list(SLOW), ids=lambda a: " ".join(a[:2]))

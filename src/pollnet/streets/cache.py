@@ -55,7 +55,8 @@ def load(path: str | Path) -> StreetGraph:
     if not path.is_file():
         raise UserError.of("file not found", file=str(path))
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # Our own file object: numpy leaves the file open when it cannot read the archive.
+        with path.open("rb") as file, np.load(file, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
             if meta.get("format") != FORMAT:
                 raise KeyError("format")
