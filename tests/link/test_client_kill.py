@@ -74,6 +74,8 @@ def test_a_device_killed_mid_stream_loses_nothing(tmp_path: Path) -> None:
                 break
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        proc.stdin.close()
+        proc.stdout.close()
         acknowledged = {a["answer"]["checkin_id"] for a in printed if a["outcome"] == "accepted"}
         assert len(acknowledged) == 60
         with DurableQueue(queue, pki.queue_key(bundle)) as taken:

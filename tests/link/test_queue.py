@@ -208,6 +208,7 @@ def test_survives_kill_9(tmp_path: Path) -> None:
             break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     with DurableQueue(path, bytes(32)) as queue:
         items = {i.idempotency_key: i for i in queue.items()}
