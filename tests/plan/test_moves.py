@@ -17,6 +17,7 @@ from pollnet.errors import UserError
 from pollnet.model import RadioType, Tower
 from pollnet.plan import latest_plan_id, plan_network, whatif
 from pollnet.plan.design import DesignState
+from pollnet.plan.model import Plan
 from pollnet.plan.moves import Move, apply_moves, compare
 from pollnet.plan.params import PlanParameters
 from pollnet.store import open_store
@@ -101,6 +102,40 @@ def test_the_report_gives_trench_cost_lte_class_and_work_orders(state: DesignSta
     assert report.orders and all(o.added + o.removed + o.changed > 0 for o in report.orders)
     assert any(o.added for o in report.orders)  # its new trenches
     assert report.as_dict()["stations"][0]["target"] == "SCHOOL-2"
+
+
+def test_work_order_changes_are_those_of_every_order_generated(state: DesignState) -> None:
+    """changes() generates only the work whose inputs differ; its counts are those of
+    comparing every work order of the two plans (parts and whole plans alike)."""
+    from pollnet.rollout.workorders import changes, generate
+
+    def every(before: Plan, after: Plan) -> dict[str, tuple[int, int, int]]:
+        first = {o.id: o for o in generate(before)}
+        second = {o.id: o for o in generate(after)}
+        counts: dict[str, list[int]] = {}
+        for key in first.keys() | second.keys():
+            row = counts.setdefault((second.get(key) or first[key]).agency, [0, 0, 0])
+            if key not in first:
+                row[0] += 1
+            elif key not in second:
+                row[1] += 1
+            elif first[key] != second[key]:
+                row[2] += 1
+        return {a: (r[0], r[1], r[2]) for a, r in sorted(counts.items()) if any(r)}
+
+    ask = whatif.WhatIf(state)
+    whole = state.plan()
+    assert changes(whole, whole) == {}
+    for code, dlon, dlat in (("T-00054", 0.002, 0.001), ("T-00026", -0.002, 0.0015),
+                             ("T-00241", 0.0005, -0.002)):  # fmt: skip
+        st = state.inputs.stations[ask.index(code)]
+        moved = apply_moves(state, [Move(code, "SCHOOL-9", st.lon + dlon, st.lat + dlat)])
+        trees = {x for x in state.layouts if state.layouts[x] is not moved.layouts.get(x)}
+        trees |= {int(state.owner[ask.index(code)]), int(moved.owner[ask.index(code)])}
+        parts = state.plan(exchanges=trees), moved.plan(exchanges=trees)
+        found = changes(*parts)
+        assert found and found == every(*parts), code
+        assert changes(whole, moved.plan()) == every(whole, moved.plan()), code
 
 
 def test_bad_moves_are_one_line_each_and_change_nothing(state: DesignState) -> None:

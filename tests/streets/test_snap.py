@@ -217,3 +217,24 @@ def _check_shapes(graph: StreetGraph, lengths_follow_shape: bool = True) -> None
     assert np.allclose(graph.geom_y[last], graph.node_y[graph.edge_v])
     if lengths_follow_shape:
         assert np.allclose(graph.geometry_length_m, graph.edge_length_m, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(polyline, min_size=1, max_size=25),
+    st.lists(st.tuples(st.floats(-3000, 3000), st.floats(-3000, 3000)), min_size=1, max_size=8),
+)
+def test_a_few_points_snap_as_with_the_whole_graphs_index(
+    polylines: list[list[tuple[float, float]]], points: list[tuple[float, float]]
+) -> None:
+    """snap() indexes only the streets near a few points (1 km, or the whole graph when a
+    point's nearest street is farther): the same edges, ties and flags as the full index."""
+    from pollnet.streets.snap import SegmentIndex
+
+    graph = polyline_graph(polylines)
+    lon, lat = lonlat(points)
+    near = snap(graph, lon, lat, max_drop_m=300.0)
+    full = snap(graph, lon, lat, max_drop_m=300.0, index=SegmentIndex(graph))
+    assert np.array_equal(near.edge, full.edge)
+    assert np.array_equal(near.flags, full.flags)
+    assert np.allclose(near.along_m, full.along_m) and np.allclose(near.drop_m, full.drop_m)

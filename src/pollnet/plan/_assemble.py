@@ -294,6 +294,7 @@ class Assembler:
         second_cost = 0.0
         second_m = 0.0
         cable12 = self.costs.cable_per_m(12)
+        paths: dict[int, dict[int, tuple[int, ...]]] = {}  # per exchange: local node -> route
         served = 0
         for s, st in enumerate(inputs.stations):
             x = int(owner[s])
@@ -328,7 +329,7 @@ class Assembler:
             node = int(lay.tree.nodes[local])
             drop = self._station_drop(s, node)
             drop_counts[drop] += 1
-            path = [self.edge_id[e] for e in lay.path_edges(local)]
+            path = self._route_ids(lay, paths.setdefault(x, {0: ()}), local)
             ex_drop = self.exchange_drop[x]
             route_ids = (ex_drop, *path, drop)
             length = (
@@ -436,6 +437,22 @@ class Assembler:
         if attribution:
             parameters["street_attribution"] = attribution
         return parameters
+
+    def _route_ids(
+        self, lay: Layout, known: dict[int, tuple[int, ...]], local: int
+    ) -> tuple[int, ...]:
+        """The trench ids from the exchange's street node down to tree node ``local``: each
+        node's route is its parent's plus one trench, built once per node (``known``)."""
+        parent, edge = lay.tree.parent, lay.tree.edge
+        chain: list[int] = []
+        while local not in known:
+            chain.append(local)
+            local = int(parent[local])
+        ids = known[local]
+        for c in reversed(chain):
+            ids = (*ids, self.edge_id[int(edge[c])])
+            known[c] = ids
+        return ids
 
     def _route_coords(self, edges: tuple[int, ...], start_node: int) -> Coords:
         out: list[tuple[float, float]] = []

@@ -7,13 +7,14 @@
 :func:`apply_moves` takes a :class:`~pollnet.plan.design.DesignState` (from
 :func:`pollnet.plan.whatif.baseline`) and returns a new one in which each moved station stands
 at its target (snapped to the streets as stations are). Only the trees of the exchanges
-involved are solved again (the station's old exchange, and the exchange whose tree its new
-site joins most cheaply: its own, or one with a free PON port), plus a fresh layout of any tree
-whose street edge the new site's snapping split; then the optical budgets and their repair
-rounds, and the second routes of the critical stations of the re-solved trees, as the design
-does them. Every other tree stays as it was. :func:`compare` reports the difference: trench,
-cost, each moved station's exchange, route and LTE backup class, and the work orders that
-appear, disappear or change, per agency.
+involved change (the station's old exchange, whose tree loses the station's branch, and the
+exchange whose tree its new site joins most cheaply by a street path: its own, or one with a
+free PON port); they and any tree whose street edge the new site's snapping split are laid out
+again; then the optical budgets and their repair rounds, and the second routes of the critical
+stations of the trees involved whose route changed, as the design does them. Every other tree
+stays as it was. :func:`compare` reports the difference: trench, cost, each moved station's
+exchange, route and LTE backup class, and the work orders that appear, disappear or change,
+per agency (generated only for the work whose inputs the moves changed).
 
 The result is a plan for the registry *with the moves made*; nothing is stored. To make a move
 real, change the station's site in the registry and plan again.
@@ -65,7 +66,6 @@ MSG_UNKNOWN_TARGET = "{move}: there is no building {target} in the candidates fi
 MSG_NO_CANDIDATES = "--move needs --candidates FILE: the list of buildings the moves go to"
 
 _BUDGET_ROUNDS = 3
-_RESOLVE_GAIN = 0.01  # share of a tree's price a re-solved tree must save to replace it
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,6 @@ def apply_moves(
         lat,
         max_drop_m=state.params.max_drop_m,
         roots=np.arange(count, lon.size),
-        index=ask.segments,
     )
     outside = outside_area(g, snaps.x[:count], snaps.y[:count], lon[:count], lat[:count], bbox)
     for i, m in enumerate(moves):
@@ -188,7 +187,7 @@ def apply_moves(
     )
     flags = [tuple(f) for f in inputs.station_flags] or [() for _ in station_list]
     new_lon, new_lat = to_lonlat(snaps.proj_x[:count], snaps.proj_y[:count], g.crs)
-    resolve: set[int] = set()
+    involved: set[int] = set()
     for i, (m, s) in enumerate(zip(moves, stations, strict=True)):
         station_list[s] = dataclasses.replace(
             station_list[s],
@@ -203,7 +202,7 @@ def apply_moves(
         street_lon[s], street_lat[s] = float(new_lon[i]), float(new_lat[i])
         flags[s] = ()
         old = int(state.owner[s])
-        resolve |= {x for x in (old, joins[i]) if x >= 0}
+        involved |= {x for x in (old, joins[i]) if x >= 0}
         out.node[s] = int(node[i])
         out.owner[s] = joins[i]
         out.flags[s] = []
@@ -220,32 +219,25 @@ def apply_moves(
         station_street_lonlat=(np.asarray(street_lon), np.asarray(street_lat)),
     )
     # Each tree involved: its old tree with the moved stations' branches pruned and each new
-    # site joined by its cheapest street path, or the tree solved again when that costs
-    # clearly less (by _RESOLVE_GAIN): a tree solved alone within its share of the search
-    # budget comes out a little dearer or cheaper than the forest's by chance, and a tree
-    # changed for nothing would change the routes, second routes and work orders of stations
-    # the move does not concern.
-    patched = {x: out.edge_sets[x] for x in resolve}
+    # site joined by its cheapest street path. The tree is not solved again: on the city, a
+    # tree solved alone within its share of the search budget saved at most 0.7 % of the
+    # patched tree's price (10 moves of bench_plan.py, never the 1 % that would be worth
+    # changing the routes, second routes and work orders of stations the move does not
+    # concern) and took up to half the move's time.
     for s in stations:
         old = int(state.owner[s])
         if old >= 0:
             branch = state.layouts[old].tree.edge[ask.branch_of(s)]
             branch = np.array([p for e in branch.tolist() for p in pieces.get(e, [e])])
-            patched[old] = patched[old][~np.isin(patched[old], branch)]
-    weight = out.prices.weight
+            out.edge_sets[old] = out.edge_sets[old][~np.isin(out.edge_sets[old], branch)]
     for i, x in enumerate(joins):
         if x >= 0:
-            path = _join_path(out, patched[x], x, int(node[i]))
-            patched[x] = np.unique(np.concatenate([patched[x], path]))
-    for x in sorted(resolve):
-        solved = out.solve_tree(x)
-        gain = float(weight[patched[x]].sum()) - float(weight[np.unique(solved)].sum())
-        better = gain > _RESOLVE_GAIN * float(weight[patched[x]].sum())
-        out.edge_sets[x] = solved if better else patched[x]
-    out.lay_out(sorted(relaid | resolve))
+            path = _join_path(out, out.edge_sets[x], x, int(node[i]))
+            out.edge_sets[x] = np.unique(np.concatenate([out.edge_sets[x], path]))
+    out.lay_out(sorted(relaid | involved))
 
     nearest = nearest_exchange_once(graph2, inputs.exchange_node.astype(np.int64))
-    touched = set(resolve) | relaid
+    touched = set(involved) | relaid
     budget_moves = out.check_budgets(nearest, touched)
     for _round in range(_BUDGET_ROUNDS):
         if not out.move_for_budget(budget_moves):
@@ -256,7 +248,7 @@ def apply_moves(
         # Second routes again for the moved stations and for the critical stations whose first
         # route changed; every other second route stays as it was.
         again = set(stations)
-        for s in np.flatnonzero(np.isin(out.owner, sorted(resolve))).tolist():
+        for s in np.flatnonzero(np.isin(out.owner, sorted(involved))).tolist():
             if s in again or not inputs.stations[s].critical:
                 continue
             x, was = int(out.owner[s]), int(state.owner[s])
@@ -438,7 +430,7 @@ def compare(
     trenches and other stations' second routes that run in the changed trenches.
     """
     from pollnet.coverage import lte_backup
-    from pollnet.rollout.workorders import generate
+    from pollnet.rollout.workorders import changes
 
     before, after = before_state.layouts, after_state.layouts
     changed = {x for x in before.keys() | after.keys() if before.get(x) is not after.get(x)}
@@ -470,19 +462,8 @@ def compare(
         )
         for a, b, m in moved
     )
-    first = {o.id: o for o in generate(part_before, config)}
-    second = {o.id: o for o in generate(part_after, config)}
-    counts: dict[str, list[int]] = {}
-    for key in first.keys() | second.keys():
-        o = second.get(key) or first[key]
-        row = counts.setdefault(o.agency, [0, 0, 0])
-        if key not in first:
-            row[0] += 1
-        elif key not in second:
-            row[1] += 1
-        elif first[key] != second[key]:
-            row[2] += 1
-    orders = tuple(OrderChanges(agency, *row) for agency, row in sorted(counts.items()) if any(row))
+    counts = changes(part_before, part_after, config)
+    orders = tuple(OrderChanges(agency, *row) for agency, row in counts.items())
     return MoveReport(
         trench_m=part_after.totals.trench_m - part_before.totals.trench_m,
         cost_rial=part_after.totals.cost_rial - part_before.totals.cost_rial,

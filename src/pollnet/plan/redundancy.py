@@ -55,15 +55,21 @@ class _Graph:
         edge = np.concatenate([np.arange(u.size), np.arange(u.size)])
         keep = np.isfinite(weight) & (rows != cols)
         rows, cols, weight, edge = rows[keep], cols[keep], weight[keep], edge[keep]
-        order = np.lexsort((weight, cols, rows))
-        rows, cols, weight, edge = rows[order], cols[order], weight[order], edge[order]
-        first = np.ones(rows.size, dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, weight, edge = rows[first], cols[first], weight[first], edge[first]
+        # One entry per (row, column): the cheapest of parallel edges, the first of equals
+        # (as np.lexsort((weight, cols, rows)) would order them, without its cost).
+        keys = rows * n + cols
+        order = np.argsort(keys, kind="stable")
+        keys, cols, weight, edge = keys[order], cols[order], weight[order], edge[order]
+        start = np.flatnonzero(np.concatenate([[keys.size > 0], keys[1:] != keys[:-1]]))
+        if start.size < keys.size:
+            run = np.repeat(np.arange(start.size), np.diff(np.append(start, keys.size)))
+            cheapest = np.flatnonzero(weight == np.minimum.reduceat(weight, start)[run])
+            start = cheapest[np.searchsorted(cheapest, start)]
+        keys, cols, weight, edge = keys[start], cols[start], weight[start], edge[start]
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        np.cumsum(np.bincount(keys // max(n, 1), minlength=n), out=indptr[1:])
         self.n = n
-        self.keys = rows * n + cols
+        self.keys = keys
         self.edge = edge
         self.matrix = sparse.csr_matrix((weight.astype(np.float64), cols, indptr), shape=(n, n))
         # Both directed entries of every street edge (parallel edges share their pair's entry).

@@ -40,6 +40,8 @@ DEFAULT_MAX_DROP_M = 300.0
 
 _PIECE_M = 40.0  # longest piece of a shape segment in the search index, metres
 _NEIGHBOURS = 8  # pieces looked at per point before the exactness check
+_LOCAL_POINTS = 64  # up to this many points, snap() indexes only the streets near them
+_LOCAL_RADIUS_M = 1000.0  # how near, metres (at least max_drop_m)
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +139,13 @@ def snap(
     drop = np.full(n, np.nan)
     idx = np.flatnonzero(valid)
     if idx.size:
+        if index is None and idx.size <= _LOCAL_POINTS:
+            # A few points (a move, a candidate): index only the streets near them, which is
+            # exact for every point whose nearest street lies within the radius.
+            radius = max(_LOCAL_RADIUS_M, float(max_drop_m))
+            near = SegmentIndex.near(graph, x[idx], y[idx], radius)
+            if near is not None and (near.nearest(x[idx], y[idx])[2] <= radius).all():
+                index = near
         index = index or SegmentIndex(graph)
         seg, t, d = index.nearest(x[idx], y[idx])
         edge[idx] = index.edge[seg]
@@ -215,6 +224,29 @@ class SegmentIndex:
         my = self.ay[self.owner] + tm * (self.by - self.ay)[self.owner]
         self.half_piece = float((self.length / pieces).max() / 2.0) if pieces.size else 0.0
         self.tree = cKDTree(np.column_stack([mx, my]))
+
+    @classmethod
+    def near(
+        cls, graph: StreetGraph, x: FloatArray, y: FloatArray, radius_m: float
+    ) -> SegmentIndex | None:
+        """An index of the edges whose polyline's bounding box comes within ``radius_m``
+        metres of a point (``x``/``y`` in ``crs``), None when there is none: its nearest
+        segment is the whole graph's for every point whose nearest street is that near."""
+        if graph.num_edges == 0:
+            return None
+        start = graph.geom_indptr[:-1]
+        gx, gy = graph.geom_x, graph.geom_y
+        x_lo, x_hi = np.minimum.reduceat(gx, start), np.maximum.reduceat(gx, start)
+        y_lo, y_hi = np.minimum.reduceat(gy, start), np.maximum.reduceat(gy, start)
+        mask = np.zeros(graph.num_edges, dtype=bool)
+        for px, py in zip(np.asarray(x).tolist(), np.asarray(y).tolist(), strict=True):
+            mask |= (
+                (x_lo <= px + radius_m)
+                & (x_hi >= px - radius_m)
+                & (y_lo <= py + radius_m)
+                & (y_hi >= py - radius_m)
+            )
+        return cls(graph, mask) if mask.any() else None
 
     def distance(
         self, x: FloatArray, y: FloatArray, seg: IntArray
