@@ -182,7 +182,8 @@ def test_cli_move_reports_and_stores_nothing(
     move = ["--move", f"{st.code}=SCHOOL-1", "--candidates", str(schools)]
     result = CliRunner().invoke(cli, [*base, *move, "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
+    assert report["plan_id"] is None and "planned again first" in result.stderr  # none stored
     (row,) = report["stations"]
     assert (row["station"], row["target"]) == (st.code, "SCHOOL-1")
     assert report["connected_before"] == report["connected_after"] == 80
@@ -211,3 +212,66 @@ def test_cli_move_reports_and_stores_nothing(
         main([*base, "--move", f"{st.code}=SCHOOL-1"])
     assert "--candidates FILE" in capsys.readouterr().err
     assert latest_plan_id(engine) is None
+
+
+def test_plan_move_starts_from_the_stored_plan_until_the_registry_changes(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pollnet plan keeps its design state; plan --move starts from it (its plan is the stored
+    plan, totals exactly) and says so; a registry change makes it plan the registry again."""
+    import sqlalchemy as sa
+
+    from pollnet.plan import load_plan
+    from pollnet.settings import Settings
+    from pollnet.store.schema import core
+
+    city = generate(80, 2)
+    engine = open_store(db_url)
+    load_into(engine, city)
+    _load_stations(engine, city)
+    cache = save(from_city(city), tmp_path / "streets.npz")
+    config = tmp_path / "pollnet.toml"
+    config.write_text("[plan]\nsteiner_seconds = 0\n", encoding="utf-8")
+    st = city.stations[5]
+    schools = tmp_path / "schools.csv"
+    schools.write_text(
+        f"code,name,lat,lon\nSCHOOL-1,School one,{st.lat + 0.001:.6f},{st.lon + 0.002:.6f}\n",
+        encoding="utf-8",
+    )
+    base = [
+        "--db",
+        db_url,
+        "--config",
+        str(config),
+        "--lang",
+        "en",
+        "plan",
+        "--streets",
+        str(cache),
+    ]
+    move = ["--move", f"{st.code}=SCHOOL-1", "--candidates", str(schools), "--json"]
+    assert CliRunner().invoke(cli, base).exit_code == 0
+    plan_id = latest_plan_id(engine)
+    assert plan_id is not None
+
+    with pytest.raises(SystemExit):
+        main([*base, *move])
+    out, err = capsys.readouterr()
+    assert json.loads(out)["plan_id"] == plan_id and "planned again" not in err
+    settings = Settings(db_url=db_url, sections={"plan": {"steiner_seconds": 0}})
+    state, used = whatif.stored_baseline(engine, settings, streets=cache)
+    assert used == plan_id
+    assert state.plan().totals == load_plan(engine, plan_id).totals
+
+    with engine.begin() as conn:  # the registry changes: the stored state no longer applies
+        conn.execute(sa.update(core.stations).where(core.stations.c.code == st.code).values(
+            name="Renamed school"))  # fmt: skip
+    assert whatif.stored_baseline(engine, settings, streets=cache)[1] is None
+    with pytest.raises(SystemExit):
+        main([*base, *move])
+    out, err = capsys.readouterr()
+    assert json.loads(out)["plan_id"] is None
+    assert err.strip() == (
+        "no stored plan was made from this registry, streets, cost model and [plan] settings: "
+        "the registry is planned again first (pollnet plan stores one)"
+    )

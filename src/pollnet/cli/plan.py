@@ -128,6 +128,14 @@ def _moves(
         report = moving.run(
             app.engine, app.settings, moves, candidates, streets=streets, costs=costs
         )
+    if report.plan_id is None:
+        click.echo(
+            gettext(
+                "no stored plan was made from this registry, streets, cost model and [plan] "
+                "settings: the registry is planned again first (pollnet plan stores one)"
+            ),
+            err=True,
+        )
     if as_json:
         echo_json(report.as_dict())
         return
@@ -170,6 +178,8 @@ def _moves(
             )
         console.print(orders)
     seconds = report.seconds
+    if report.plan_id is not None:
+        console.print(tr("from the stored plan {plan_id}", plan_id=report.plan_id))
     console.print(
         tr(
             "moved in {move} s (the plan as it is: {plan} s)",

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from pollnet.model import Exchange, ExistingFiber, Station
 from pollnet.plan.budget import Optics, optical_budget
 from pollnet.plan.costs import CostModel, load_costs
-from pollnet.plan.design import DesignInputs, design
+from pollnet.plan.design import DesignInputs, DesignState, design, design_state
 from pollnet.plan.model import Flag, Plan, PlanTotals, StationPlan
 from pollnet.plan.params import PlanParameters
 from pollnet.plan.store import latest_plan_id, load_plan, save_plan
@@ -61,6 +61,23 @@ def plan_network(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Plan:
     """Plan the network for ``stations`` from ``exchanges`` on ``graph`` (nothing is stored)."""
+    return _plan_and_state(
+        graph, stations, exchanges, fibers, costs=costs, params=params, bbox=bbox, clock=clock
+    )[0]
+
+
+def _plan_and_state(
+    graph: StreetGraph,
+    stations: Sequence[Station],
+    exchanges: Sequence[Exchange],
+    fibers: Sequence[ExistingFiber],
+    *,
+    costs: CostModel | None,
+    params: PlanParameters | None,
+    bbox: BoundingBox | None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[Plan, DesignState]:
+    """:func:`plan_network`, and the design state the plan was assembled from."""
     from pollnet.plan._inputs import digest, prepare
 
     costs = costs or load_costs()
@@ -70,9 +87,11 @@ def plan_network(
     snapped = clock()
     inputs_digest = digest(graph, stations, exchanges, fibers, costs, params)
     seconds = {"snap": snapped - start, "digest": clock() - snapped}
-    return design(
-        inputs, costs, params, inputs_digest=inputs_digest, clock=clock, phase_seconds=seconds
-    )
+    state = design_state(inputs, costs, params, clock=clock, phase_seconds=seconds)
+    mark = clock()
+    plan = state.plan(inputs_digest=inputs_digest)
+    seconds["assemble"] = clock() - mark
+    return dataclasses.replace(plan, phase_seconds=seconds), state
 
 
 def plan_city(city: Any, **options: Any) -> Plan:
@@ -107,13 +126,16 @@ def run(
     graph = street_layer.load(cache)
     stations, exchanges, fibers = read_inputs(engine)
     loaded = time.perf_counter() - start
-    plan = plan_network(
+    plan, state = _plan_and_state(
         graph, stations, exchanges, fibers, costs=cost_model, params=params, bbox=settings.bbox
     )
     seconds = {"load": loaded, **plan.phase_seconds}
     if store:
+        from pollnet.plan.state import state_digest
+
         start = time.perf_counter()
-        plan_id = save_plan(engine, plan)
+        kept = (state, state_digest(plan.inputs_digest, settings.bbox))
+        plan_id = save_plan(engine, plan, state=kept)
         seconds["store"] = time.perf_counter() - start
         return dataclasses.replace(plan, id=plan_id, phase_seconds=seconds)
     return dataclasses.replace(plan, phase_seconds=seconds)

@@ -326,9 +326,7 @@ def design_state(
         mark = now
 
     # 1. prices
-    tolerance = costs.value("existing_fiber", "tolerance_m")
-    on_fiber = fiber_edges(g, inputs.fibers, tolerance)
-    prices = costs.edge_prices(g.class_names, g.edge_class, g.edge_length_m, on_fiber)
+    on_fiber, prices = _prices(inputs, costs)
     lap("prices")
 
     # 2. forest
@@ -404,6 +402,52 @@ def design_state(
         state.second_routes()
     lap("redundancy")
     return state
+
+
+def restore_state(
+    inputs: DesignInputs,
+    costs: CostModel,
+    params: PlanParameters,
+    *,
+    node: IntArray,
+    owner: IntArray,
+    capacity: IntArray,
+    edge_sets: Sequence[IntArray],
+    flags: list[list[Flag]],
+    routes: dict[int, redundancy.SecondRoute],
+    route_flags: dict[int, Flag],
+) -> DesignState:
+    """The state :func:`design_state` made, from what it decided (each station's node and
+    exchange, each tree's street edges, the flags it raised, the second routes): the prices,
+    the trees' layouts and the optical budgets are computed again, as the design computed them
+    last, so the state's plan is the design's plan."""
+    on_fiber, prices = _prices(inputs, costs)
+    state = DesignState(
+        inputs=inputs,
+        costs=costs,
+        params=params,
+        prices=prices,
+        on_fiber=on_fiber,
+        node=np.asarray(node, dtype=np.int64).copy(),
+        owner=np.asarray(owner, dtype=np.int64).copy(),
+        capacity=np.asarray(capacity, dtype=np.int64).copy(),
+        edge_sets=[np.asarray(e, dtype=np.int64) for e in edge_sets],
+        layouts={},
+        station_local=np.full(len(inputs.stations), -1, dtype=np.int64),
+        flags=[list(f) for f in flags],
+        routes=dict(routes),
+        route_flags=dict(route_flags),
+    )
+    state.lay_out(range(len(inputs.exchanges)))
+    state.check_budgets(nearest_exchange_once(inputs.graph, inputs.exchange_node.astype(np.int64)))
+    return state
+
+
+def _prices(inputs: DesignInputs, costs: CostModel) -> tuple[NDArray[np.bool_], EdgePrices]:
+    """Phase 1: the street edges along reusable existing fibre, and every edge's price."""
+    g = inputs.graph
+    on_fiber = fiber_edges(g, inputs.fibers, costs.value("existing_fiber", "tolerance_m"))
+    return on_fiber, costs.edge_prices(g.class_names, g.edge_class, g.edge_length_m, on_fiber)
 
 
 def fiber_edges(

@@ -392,7 +392,8 @@ class OrderChanges:
 @dataclass(frozen=True)
 class MoveReport:
     """What the moves change: trench (metres) and cost (rials), after minus before (negative:
-    less), the stations connected before and after, each moved station, the work orders."""
+    less), the stations connected before and after, each moved station, the work orders;
+    ``plan_id`` is the stored plan the moves start from (None: the registry planned again)."""
 
     trench_m: float
     cost_rial: float
@@ -401,6 +402,7 @@ class MoveReport:
     stations: tuple[StationMove, ...]
     orders: tuple[OrderChanges, ...]
     seconds: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    plan_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -411,6 +413,7 @@ class MoveReport:
             "stations": [dataclasses.asdict(s) for s in self.stations],
             "work_orders": [dataclasses.asdict(o) for o in self.orders],
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "plan_id": self.plan_id,
         }
 
 
@@ -530,29 +533,31 @@ def run(
     streets: Path | str | None = None,
     costs: Path | str | None = None,
 ) -> MoveReport:
-    """``pollnet plan --move``: plan the registry as ``pollnet plan`` does (nothing stored),
-    make the ``moves`` (``STATION=BUILDING``) incrementally and report the difference.
+    """``pollnet plan --move``: start from the plan ``pollnet plan`` stored last (its design
+    state, when it was made from the registry, streets, costs and settings at hand; otherwise
+    the registry planned again as ``pollnet plan`` does, nothing stored), make the ``moves``
+    (``STATION=BUILDING``) incrementally and report the difference.
 
-    ``seconds`` in the report: ``plan`` (the design of the registry as it is) and ``move``
-    (the moves re-planned, and the changed part of the plan assembled and compared: LTE
-    classes and work orders included).
+    ``seconds`` in the report: ``plan`` (the plan as it is: its stored state read, or the
+    registry designed again) and ``move`` (the moves re-planned, and the changed part of the
+    plan assembled and compared: LTE classes and work orders included).
     """
     import time
 
     from pollnet.coverage import RadioSettings, read_towers
     from pollnet.plan._inputs import read_inputs
-    from pollnet.plan.whatif import baseline
+    from pollnet.plan.whatif import stored_baseline
     from pollnet.registry import osm_tags
     from pollnet.rollout.templates import load_config
 
     known = {s.code for s in read_inputs(engine)[0]}
     parsed = parse_moves(moves, candidates, settings.bbox, known, osm_tags(settings))
     start = time.perf_counter()
-    state = baseline(engine, settings, streets=streets, costs=costs)
+    state, plan_id = stored_baseline(engine, settings, streets=streets, costs=costs)
     planned = time.perf_counter()
     after = apply_moves(state, parsed, bbox=settings.bbox)
     radio = RadioSettings.from_mapping(settings.section("coverage"), settings.source)
     config = load_config(settings.section("rollout"))
     report = compare(state, after, parsed, read_towers(engine), radio, config)
     seconds = {"plan": planned - start, "move": time.perf_counter() - planned}
-    return dataclasses.replace(report, seconds=seconds)
+    return dataclasses.replace(report, seconds=seconds, plan_id=plan_id)

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -28,6 +28,9 @@ from pollnet.plan.model import (
 )
 from pollnet.store.schema import plan as t
 
+if TYPE_CHECKING:
+    from pollnet.plan.design import DesignState
+
 _CHUNK = 2000
 
 
@@ -42,8 +45,12 @@ def _tuples(value: Any) -> Any:
     return value
 
 
-def save_plan(engine: Engine, plan: Plan) -> str:
-    """Store ``plan`` (its id is replaced by a new one) and return the new plan id."""
+def save_plan(engine: Engine, plan: Plan, *, state: tuple[DesignState, str] | None = None) -> str:
+    """Store ``plan`` (its id is replaced by a new one) and return the new plan id.
+
+    ``state``: the design state the plan was assembled from and its digest
+    (:func:`pollnet.plan.state.state_digest`), kept with the plan for ``plan --move``.
+    """
     plan_id = uuid.uuid4().hex
     asdict = dataclasses.asdict
     children: list[tuple[sa.Table, list[dict[str, Any]]]] = [
@@ -111,6 +118,10 @@ def save_plan(engine: Engine, plan: Plan) -> str:
                     table.insert(),
                     [{"plan_id": plan_id, **r} for r in rows[start : start + _CHUNK]],
                 )
+        if state is not None:
+            from pollnet.plan.state import save_state
+
+            save_state(conn, plan_id, *state)
     return plan_id
 
 

@@ -47,9 +47,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from pollnet.errors import UserError
 from pollnet.plan.budget import optical_budget
-from pollnet.plan.costs import BUILD_METHODS, PERMIT_METHODS
-from pollnet.plan.design import DesignState, design_state
+from pollnet.plan.costs import BUILD_METHODS, PERMIT_METHODS, CostModel
+from pollnet.plan.design import DesignInputs, DesignState, design_state
 from pollnet.plan.model import cores_for
+from pollnet.plan.params import PlanParameters
 from pollnet.streets.snap import SegmentIndex
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ __all__ = [
     "baseline",
     "baseline_city",
     "copy_state",
+    "stored_baseline",
 ]
 
 _MERGE_M = 0.5  # metres: a point this near an edge's end is at that end (as split_edges says)
@@ -141,10 +143,44 @@ def baseline(
     costs: Path | str | None = None,
 ) -> DesignState:
     """The design of the registry in ``engine`` (as ``pollnet plan`` makes it), unassembled."""
+    inputs, cost_model, params, _digest = _registry_inputs(engine, settings, streets, costs)
+    return design_state(inputs, cost_model, params)
+
+
+def stored_baseline(
+    engine: Engine,
+    settings: Settings,
+    *,
+    streets: Path | str | None = None,
+    costs: Path | str | None = None,
+) -> tuple[DesignState, str | None]:
+    """The design state of the plan ``pollnet plan`` stored last, and that plan's id, when it
+    was made from the registry, streets, cost model and settings at hand; otherwise the
+    registry designed again (:func:`baseline`) and None."""
+    from pollnet.plan.state import load_state, state_digest
+    from pollnet.plan.store import latest_plan_id
+
+    inputs, cost_model, params, digest = _registry_inputs(engine, settings, streets, costs)
+    plan_id = latest_plan_id(engine)
+    if plan_id is not None:
+        kept = state_digest(digest, settings.bbox)
+        state = load_state(engine, plan_id, inputs, cost_model, params, kept)
+        if state is not None:
+            return state, plan_id
+    return design_state(inputs, cost_model, params), None
+
+
+def _registry_inputs(
+    engine: Engine,
+    settings: Settings,
+    streets: Path | str | None,
+    costs: Path | str | None,
+) -> tuple[DesignInputs, CostModel, PlanParameters, str]:
+    """What ``pollnet plan`` designs from: the registry snapped to the street cache, the cost
+    model, the ``[plan]`` parameters, and their inputs digest."""
     from pollnet import streets as street_layer
-    from pollnet.plan._inputs import prepare, read_inputs
+    from pollnet.plan._inputs import digest, prepare, read_inputs
     from pollnet.plan.costs import load_costs
-    from pollnet.plan.params import PlanParameters
 
     params = PlanParameters.from_mapping(settings.section("plan"), settings.source)
     cost_model = load_costs(costs or params.costs)
@@ -152,7 +188,12 @@ def baseline(
     graph = street_layer.load(cache)
     stations, exchanges, fibers = read_inputs(engine)
     inputs = prepare(graph, stations, exchanges, fibers, params, settings.bbox)
-    return design_state(inputs, cost_model, params)
+    return (
+        inputs,
+        cost_model,
+        params,
+        digest(graph, stations, exchanges, fibers, cost_model, params),
+    )
 
 
 def baseline_city(city: object, **options: object) -> DesignState:

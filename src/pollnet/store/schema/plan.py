@@ -4,7 +4,17 @@ Each child row keeps the columns people filter on (status, method, cores, ...) a
 record as JSON in ``data`` (a :mod:`pollnet.plan.model` value), so a plan reads back exactly.
 """
 
-from sqlalchemy import Column, DateTime, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from pollnet.store.schema.base import metadata
 
@@ -63,3 +73,13 @@ plan_bom = _child(
     "plan_bom",
     Column("line", Integer, primary_key=True, autoincrement=False),
 )
+plan_states = Table(
+    "plan_states",
+    metadata,
+    Column("plan_id", String(40), ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), nullable=False),  # what the plan was made from, see state.py
+    Column("arrays", LargeBinary, nullable=False),  # numpy .npz, read without pickle
+    Column("data", Text, nullable=False),  # JSON: flags and second routes
+)
+"""The design state behind a plan (:mod:`pollnet.plan.state`): what ``plan --move`` and
+``sites review`` start from, instead of designing the registry again."""
