@@ -96,6 +96,12 @@ TEXT_BUILDINGS = 3
 """The cheaper buildings the text lists per station (the JSON and the workbooks list all)."""
 
 
+CRITICAL_NOTE = (
+    "critical station: these savings count its first route only; its second route may cost "
+    "more or less at another building (pollnet plan --move says)"
+)
+
+
 def _rials(value: float) -> str:
     return tr("{amount} million rials", amount=format_number(value / 1e6, decimals=1))
 
@@ -158,6 +164,8 @@ def _print(found: SiteReview, files: dict[str, str]) -> None:
                         count=format_number(len(s.cheaper) - TEXT_BUILDINGS),
                     )
                 )
+            if s.critical:
+                console.print("    " + gettext(CRITICAL_NOTE))
     for key, path in files.items():
         kind, _, number = key.partition(":")
         if kind != "xlsx":
