@@ -16,6 +16,8 @@ from click.testing import CliRunner
 
 from pollnet.cli import cli
 from pollnet.errors import UserError
+from pollnet.plan import latest_plan_id
+from pollnet.store import open_store
 from pollnet.streets.projection import geodesic_m
 
 
@@ -96,7 +98,35 @@ def test_one_education_district_in_persian(demo: Path) -> None:
     assert lines[1].startswith("ناحیه آموزش و پرورش ۲: ")
     assert "ناحیه آموزش و پرورش ۱" not in done.output
     book = demo / "review-fa" / "sites-review-2-fa.xlsx"
-    assert lines[-1] == f"کارپوشهٔ ناحیه آموزش و پرورش ۲: {book}"
+    assert lines[-2] == f"کارپوشهٔ ناحیه آموزش و پرورش ۲: {book}"
+    # priced on the plan pollnet plan stored (its design state kept with it), and named
+    assert lines[-1] == f"بر پایهٔ طرح ذخیره‌شدهٔ {latest_plan_id(open_store(url))}"
+
+
+def test_a_registry_changed_since_the_plan_is_designed_again(demo: Path, tmp_path: Path) -> None:
+    """The stored plan no longer fits once a station has moved: the review says so on standard
+    error and prices the registry designed again (plan_id null)."""
+    folder = tmp_path / "demo"
+    shutil.copytree(demo, folder)
+    url = f"sqlite:///{folder / 'pollnet.db'}"
+    with (folder / "stations-ed.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["lat"] = f"{float(rows[0]['lat']) + 0.001:.6f}"
+    with (folder / "moved.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--db", url, "stations", "import", str(folder / "moved.csv")])
+    assert done.exit_code == 0, done.output
+    review = ["--db", url, "--lang", "en", "sites", "review", "--candidates"]
+    done = runner.invoke(cli, [*review, str(folder / "schools.csv"), "--json"])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.startswith("no stored plan was made from this registry"), done.stderr
+    assert json.loads(done.stdout)["plan_id"] is None
+    original = ["--db", f"sqlite:///{demo / 'pollnet.db'}", *review[2:]]
+    fresh = runner.invoke(cli, [*original, str(demo / "schools.csv"), "--json"])
+    assert fresh.stderr == "" and json.loads(fresh.stdout)["plan_id"] is not None
 
 
 def test_bad_input_is_one_line_per_problem_and_nothing_is_written(demo: Path) -> None:

@@ -120,6 +120,7 @@ def _moves(
     from pollnet.coverage.backup import STATUS_LABELS
     from pollnet.errors import UserError
     from pollnet.plan import moves as moving
+    from pollnet.plan.whatif import MSG_NOT_STORED
     from pollnet.rollout.sheets import agency_label
 
     if out is not None:
@@ -129,13 +130,7 @@ def _moves(
             app.engine, app.settings, moves, candidates, streets=streets, costs=costs
         )
     if report.plan_id is None:
-        click.echo(
-            gettext(
-                "no stored plan was made from this registry, streets, cost model and [plan] "
-                "settings: the registry is planned again first (pollnet plan stores one)"
-            ),
-            err=True,
-        )
+        click.echo(gettext(MSG_NOT_STORED), err=True)
     if as_json:
         echo_json(report.as_dict())
         return

@@ -65,6 +65,7 @@ def review_command(
 ) -> None:
     """Per station: its marginal cost in the plan, LTE backup, distance to fibre and the
     candidate buildings nearby that would be cheaper to connect, with the saving."""
+    from pollnet.plan.whatif import MSG_NOT_STORED
     from pollnet.sites import review, write_district_books, write_review_map
 
     lang = app.settings.lang
@@ -86,6 +87,8 @@ def review_command(
             files["map"] = str(
                 write_review_map(app.engine, found, map_file, lang, streets, app.settings)
             )
+    if found.plan_id is None:
+        click.echo(gettext(MSG_NOT_STORED), err=True)
     if as_json:
         echo_json({**found.as_dict(), "files": files})
         return
@@ -178,6 +181,8 @@ def _print(found: SiteReview, files: dict[str, str]) -> None:
                 number=int(number) if number.isdigit() else number,
             )
         console.print(f"{label}: {path}")
+    if found.plan_id is not None:
+        console.print(tr("from the stored plan {plan_id}", plan_id=found.plan_id))
 
 
 _BACKUP = {

@@ -147,6 +147,12 @@ def baseline(
     return design_state(inputs, cost_model, params)
 
 
+MSG_NOT_STORED = (
+    "no stored plan was made from this registry, streets, cost model and [plan] "
+    "settings: the registry is planned again first (pollnet plan stores one)"
+)
+
+
 def stored_baseline(
     engine: Engine,
     settings: Settings,

@@ -134,6 +134,8 @@ class SiteReview:
     stations: tuple[StationReview, ...]
     radius_m: float
     candidates: int
+    plan_id: str | None = None
+    """The stored plan priced (None: the registry was designed again, no stored plan fits)."""
 
     def by_education_district(self) -> dict[int | None, tuple[StationReview, ...]]:
         """The stations grouped by education district (those without one under None last)."""
@@ -164,6 +166,7 @@ class SiteReview:
             "radius_m": self.radius_m,
             "candidates": self.candidates,
             "saving_rial": round(self.saving_rial),
+            "plan_id": self.plan_id,
             "stations": [s.as_dict() for s in self.stations],
         }
 

@@ -3,6 +3,7 @@ the plan with :mod:`pollnet.plan.whatif`."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +113,10 @@ def review(
 
     ``candidates`` is a candidates file or an OpenStreetMap file (read with
     :func:`pollnet.registry.read_candidates`; ``[sites] osm_tags`` chooses the buildings) or
-    the buildings themselves. Every input is checked before the plan is priced: bad candidate
+    the buildings themselves. The plan priced is the one ``pollnet plan`` stored last, from the
+    design state kept with it, when it was made from the registry, streets, cost model and
+    settings at hand (``plan_id`` in the review); otherwise the registry is designed again
+    (``plan_id`` None). Every input is checked before the plan is priced: bad candidate
     rows, an unknown education district or no stored plan raise one :class:`UserError`.
     """
     from pollnet.coverage import RadioSettings, lte_backup, read_towers
@@ -136,8 +140,8 @@ def review(
         radio = RadioSettings.from_mapping(settings.section("coverage"), settings.source)
         backups = {b.station: b.status for b in lte_backup(stations, towers, radio)}
     _, exchanges, fibers = read_inputs(engine)
-    state = whatif.baseline(engine, settings, streets=streets, costs=costs)
-    return review_sites(
+    state, plan_id = whatif.stored_baseline(engine, settings, streets=streets, costs=costs)
+    found = review_sites(
         stations,
         PlanPricing(whatif.WhatIf(state)),
         buildings,
@@ -145,6 +149,7 @@ def review(
         fibre_m=fibre_distances(stations, fibers, exchanges),
         radius_m=radius_m,
     )
+    return dataclasses.replace(found, plan_id=plan_id)
 
 
 def site_layer(found: SiteReview) -> SiteLayer:
