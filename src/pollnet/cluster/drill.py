@@ -42,7 +42,6 @@ from pollnet.cluster.local import (
     cluster_status,
     member_pids,
     postmaster_pid,
-    process_alive,
     start_member,
     wait_for_quorum,
 )
@@ -157,7 +156,7 @@ def drill(layout: ClusterLayout, config: DrillConfig, folder: Path) -> DrillRepo
         elapsed = time.monotonic() - started
     finally:
         for service in services:
-            _stop_service(service)
+            service.stop()  # one the drill killed is only reaped (its pid is not signalled)
         _heal(layout)
     return _report(engine, config, attempts, replays, elapsed, fault_detail, fault_time, started)
 
@@ -274,13 +273,6 @@ def _walsenders(layout: ClusterLayout, member: Member) -> list[int]:
         if ppid == parent and b"walsender" in cmdline:
             found.append(int(entry.name))
     return sorted(found)
-
-
-def _stop_service(service: ServiceProcess) -> None:
-    pid = service.pid
-    if pid is not None and not process_alive(pid):
-        service._proc = None  # killed by the drill: nothing to stop
-    service.stop()
 
 
 def _heal(layout: ClusterLayout, timeout_s: float = 90.0) -> None:
