@@ -369,17 +369,7 @@ def design_state(
         flags=flags,
     )
     for x in np.flatnonzero(changed).tolist():
-        mine = node[owner == x]
-        state.edge_sets[x] = _forest.exchange_tree_edges(
-            n,
-            u,
-            v,
-            prices.weight,
-            int(exchange_node[x]),
-            mine,
-            (g.node_x, g.node_y),
-            state.tree_seconds(mine.size),
-        )
+        state.edge_sets[x] = state.solve_tree(x)
     lap("capacity")
 
     # 4. layout
