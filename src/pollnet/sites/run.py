@@ -121,7 +121,6 @@ def review(
     """
     from pollnet.coverage import RadioSettings, lte_backup, read_towers
     from pollnet.plan import latest_plan_id, whatif
-    from pollnet.plan._inputs import read_inputs
     from pollnet.sites.candidates import with_education_districts
 
     buildings: Sequence[Candidate] = ()
@@ -139,8 +138,8 @@ def review(
     if towers:
         radio = RadioSettings.from_mapping(settings.section("coverage"), settings.source)
         backups = {b.station: b.status for b in lte_backup(stations, towers, radio)}
-    _, exchanges, fibers = read_inputs(engine)
     state, plan_id = whatif.stored_baseline(engine, settings, streets=streets, costs=costs)
+    exchanges, fibers = state.inputs.exchanges, state.inputs.fibers
     found = review_sites(
         stations,
         PlanPricing(whatif.WhatIf(state)),
